@@ -1,0 +1,46 @@
+// Options for opening a Store. Every field says its default.
+//
+// Thread-safety: a plain value, copied into the store at Open().
+
+#ifndef CONTENTSTORE_OPTIONS_H_
+#define CONTENTSTORE_OPTIONS_H_
+
+#include <cstdint>
+
+namespace contentstore {
+
+struct Options {
+  // Create ROOT and its catalog if they do not exist. When false, opening a
+  // root without a catalog is NotFound.
+  // Default: true.
+  bool create_if_missing = true;
+
+  // Durability. When true, a successful commit() has fsynced the blob's bytes,
+  // the directory entry that names it, and the catalog transaction that
+  // records it: it survives a power loss. When false, none of those fsyncs
+  // happen: the store is still consistent after a process crash (the page
+  // cache keeps the data), but a power loss or kernel crash may lose recent
+  // commits, or leave a catalog row whose file is empty or torn (fsck finds
+  // it). Meant for populating test and benchmark stores.
+  // Default: true.
+  bool sync = true;
+
+  // How many bytes a writer writes between checkpoints. At a checkpoint the
+  // data written so far is fdatasync'ed and the writer's offset and hash state
+  // are saved in the catalog, so a writer that dies resumes by hashing at
+  // most this many bytes again. Smaller means cheaper resume after a crash
+  // and more fsyncs while writing. 0 disables checkpoints while writing (a
+  // clean close still saves one).
+  // Default: 16 MiB.
+  int64_t checkpoint_bytes = 16 << 20;
+
+  // How long a catalog call waits for another process's write transaction
+  // before failing with Unavailable, in milliseconds. Write transactions are
+  // a few statements long, so waits are short unless a process is stuck.
+  // Default: 10000.
+  int busy_timeout_ms = 10000;
+};
+
+}  // namespace contentstore
+
+#endif  // CONTENTSTORE_OPTIONS_H_

@@ -1,0 +1,100 @@
+// Store: a content-addressed blob store with containerd's content-store
+// semantics (Provider, Ingester, Manager, IngestManager).
+//
+// Blob bytes live under ROOT/blobs/<alg>/<hex>, uploads in progress under
+// ROOT/ingest/, and all metadata in the SQLite catalog ROOT/catalog.db. Many
+// processes may open the same root at once; the catalog's transactions and
+// per-ref locks keep them from stepping on each other.
+//
+// Filters (walk, list_statuses) use containerd's syntax:
+//   field==value   field!=value (also matches items lacking the field)
+//   field~=regex   (PCRE2)   field (present)   labels."key.with/dots"
+//   a,b  means a AND b; several filter strings mean OR; none matches all.
+// walk knows the fields digest, size and labels.<key>; list_statuses knows ref.
+// A filter that does not parse, names an unknown field, or holds a regex that
+// does not compile is InvalidArgument.
+//
+// Thread-safety: a Store may be used from many threads at once.
+
+#ifndef CONTENTSTORE_STORE_H_
+#define CONTENTSTORE_STORE_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "contentstore/digest.h"
+#include "contentstore/options.h"
+#include "contentstore/reader.h"
+#include "contentstore/status.h"
+#include "contentstore/types.h"
+#include "contentstore/writer.h"
+
+namespace contentstore {
+
+class Store {
+ public:
+  // Opens the store at `root`, creating it if missing (see Options), applying
+  // catalog migrations and recovering from writers that died mid-commit.
+  // A catalog newer than this library is refused and left untouched.
+  static Result<std::unique_ptr<Store>> Open(const std::string& root, const Options& options = {});
+
+  Store() = default;
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+  virtual ~Store() = default;
+
+  virtual const std::string& root() const = 0;
+
+  // --- Committed blobs ---
+
+  // NotFound if `digest` is not committed.
+  virtual Result<Info> info(const Digest& digest) = 0;
+
+  // Changes the labels of info.digest and returns the new Info.
+  // `fieldpaths` empty or containing "labels": the labels become info.labels.
+  // "labels.<key>": key takes info.labels[key], or is deleted if absent or
+  // empty there. Any other path is InvalidArgument.
+  virtual Result<Info> update(const Info& info, const std::vector<std::string>& fieldpaths = {}) = 0;
+
+  // DataLoss if the catalog lists the blob but its file is gone.
+  virtual Result<std::unique_ptr<Reader>> reader(const Digest& digest) = 0;
+
+  // Deletes the blob's catalog row and file. NotFound if not committed.
+  virtual Status remove(const Digest& digest) = 0;
+
+  // Calls `fn` for each committed blob matching any of `filters`, in digest
+  // order. The first error `fn` returns stops the walk and is returned. `fn`
+  // may call back into the store.
+  virtual Status walk(const std::function<Status(const Info&)>& fn,
+                      const std::vector<std::string>& filters = {}) = 0;
+
+  // --- Ingests ---
+
+  // Opens (or resumes) the ingest under options.ref.
+  //  - InvalidArgument for a bad ref, a negative total.
+  //  - AlreadyExists if options.expected is already committed.
+  //  - Unavailable if a live writer holds the ref (in any process); the
+  //    message names the holder and since when. A ref whose holder died is
+  //    taken over.
+  virtual Result<std::unique_ptr<Writer>> writer(const WriterOptions& options) = 0;
+
+  // The ingest under `ref`, with an exact offset. NotFound if none.
+  virtual Result<IngestStatus> status(std::string_view ref) = 0;
+
+  // Ingests matching any of `filters` (field: ref), ordered by ref, from the
+  // catalog: the offset of an ingest being written may lag by up to one
+  // checkpoint.
+  virtual Result<std::vector<IngestStatus>> list_statuses(
+      const std::vector<std::string>& filters = {}) = 0;
+
+  // Deletes the ingest and its bytes. NotFound if none; Unavailable if a live
+  // writer holds it.
+  virtual Status abort(std::string_view ref) = 0;
+};
+
+}  // namespace contentstore
+
+#endif  // CONTENTSTORE_STORE_H_

@@ -1,0 +1,65 @@
+// Value types the store hands out: what a committed blob is (Info), what an
+// upload in progress is (IngestStatus), and how a writer is asked for
+// (WriterOptions).
+//
+// Times are nanoseconds since the Unix epoch, UTC, as the catalog keeps them.
+//
+// Thread-safety: plain values.
+
+#ifndef CONTENTSTORE_TYPES_H_
+#define CONTENTSTORE_TYPES_H_
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "contentstore/digest.h"
+
+namespace contentstore {
+
+using Timestamp = std::chrono::time_point<std::chrono::system_clock, std::chrono::nanoseconds>;
+
+// Label key -> value. Keys are non-empty; key and value together are at most
+// 4096 bytes; an empty value is never stored (setting one deletes the key).
+using Labels = std::map<std::string, std::string>;
+
+// A committed blob.
+struct Info {
+  Digest digest = Digest::OfEmpty();
+  int64_t size = 0;
+  Timestamp created_at{};  // commit time
+  Timestamp updated_at{};  // commit time, then time of the last label update
+  Labels labels;
+};
+
+// An ingest (upload in progress) under a ref.
+struct IngestStatus {
+  std::string ref;
+  int64_t offset = 0;                // bytes written so far
+  std::optional<int64_t> total;      // expected size, when the writer was told
+  std::optional<Digest> expected;    // expected digest, when the writer was told
+  Timestamp started_at{};
+  Timestamp updated_at{};
+};
+
+// What Store::writer() opens.
+struct WriterOptions {
+  // The ingest's name; required. Any bytes but control characters, at most
+  // 1024 of them. Reopening a ref whose earlier writer was closed or died
+  // resumes where it stopped.
+  std::string ref;
+  // Expected size of the blob; commit() refuses any other size. A resumed
+  // ingest whose stored size differs is started over.
+  std::optional<int64_t> total;
+  // Expected digest. If it is already committed, writer() says AlreadyExists
+  // at once. It also chooses the hash algorithm.
+  std::optional<Digest> expected;
+  // Hash algorithm when no expected digest is given. Default: sha256.
+  Algorithm algorithm = Algorithm::kSHA256;
+};
+
+}  // namespace contentstore
+
+#endif  // CONTENTSTORE_TYPES_H_

@@ -1,0 +1,53 @@
+#include "contentstore/status.h"
+
+#include <string>
+
+namespace contentstore {
+
+std::string_view CodeName(Code code) {
+  switch (code) {
+    case Code::kOk: return "OK";
+    case Code::kInvalidArgument: return "InvalidArgument";
+    case Code::kNotFound: return "NotFound";
+    case Code::kAlreadyExists: return "AlreadyExists";
+    case Code::kUnavailable: return "Unavailable";
+    case Code::kFailedPrecondition: return "FailedPrecondition";
+    case Code::kDataLoss: return "DataLoss";
+    case Code::kIOError: return "IOError";
+    case Code::kInternal: return "Internal";
+  }
+  return "Unknown";
+}
+
+int ExitCode(Code code) {
+  switch (code) {
+    case Code::kOk: return 0;
+    case Code::kInvalidArgument: return 2;
+    case Code::kNotFound: return 3;
+    case Code::kAlreadyExists: return 4;
+    case Code::kUnavailable: return 5;
+    case Code::kFailedPrecondition: return 6;
+    case Code::kDataLoss: return 7;
+    case Code::kIOError:
+    case Code::kInternal: return 1;
+  }
+  return 1;
+}
+
+std::string Status::ToString() const {
+  if (ok()) return "OK";
+  std::string out(CodeName(code_));
+  out += ": ";
+  out += message_;
+  return out;
+}
+
+Status Status::WithContext(std::string_view context) const {
+  if (ok()) return *this;
+  std::string msg(context);
+  msg += ": ";
+  msg += message_;
+  return Status(code_, std::move(msg));
+}
+
+}  // namespace contentstore
