@@ -1,5 +1,7 @@
 #include "contentstore/status.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 
 namespace contentstore {
@@ -49,5 +51,13 @@ Status Status::WithContext(std::string_view context) const {
   msg += message_;
   return Status(code_, std::move(msg));
 }
+
+namespace internal {
+void DieWithStatus(const Status& status) {
+  std::fprintf(stderr, "contentstore: value of a failed Result used: %s\n",
+               status.ToString().c_str());
+  std::abort();
+}
+}  // namespace internal
 
 }  // namespace contentstore

@@ -56,7 +56,8 @@ class Digest {
 
  private:
   Digest(Algorithm algorithm, std::string hex) : algorithm_(algorithm), hex_(std::move(hex)) {}
-  friend class Digester;
+  // For hashes the library computed itself, which need no validation.
+  friend Digest MakeDigestUnchecked(Algorithm algorithm, std::string hex);
 
   Algorithm algorithm_ = Algorithm::kSHA256;
   std::string hex_;

@@ -88,6 +88,10 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
+namespace internal {
+[[noreturn]] void DieWithStatus(const Status& status);
+}  // namespace internal
+
 // A value or the Status that explains why there is none.
 // REQUIRES: a Result built from a Status holds a non-OK Status.
 template <typename T>
@@ -101,17 +105,27 @@ class [[nodiscard]] Result {
   [[nodiscard]] bool ok() const { return value_.has_value(); }
   const Status& status() const { return status_; }
 
-  // REQUIRES: ok()
-  T& value() & { return *value_; }
-  const T& value() const& { return *value_; }
-  T&& value() && { return std::move(*value_); }
-  T& operator*() & { return *value_; }
-  const T& operator*() const& { return *value_; }
-  T&& operator*() && { return std::move(*value_); }
-  T* operator->() { return &*value_; }
-  const T* operator->() const { return &*value_; }
+  // REQUIRES: ok(). Reaching for the value of an error aborts the process
+  // with the error's message rather than reading garbage.
+  T& value() & { return Checked(); }
+  const T& value() const& { return Checked(); }
+  T&& value() && { return std::move(Checked()); }
+  T& operator*() & { return Checked(); }
+  const T& operator*() const& { return Checked(); }
+  T&& operator*() && { return std::move(Checked()); }
+  T* operator->() { return &Checked(); }
+  const T* operator->() const { return &Checked(); }
 
  private:
+  T& Checked() {
+    if (!value_) internal::DieWithStatus(status_);
+    return *value_;
+  }
+  const T& Checked() const {
+    if (!value_) internal::DieWithStatus(status_);
+    return *value_;
+  }
+
   std::optional<T> value_;
   Status status_;  // OK when value_ is set
 };

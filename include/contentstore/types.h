@@ -54,10 +54,14 @@ struct WriterOptions {
   // ingest whose stored size differs is started over.
   std::optional<int64_t> total;
   // Expected digest. If it is already committed, writer() says AlreadyExists
-  // at once. It also chooses the hash algorithm.
+  // at once; commit() refuses any other digest. It also chooses the hash
+  // algorithm. A resumed ingest whose stored expected digest differs is
+  // started over.
   std::optional<Digest> expected;
-  // Hash algorithm when no expected digest is given. Default: sha256.
-  Algorithm algorithm = Algorithm::kSHA256;
+  // Hash algorithm when no expected digest is given. Default: the resumed
+  // ingest's algorithm, else sha256. A resumed ingest hashed with another
+  // algorithm is started over.
+  std::optional<Algorithm> algorithm;
 };
 
 }  // namespace contentstore

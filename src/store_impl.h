@@ -1,0 +1,76 @@
+// StoreImpl: the Store behind Store::Open. It owns the layout, the catalog
+// and cached directory descriptors; the ingest writer (ingest_writer.h), the
+// commit protocol (commit.cc) and recovery (recovery.cc) work through it.
+//
+// Thread-safety: thread-safe, as Store promises.
+
+#ifndef CONTENTSTORE_SRC_STORE_IMPL_H_
+#define CONTENTSTORE_SRC_STORE_IMPL_H_
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "catalog.h"
+#include "contentstore/store.h"
+#include "layout.h"
+#include "posix.h"
+
+namespace contentstore {
+
+class StoreImpl final : public Store {
+ public:
+  static Result<std::unique_ptr<StoreImpl>> Open(const std::string& root, const Options& options);
+  ~StoreImpl() override;
+
+  const std::string& root() const override { return layout_.root(); }
+
+  Result<Info> info(const Digest& digest) override;
+  Result<Info> update(const Info& info, const std::vector<std::string>& fieldpaths) override;
+  Result<std::unique_ptr<Reader>> reader(const Digest& digest) override;
+  Status remove(const Digest& digest) override;
+  Status walk(const std::function<Status(const Info&)>& fn,
+              const std::vector<std::string>& filters) override;
+
+  Result<std::unique_ptr<Writer>> writer(const WriterOptions& options) override;
+  Result<IngestStatus> status(std::string_view ref) override;
+  Result<std::vector<IngestStatus>> list_statuses(const std::vector<std::string>& filters) override;
+  Status abort(std::string_view ref) override;
+
+  // --- For the store's own modules ---
+  const Layout& layout() const { return layout_; }
+  const Options& options() const { return options_; }
+  Catalog& catalog() { return *catalog_; }
+  // ROOT/ingest, open for *at() calls.
+  int ingest_root_fd() const { return ingest_root_fd_.get(); }
+  // ROOT/blobs/<alg>, created (durably) on first use.
+  Result<int> blob_dir_fd(Algorithm algorithm);
+
+  // Queues the file of a blob whose row was just deleted; see
+  // FlushPendingDeletions.
+  void NoteDeletionQueued();
+  // Unlinks the files of deleted blobs once their deletion is durable.
+  // A file is unlinked only if no row names it again by then.
+  Status FlushPendingDeletions();
+
+  // Open-time recovery (recovery.cc): finishes what writers that died in
+  // the middle of a commit left behind, and flushes pending deletions.
+  Status Recover();
+
+ private:
+  StoreImpl(Layout layout, const Options& options);
+
+  const Layout layout_;
+  const Options options_;
+  std::unique_ptr<Catalog> catalog_;
+  posix::UniqueFd ingest_root_fd_;
+  std::mutex blob_dirs_mu_;
+  std::array<posix::UniqueFd, 3> blob_dir_fds_;  // by Algorithm
+  std::atomic<int> queued_deletions_{0};
+};
+
+}  // namespace contentstore
+
+#endif  // CONTENTSTORE_SRC_STORE_IMPL_H_

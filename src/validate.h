@@ -1,0 +1,31 @@
+// Checks on what callers pass in: refs, labels, sizes. Each returns
+// InvalidArgument with a message that quotes the input (made printable) and
+// says what is wrong, and is called before anything is written.
+//
+// Thread-safety: pure functions.
+
+#ifndef CONTENTSTORE_SRC_VALIDATE_H_
+#define CONTENTSTORE_SRC_VALIDATE_H_
+
+#include <cstdint>
+#include <string_view>
+
+#include "contentstore/status.h"
+#include "contentstore/types.h"
+
+namespace contentstore {
+
+inline constexpr size_t kMaxRefBytes = 1024;
+inline constexpr size_t kMaxLabelBytes = 4096;  // key + value, as containerd
+
+// Non-empty, at most 1024 bytes, UTF-8, no control characters.
+Status ValidateRef(std::string_view ref);
+
+// Key non-empty; key and value together at most 4096 bytes; both UTF-8
+// without NUL. An empty value is allowed here: it means "delete".
+Status ValidateLabel(std::string_view key, std::string_view value);
+Status ValidateLabels(const Labels& labels);
+
+}  // namespace contentstore
+
+#endif  // CONTENTSTORE_SRC_VALIDATE_H_
