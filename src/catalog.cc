@@ -38,7 +38,7 @@ int BusyHandler(void* self, int attempt) {
 }
 
 Query Session::Prepare(std::string_view sql) {
-  auto it = cache_.find(std::string(sql));
+  auto it = cache_.find(sql);
   if (it == cache_.end()) {
     auto stmt = std::make_unique<SQLite::Statement>(db_, std::string(sql));
     it = cache_.emplace(std::string(sql), std::move(stmt)).first;
@@ -123,6 +123,7 @@ Status Catalog::SetSync(Sync sync) {
 
 Status Catalog::Write(Sync sync, const Body& body) {
   std::lock_guard lock(mu_);
+  session_->TrimCache();
   bool open = false;
   try {
     if (Status s = SetSync(sync); !s.ok()) return s;
@@ -144,6 +145,7 @@ Status Catalog::Write(Sync sync, const Body& body) {
 
 Status Catalog::Read(const Body& body) {
   std::lock_guard lock(mu_);
+  session_->TrimCache();
   try {
     return body(*session_);
   } catch (const std::exception& e) {

@@ -60,6 +60,10 @@ class Session {
  public:
   // A cached prepared statement for `sql` (prepared on first use).
   Query Prepare(std::string_view sql);
+  // Statements of dynamic SQL (compiled filters) would pile up in a
+  // long-running process: past this many, the cache is emptied before the
+  // next Read/Write (never while a Query is alive).
+  static constexpr size_t kMaxCachedStatements = 256;
   // Rows changed by the last INSERT, UPDATE or DELETE.
   int Changes() const { return sqlite3_changes(db_.getHandle()); }
   SQLite::Database& db() { return db_; }
@@ -67,8 +71,18 @@ class Session {
  private:
   friend class Catalog;
   explicit Session(SQLite::Database& db) : db_(db) {}
+  void TrimCache() {
+    if (cache_.size() > kMaxCachedStatements) cache_.clear();
+  }
+
+  // Looked up by string_view without building a std::string per call.
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   SQLite::Database& db_;
-  std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> cache_;
+  std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>, Hash, std::equal_to<>>
+      cache_;
 };
 
 class Catalog {
