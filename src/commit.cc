@@ -200,6 +200,7 @@ Status IngestWriter::Publish(const Digest& digest, const Labels& labels) {
       remove->bindNoCopy(1, ref_);
       remove->bindNoCopy(2, token_);
       remove->exec();
+      MoveIngestLeasesToBlob(session, ref_, name);
       return Status::OK();
     });
     if (t.ok()) break;
@@ -249,13 +250,16 @@ Status IngestWriter::RestoreDataFromFd() {
 }
 
 // The ingest's content is already committed: delete the row (durably, before
-// the files, so no checkpoint can outlive its bytes) and the directory.
+// the files, so no checkpoint can outlive its bytes) and the directory; its
+// leases now hold the blob.
 Status IngestWriter::RemoveIngest() {
+  const std::string digest = hasher_.digest().str();
   Status s = store_.catalog().Write(Catalog::Sync::kFull, [&](Session& session) {
     auto q = session.Prepare(sql::q::ingest_delete_owned);
     q->bindNoCopy(1, ref_);
     q->bindNoCopy(2, token_);
     q->exec();
+    MoveIngestLeasesToBlob(session, ref_, digest);
     return Status::OK();
   });
   if (!s.ok()) return s;

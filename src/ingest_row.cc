@@ -43,6 +43,20 @@ Result<std::optional<IngestRow>> LoadIngestRow(Session& session, const std::stri
   return std::optional<IngestRow>(std::move(row));
 }
 
+void MoveIngestLeasesToBlob(Session& session, const std::string& ref, const std::string& digest) {
+  auto move = session.Prepare(sql::q::lease_ingest_becomes_content);
+  move->bindNoCopy(1, ref);
+  move->bindNoCopy(2, digest);
+  move->exec();
+  DropIngestLeases(session, ref);
+}
+
+void DropIngestLeases(Session& session, const std::string& ref) {
+  auto drop = session.Prepare(sql::q::lease_ingest_release);
+  drop->bindNoCopy(1, ref);
+  drop->exec();
+}
+
 Status RefLockedStatus(const std::string& ref, const std::optional<IngestRow>& row) {
   if (!row || !row->lock_pid || !row->locked_at) {
     return Status::Unavailable(

@@ -37,6 +37,12 @@ struct IngestRow {
 // Reads the row for `ref`; nullopt when there is none.
 Result<std::optional<IngestRow>> LoadIngestRow(Session& session, const std::string& ref);
 
+// Leases that held the ingest `ref` now hold the blob `digest` instead (at
+// commit, or when the commit found the blob already there).
+void MoveIngestLeasesToBlob(Session& session, const std::string& ref, const std::string& digest);
+// The ingest `ref` is gone: no lease holds it any more.
+void DropIngestLeases(Session& session, const std::string& ref);
+
 // The Unavailable status for a ref whose lock is held: names the ref, the
 // holder's pid and since when, if the row says.
 Status RefLockedStatus(const std::string& ref, const std::optional<IngestRow>& row);

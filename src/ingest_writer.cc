@@ -62,6 +62,9 @@ Result<std::unique_ptr<Writer>> IngestWriter::Open(StoreImpl& store,
         "expected digest {} does not use the requested algorithm {}", options.expected->str(),
         AlgorithmName(*options.algorithm)));
   }
+  if (options.lease) {
+    if (Status s = ValidateLeaseId(*options.lease); !s.ok()) return s;
+  }
   if (options.expected) {
     bool exists = false;
     Status s = store.catalog().Read([&](Session& session) {
@@ -72,6 +75,12 @@ Result<std::unique_ptr<Writer>> IngestWriter::Open(StoreImpl& store,
     });
     if (!s.ok()) return s;
     if (exists) {
+      // The caller's lease must still hold what it asked for (containerd does
+      // the same), so GC does not take it between now and its next step.
+      if (options.lease) {
+        LeaseResource held{LeaseResource::Type::kContent, options.expected->str()};
+        if (Status l = store.add_lease_resource(*options.lease, held); !l.ok()) return l;
+      }
       return Status::AlreadyExists(
           fmt::format("blob {} already exists", options.expected->str()));
     }
@@ -127,6 +136,19 @@ Status IngestWriter::Claim(const WriterOptions& options) {
     auto loaded = LoadIngestRow(session, ref_);
     if (!loaded.ok()) return loaded.status();
     row = std::move(*loaded);
+    if (options.lease) {
+      auto exists = session.Prepare(sql::q::lease_exists);
+      exists->bindNoCopy(1, *options.lease);
+      if (!exists->executeStep()) {
+        return Status::NotFound(
+            fmt::format("lease \"{}\" not found", Printable(*options.lease)));
+      }
+      auto hold = session.Prepare(sql::q::lease_resource_add);
+      hold->bindNoCopy(1, *options.lease);
+      hold->bind(2, std::string("ingest"));
+      hold->bindNoCopy(3, ref_);
+      hold->exec();
+    }
     if (row) {
       auto q = session.Prepare(sql::q::ingest_claim);
       q->bindNoCopy(1, ref_);

@@ -61,6 +61,7 @@ Result<IngestRecovery> RecoverIngestDir(StoreImpl& store, const std::string& ref
       auto del = session.Prepare(sql::q::ingest_delete);
       del->bindNoCopy(1, ref);
       del->exec();
+      MoveIngestLeasesToBlob(session, ref, name);
       outcome = IngestRecovery::kRemoved;
       return Status::OK();
     }

@@ -10,8 +10,7 @@
 #include "blob_reader.h"
 #include "clock.h"
 #include "embedded_sql.h"
-#include "filter.h"
-#include "filter_sql.h"
+#include "filtered_query.h"
 #include "ingest_row.h"
 #include "ingest_writer.h"
 #include "recovery.h"
@@ -25,48 +24,6 @@ namespace {
 constexpr int kDeletionBatch = 256;
 // Blobs per walk page: the walk holds no lock while `fn` runs.
 constexpr int kWalkPage = 512;
-
-const filter::FieldSchema& BlobFields() {
-  static const filter::FieldSchema schema{
-      "blob",
-      {{"digest", "b.digest", false, false}, {"size", "b.size", true, false}},
-      "blob_labels",
-      "digest",
-      "b.digest"};
-  return schema;
-}
-
-const filter::FieldSchema& IngestFields() {
-  static const filter::FieldSchema schema{"ingest", {{"ref", "i.ref", false, false}}, "", "", ""};
-  return schema;
-}
-
-Result<filter::SqlCondition> CompileFilters(const std::vector<std::string>& filters,
-                                            const filter::FieldSchema& schema, int first_param) {
-  auto parsed = filter::ParseAll(filters);
-  if (!parsed.ok()) return parsed.status();
-  return filter::Compile(*parsed, schema, first_param);
-}
-
-// `query` with its one "/*FILTER*/1" placeholder replaced by the filter.
-std::string WithFilter(std::string_view query, const filter::SqlCondition& condition) {
-  std::string sql(query);
-  const std::string_view placeholder = "/*FILTER*/1";
-  const size_t at = sql.find(placeholder);
-  sql.replace(at, placeholder.size(), condition.sql);
-  return sql;
-}
-
-void BindParams(SQLite::Statement& stmt, const filter::SqlCondition& condition, int first_param) {
-  int index = first_param;
-  for (const filter::SqlValue& v : condition.params) {
-    if (const auto* i = std::get_if<int64_t>(&v)) {
-      stmt.bind(index++, *i);
-    } else {
-      stmt.bindNoCopy(index++, std::get<std::string>(v));
-    }
-  }
-}
 
 Status NotCommitted(const Digest& digest) {
   return Status::NotFound(fmt::format("blob {} not found", digest.str()));
@@ -337,17 +294,16 @@ Status StoreImpl::FlushPendingDeletions() {
 
 Status StoreImpl::walk(const std::function<Status(const Info&)>& fn,
                        const std::vector<std::string>& filters) {
-  auto condition = CompileFilters(filters, BlobFields(), 3);
-  if (!condition.ok()) return condition.status();
-  const std::string sql = WithFilter(sql::q::walk_page, *condition);
+  auto query = FilteredQuery::Make(sql::q::walk_page, filters, BlobFilterFields(), 2);
+  if (!query.ok()) return query.status();
   std::string after;  // digests sort after ""
   for (;;) {
     std::vector<Info> page;
     Status s = catalog_->Read([&](Session& session) -> Status {
-      auto q = session.Prepare(sql);
+      auto q = session.Prepare(query->sql());
       q->bind(1, after);
       q->bind(2, kWalkPage);
-      BindParams(*q, *condition, 3);
+      query->Bind(*q);
       std::string current;
       while (q->executeStep()) {
         std::string digest = q->getColumn(0).getString();
@@ -411,13 +367,12 @@ Result<IngestStatus> StoreImpl::status(std::string_view ref_view) {
 
 Result<std::vector<IngestStatus>> StoreImpl::list_statuses(
     const std::vector<std::string>& filters) {
-  auto condition = CompileFilters(filters, IngestFields(), 1);
-  if (!condition.ok()) return condition.status();
-  const std::string sql = WithFilter(sql::q::ingest_list, *condition);
+  auto query = FilteredQuery::Make(sql::q::ingest_list, filters, IngestFilterFields(), 0);
+  if (!query.ok()) return query.status();
   std::vector<IngestStatus> out;
   Status s = catalog_->Read([&](Session& session) -> Status {
-    auto q = session.Prepare(sql);
-    BindParams(*q, *condition, 1);
+    auto q = session.Prepare(query->sql());
+    query->Bind(*q);
     while (q->executeStep()) {
       IngestStatus status;
       status.ref = q->getColumn(0).getString();
@@ -481,7 +436,9 @@ Status StoreImpl::abort(std::string_view ref_view) {
     auto q = session.Prepare(sql::q::ingest_delete);
     q->bindNoCopy(1, ref);
     q->exec();
-    return session.Changes() == 0 ? not_found() : Status::OK();
+    if (session.Changes() == 0) return not_found();
+    DropIngestLeases(session, ref);
+    return Status::OK();
   });
   if (!s.ok()) return s;
   if (dir_fd.ok()) return RemoveIngestFiles(*this, id, dir_fd->get());

@@ -39,6 +39,18 @@ class StoreImpl final : public Store {
   Result<std::vector<IngestStatus>> list_statuses(const std::vector<std::string>& filters) override;
   Status abort(std::string_view ref) override;
 
+  // lease.cc
+  Result<Lease> create_lease(const LeaseOptions& options) override;
+  Result<std::vector<Lease>> list_leases(const std::vector<std::string>& filters) override;
+  Status delete_lease(std::string_view id, bool collect) override;
+  Status add_lease_resource(std::string_view lease, const LeaseResource& resource) override;
+  Status remove_lease_resource(std::string_view lease, const LeaseResource& resource) override;
+  Result<std::vector<LeaseResource>> lease_resources(std::string_view lease) override;
+
+  // gc.cc, fsck.cc
+  Result<GcReport> collect_garbage(const GcOptions& options) override;
+  Result<FsckReport> fsck(const FsckOptions& options) override;
+
   // --- For the store's own modules ---
   const Layout& layout() const { return layout_; }
   const Options& options() const { return options_; }

@@ -25,6 +25,25 @@ Status ValidateRef(std::string_view ref) {
   return Status::OK();
 }
 
+Status ValidateLeaseId(std::string_view id) {
+  if (id.empty()) return Status::InvalidArgument("lease id must not be empty");
+  if (id.size() > 256) {
+    return Status::InvalidArgument(
+        fmt::format("lease id \"{}\" is longer than 256 bytes", Printable(id)));
+  }
+  for (char c : id) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      return Status::InvalidArgument(
+          fmt::format("lease id \"{}\" contains a control character", Printable(id)));
+    }
+  }
+  if (!IsValidUtf8(id)) {
+    return Status::InvalidArgument(fmt::format("lease id \"{}\" is not valid UTF-8", Printable(id)));
+  }
+  return Status::OK();
+}
+
 Status ValidateLabel(std::string_view key, std::string_view value) {
   if (key.empty()) return Status::InvalidArgument("label key must not be empty");
   if (key.size() + value.size() > kMaxLabelBytes) {

@@ -21,6 +21,9 @@ inline constexpr size_t kMaxLabelBytes = 4096;  // key + value, as containerd
 // Non-empty, at most 1024 bytes, UTF-8, no control characters.
 Status ValidateRef(std::string_view ref);
 
+// Lease ids: 1 to 256 bytes of UTF-8 without control characters.
+Status ValidateLeaseId(std::string_view id);
+
 // Key non-empty; key and value together at most 4096 bytes; both UTF-8
 // without NUL. An empty value is allowed here: it means "delete".
 Status ValidateLabel(std::string_view key, std::string_view value);

@@ -59,6 +59,31 @@ TEST(CatalogSchema, MigrationsAreNumberedFromOne) {
   for (const sql::Migration& m : sql::kMigrations) EXPECT_EQ(m.version, expected++);
 }
 
+TEST(Catalog, OlderCatalogIsMigratedKeepingItsRows) {
+  TempDir dir;
+  {
+    // A version-1 catalog, as the first release wrote it.
+    SQLite::Database db(dir / "catalog.db", SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec(std::string(sql::kMigrations[0].text));
+    db.exec("PRAGMA user_version = 1");
+    db.exec("INSERT INTO blobs VALUES ('sha256:x', 1, 2, 3)");
+    db.exec("INSERT INTO blob_labels VALUES ('sha256:x', 'k', 'v')");
+  }
+  auto catalog = Catalog::Open(dir / "catalog.db", Options{});
+  ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
+  EXPECT_EQ((*catalog)->schema_version(), sql::kMigrations.back().version);
+  SQLite::Database db(dir / "catalog.db", SQLite::OPEN_READONLY);
+  EXPECT_EQ(db.execAndGet("SELECT size + created_at + updated_at FROM blobs").getInt(), 6);
+  EXPECT_EQ(db.execAndGet("SELECT value FROM blob_labels").getString(), "v");
+  EXPECT_TRUE(db.tableExists("leases"));
+  SQLite::Database fresh(":memory:", SQLite::OPEN_READWRITE);
+  fresh.exec(std::string(sql::kSchema));
+  EXPECT_EQ(SchemaOf(db), SchemaOf(fresh));
+  EXPECT_EQ(db.execAndGet("PRAGMA integrity_check").getString(), "ok");
+  SQLite::Statement fk(db, "PRAGMA foreign_key_check");
+  EXPECT_FALSE(fk.executeStep());
+}
+
 TEST(Catalog, FreshCatalogIsAtTheLatestVersionInWalMode) {
   TempDir dir;
   auto catalog = Catalog::Open(dir / "catalog.db", Options{});

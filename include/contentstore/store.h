@@ -26,6 +26,8 @@
 #include <vector>
 
 #include "contentstore/digest.h"
+#include "contentstore/gc.h"
+#include "contentstore/lease.h"
 #include "contentstore/options.h"
 #include "contentstore/reader.h"
 #include "contentstore/status.h"
@@ -93,6 +95,35 @@ class Store {
   // Deletes the ingest and its bytes. NotFound if none; Unavailable if a live
   // writer holds it.
   virtual Status abort(std::string_view ref) = 0;
+
+  // --- Leases ---
+
+  // AlreadyExists if the id is taken; InvalidArgument for a bad id, labels or
+  // an unparseable containerd.io/gc.expire.
+  virtual Result<Lease> create_lease(const LeaseOptions& options = {}) = 0;
+  // Leases matching any of `filters` (fields: id, labels.<key>), by id.
+  virtual Result<std::vector<Lease>> list_leases(const std::vector<std::string>& filters = {}) = 0;
+  // Deletes the lease; what it held is then only kept by other roots. With
+  // `collect`, runs a collection (default GcOptions) before returning. A
+  // writer opened under the lease still commits. NotFound if no such lease.
+  virtual Status delete_lease(std::string_view id, bool collect = false) = 0;
+  // NotFound if no such lease; InvalidArgument for a bad digest or ref.
+  // Adding what is already held is OK; the resource need not exist yet.
+  virtual Status add_lease_resource(std::string_view lease, const LeaseResource& resource) = 0;
+  // Removing what is not held is OK.
+  virtual Status remove_lease_resource(std::string_view lease,
+                                       const LeaseResource& resource) = 0;
+  virtual Result<std::vector<LeaseResource>> lease_resources(std::string_view lease) = 0;
+
+  // --- Garbage collection and checks ---
+
+  // Marks everything reachable from the roots (see gc.h) and removes the rest:
+  // blob rows and files, expired leases, and ingests past their expiry. Safe
+  // while other processes write: what is committed or leased meanwhile stays.
+  virtual Result<GcReport> collect_garbage(const GcOptions& options = {}) = 0;
+
+  // Compares the catalog with the files (see FsckOptions).
+  virtual Result<FsckReport> fsck(const FsckOptions& options = {}) = 0;
 };
 
 }  // namespace contentstore

@@ -62,6 +62,10 @@ struct WriterOptions {
   // ingest's algorithm, else sha256. A resumed ingest hashed with another
   // algorithm is started over.
   std::optional<Algorithm> algorithm;
+  // A lease to hold the ingest, and the blob once committed (also when the
+  // commit finds the blob already there). NotFound if it does not exist. If
+  // the lease is deleted while the writer runs, the commit still succeeds.
+  std::optional<std::string> lease;
 };
 
 }  // namespace contentstore
