@@ -116,19 +116,27 @@ Result<std::unique_ptr<Writer>> IngestWriter::Open(StoreImpl& store,
 
     std::unique_ptr<IngestWriter> writer(
         new IngestWriter(store, options.ref, id, std::move(*dir_fd)));
-    if (Status s = writer->Claim(options); !s.ok()) {
+    bool directory_gone = false;
+    if (Status s = writer->Claim(options, &directory_gone); !s.ok() || directory_gone) {
       writer->state_ = State::kClosed;  // nothing to save; the flock goes with the fd
+      if (directory_gone) continue;
       return s;
     }
     return std::unique_ptr<Writer>(std::move(writer));
   }
 }
 
-Status IngestWriter::Claim(const WriterOptions& options) {
+Status IngestWriter::Claim(const WriterOptions& options, bool* directory_gone) {
   // A commit that died half way must be finished or undone before anything
   // else looks at this directory.
   auto recovered = RecoverIngestDir(store_, ref_, id_, dir_fd_.get());
   if (!recovered.ok()) return recovered.status();
+  if (*recovered == IngestRecovery::kRemoved) {
+    // Its blob was committed after all, and recovery removed the directory
+    // we hold: start again with a fresh one.
+    *directory_gone = true;
+    return Status::OK();
+  }
 
   const int64_t now = NowNanos();
   std::optional<IngestRow> row;
@@ -175,6 +183,22 @@ Status IngestWriter::Claim(const WriterOptions& options) {
   if (!s.ok()) return s;
   test_hooks::CrashPoint("open.after_claim");
 
+  if (!row) {
+    // A new ingest. Whatever a directory without a row holds is garbage (a
+    // writer died after its commit or abort finished): start from a new file.
+    Status gone = posix::UnlinkAt(dir_fd_.get(), Layout::kDataFile, 0, data_path_);
+    if (!gone.ok() && !gone.IsNotFound()) return gone;
+    auto data = posix::OpenAt(dir_fd_.get(), Layout::kDataFile, O_RDWR | O_CREAT | O_EXCL, 0644,
+                              data_path_);
+    if (!data.ok()) return data.status();
+    data_fd_ = std::move(*data);
+    hasher_ = Hasher(options.expected ? options.expected->algorithm()
+                                      : options.algorithm.value_or(Algorithm::kSHA256));
+    total_ = options.total;
+    expected_ = options.expected;
+    started_at_ = updated_at_ = now;
+    return Status::OK();
+  }
   // Commit makes the data read-only just before publishing it; a writer that
   // died right there leaves a 0444 file that is still ours to resume.
   auto data = posix::OpenAt(dir_fd_.get(), Layout::kDataFile, O_RDWR | O_CREAT, 0644, data_path_);
@@ -184,18 +208,6 @@ Status IngestWriter::Claim(const WriterOptions& options) {
   }
   if (!data.ok()) return data.status();
   data_fd_ = std::move(*data);
-
-  if (!row) {
-    // A new ingest. Whatever a directory without a row holds is garbage
-    // (left by a writer that died after its commit or abort finished).
-    hasher_ = Hasher(options.expected ? options.expected->algorithm()
-                                      : options.algorithm.value_or(Algorithm::kSHA256));
-    total_ = options.total;
-    expected_ = options.expected;
-    started_at_ = updated_at_ = now;
-    if (Status t = posix::Truncate(data_fd_.get(), 0, data_path_); !t.ok()) return t;
-    return posix::ChangeMode(data_fd_.get(), 0644, data_path_);
-  }
   auto algorithm = ParseAlgorithm(row->algorithm);
   if (!algorithm.ok()) {
     return Status::DataLoss(fmt::format("ingest \"{}\": catalog row names algorithm \"{}\"",

@@ -49,8 +49,9 @@ class IngestWriter final : public Writer {
   IngestWriter(StoreImpl& store, std::string ref, std::string id, posix::UniqueFd dir_fd);
 
   // Opening, after the flock is held: claim or create the row, then bring the
-  // data file and the hasher into agreement.
-  Status Claim(const WriterOptions& options);
+  // data file and the hasher into agreement. Sets *directory_gone when
+  // recovery removed the directory (the caller starts over).
+  Status Claim(const WriterOptions& options, bool* directory_gone);
   Status Reconcile(const IngestRow& row, const WriterOptions& options, Algorithm algorithm);
   // Hashes the data file from the hasher's offset to `end`. A read error cuts
   // the file back to what was hashed: never keep bytes the hash has not seen.

@@ -230,6 +230,23 @@ TEST_F(IngestWriterTest, LeftoverDirectoryWithoutARowIsNotResumed) {
   ASSERT_OK(w->commit(3, DigestOf("abc")));
 }
 
+// What a writer that died between its commit transaction and its cleanup
+// leaves: a directory without a row, holding only the commit marker.
+TEST_F(IngestWriterTest, LeftoverOfAFinishedCommitIsCleanedByTheNextWriter) {
+  ASSERT_OK(testing::WriteBlob(*store_, "other", "committed"));
+  const std::string dir = dir_.path() + "/ingest/" + Layout::IngestId("ref");
+  ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
+  ASSERT_EQ(::symlink(("sha256/" + DigestOf("committed").hex()).c_str(), (dir + "/commit").c_str()), 0);
+  auto w = Open("ref");
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(w->status().offset, 0);
+  ASSERT_OK(w->write("fresh"));
+  ASSERT_OK(w->commit(5, DigestOf("fresh")));
+  EXPECT_TRUE(store_->info(DigestOf("committed")).ok());  // untouched
+  store_.reset();
+  testing::ExpectConsistent(dir_.path());
+}
+
 TEST_F(IngestWriterTest, ResumeKeepsTheAlgorithmOfTheExpectedDigest) {
   const std::string content = MakeContent(5000);
   const Digest d512 = DigestOf(content, Algorithm::kSHA512);
