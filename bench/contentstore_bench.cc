@@ -207,6 +207,10 @@ int SelfTest() {
   check(JsonNumber(Round(183192.04, 1)) == "183192", "JsonNumber(Round(183192.04, 1))");
   check(JsonNumber(Round(12626.66, 1)) == "12626.7", "JsonNumber(Round(12626.66, 1))");
   check(JsonNumber(Round(0.0000012, 6)) == "0.000001", "JsonNumber(Round(0.0000012, 6))");
+  check(JsonNumber(Round(0.0000456, 6)) == "0.000046", "JsonNumber(Round(0.0000456, 6))");
+  check(JsonNumber(Round(25763235.89, 1)) == "25763235.9", "JsonNumber(Round(25763235.89, 1))");
+  check(JsonNumber(Round(1.5e17, 1)) == "150000000000000000", "JsonNumber(1.5e17)");
+  check(JsonNumber(550) == "550" && JsonNumber(0) == "0", "JsonNumber of integers");
 
   std::string line = fmt::format(
       "{{\"impl\":{},\"workload\":\"self_test\",\"small_digest\":\"{}\",\"large_digest\":\"{}\","

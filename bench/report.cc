@@ -40,13 +40,29 @@ double Round(double x, int digits) {
 
 std::string JsonNumber(double x) {
   if (!std::isfinite(x)) return "null";
-  if (std::fabs(x) >= 1e21) return fmt::format("{}", x);
-  // Rounded values have at most 6 decimals; keep up to 9 and trim.
-  std::string s = fmt::format("{:.9f}", x);
-  while (s.back() == '0') s.pop_back();
-  if (s.back() == '.') s.pop_back();
-  if (s == "-0") s = "0";
-  return s;
+  // The shortest digits that read back as x (Go's choice too), written
+  // without an exponent when 1e-6 <= |x| < 1e21, as Go's encoding/json does.
+  std::string s = fmt::format("{}", x);
+  const size_t e = s.find('e');
+  const double a = std::fabs(x);
+  if (e == std::string::npos || a >= 1e21 || (a < 1e-6 && a != 0)) return s;
+  const bool negative = s[0] == '-';
+  std::string mantissa = s.substr(negative ? 1 : 0, e - (negative ? 1 : 0));
+  const int exponent = std::stoi(s.substr(e + 1));
+  size_t point = mantissa.find('.');
+  if (point == std::string::npos) point = mantissa.size();
+  std::string digits = mantissa;
+  if (point < digits.size()) digits.erase(point, 1);
+  const int at = static_cast<int>(point) + exponent;  // new position of the point
+  std::string out;
+  if (at <= 0) {
+    out = "0." + std::string(-at, '0') + digits;
+  } else if (at >= static_cast<int>(digits.size())) {
+    out = digits + std::string(at - digits.size(), '0');
+  } else {
+    out = digits.substr(0, at) + "." + digits.substr(at);
+  }
+  return negative ? "-" + out : out;
 }
 
 std::string JsonString(std::string_view s) {
