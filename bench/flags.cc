@@ -107,6 +107,10 @@ int ParseFlags(int argc, char** argv, Flags& f) {
                "run each workload in its own child process (per-workload max_rss_kib)"),
       BoolFlag("self-test", f.self_test,
                "check the content generator against the harness's digests, then exit"),
+      StringFlag("perf-ctl", f.perf_ctl,
+                 "control FIFO of `perf record --control fifo:CTL,ACK -D -1`: profile only the "
+                 "timed parts"),
+      StringFlag("perf-ack", f.perf_ack, "acknowledgement FIFO of --perf-ctl"),
   };
   int i = 1;
   for (; i < argc; ++i) {

@@ -40,6 +40,10 @@ struct Flags {
   bool sync = true;        // Options::sync of the stores the timed parts use
   bool fork = true;        // run each workload in its own child process
   bool self_test = false;  // check the content generator against the harness's digests
+  // perf record --control fifo:CTL,ACK: timed parts write "enable"/"disable"
+  // to CTL (and wait for ACK), so that a profile holds only timed parts.
+  std::string perf_ctl;
+  std::string perf_ack;
 };
 
 // Parses argv into `flags`. Returns the exit status to stop with (0 after

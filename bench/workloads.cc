@@ -196,6 +196,26 @@ std::string ReadAll(int fd) {
   }
 }
 
+// --perf-ctl/--perf-ack: FIFOs of `perf record --control`.
+std::string perf_ctl_fifo;
+std::string perf_ack_fifo;
+
+// Tells perf record to enable or disable its events, and waits until it has.
+void PerfControl(bool enable) {
+  if (perf_ctl_fifo.empty()) return;
+  const int ctl = ::open(perf_ctl_fifo.c_str(), O_WRONLY | O_CLOEXEC);
+  if (ctl < 0) return;
+  const std::string_view cmd = enable ? "enable\n" : "disable\n";
+  (void)!::write(ctl, cmd.data(), cmd.size());
+  ::close(ctl);
+  if (perf_ack_fifo.empty()) return;
+  const int ack = ::open(perf_ack_fifo.c_str(), O_RDONLY | O_CLOEXEC);
+  if (ack < 0) return;
+  char buf[8];
+  (void)!::read(ack, buf, sizeof buf);  // "ack\n"
+  ::close(ack);
+}
+
 }  // namespace
 
 // Wall-clock timer of a timed part; also notes the resident set size when
@@ -204,10 +224,12 @@ class Bench::Timer {
  public:
   void start() {
     rss_before_kib_ = CurrentRssKib();
+    PerfControl(true);
     t0_ = std::chrono::steady_clock::now();
   }
   double stop() {
     seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+    PerfControl(false);
     return seconds_;
   }
   int64_t rss_before_kib() const { return rss_before_kib_; }
@@ -227,7 +249,10 @@ struct Bench::Populated {
 };
 
 Bench::Bench(const Flags& flags, std::string base, std::set<std::string> selected, Emitter& out)
-    : flags_(flags), base_(std::move(base)), selected_(std::move(selected)), out_(out) {}
+    : flags_(flags), base_(std::move(base)), selected_(std::move(selected)), out_(out) {
+  perf_ctl_fifo = flags.perf_ctl;
+  perf_ack_fifo = flags.perf_ack;
+}
 
 bool Bench::IsReported(const Status& s) { return s.message() == kReported; }
 
