@@ -42,8 +42,11 @@ def main():
                           ("max_rss_kib", int), ("rss_before_kib", int)):
             if not isinstance(o.get(key), kind) or (kind is not bool and o[key] <= 0):
                 problems.append(f"{w}: {key} is {o.get(key)!r}")
-        if o.get("max_rss_kib", 0) < o.get("rss_before_kib", 0):
-            problems.append(f"{w}: max_rss_kib below rss_before_kib")
+        # The kernel's RSS counters are batched per CPU, so /proc/self/statm
+        # (rss_before_kib) and the exit-time peak (max_rss_kib) can disagree
+        # by a little; a big gap would mean max_rss_kib is not per workload.
+        if o.get("max_rss_kib", 0) + 2048 < o.get("rss_before_kib", 0):
+            problems.append(f"{w}: max_rss_kib far below rss_before_kib")
     expected = a.expect.split(",")
     if sorted(seen) != sorted(expected):
         problems.append(f"workloads printed {seen}, expected {expected}")
