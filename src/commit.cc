@@ -3,7 +3,7 @@
 //
 //   1. check size, then digest (FailedPrecondition; the ingest stays)
 //   2. fdatasync the data; make it read-only (0444)
-//   3. write the marker ingest/<id>/commit -> "<alg>/<hex>"
+//   3. mark the ingest directory with "<alg>/<hex>" (commit_marker.h)
 //   4. rename ingest/<id>/data to blobs/<alg>/<hex>, never replacing a file
 //      that is already there with the right size
 //   5. fsync blobs/<alg> (containerd 1.6 skipped this; containerd#10457)
@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "clock.h"
+#include "commit_marker.h"
 #include "embedded_sql.h"
 #include "ingest_writer.h"
 #include "recovery.h"
@@ -123,10 +124,7 @@ Status IngestWriter::Publish(const Digest& digest, const Labels& labels) {
   }
   if (Status s = posix::ChangeMode(data_fd_.get(), 0444, data_path_); !s.ok()) return s;
   test_hooks::CrashPoint("commit.before_marker");
-  const std::string marker_path = dir_path_ + "/" + Layout::kCommitMarker;
-  (void)posix::UnlinkAt(dir_fd_.get(), Layout::kCommitMarker, 0, marker_path);
-  if (Status s = posix::SymlinkAt(Layout::BlobRelativePath(digest), dir_fd_.get(),
-                                  Layout::kCommitMarker, marker_path);
+  if (Status s = WriteCommitMarker(dir_fd_.get(), dir_path_, Layout::BlobRelativePath(digest));
       !s.ok()) {
     (void)posix::ChangeMode(data_fd_.get(), 0644, data_path_);
     return s;

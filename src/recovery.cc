@@ -7,6 +7,7 @@
 
 #include <vector>
 
+#include "commit_marker.h"
 #include "embedded_sql.h"
 #include "ingest_row.h"
 #include "layout.h"
@@ -28,17 +29,15 @@ Status RemoveIngestFiles(StoreImpl& store, const std::string& id, int dir_fd) {
 Result<IngestRecovery> RecoverIngestDir(StoreImpl& store, const std::string& ref,
                                         const std::string& id, int dir_fd) {
   const std::string dir = store.layout().ingest_dir(id);
-  const std::string marker_path = dir + "/" + Layout::kCommitMarker;
-  auto marker = posix::ReadLinkAt(dir_fd, Layout::kCommitMarker, marker_path);
-  if (marker.status().IsNotFound()) return IngestRecovery::kNothingToDo;
+  auto marker = ReadCommitMarker(dir_fd, dir);
   if (!marker.ok()) return marker.status();
+  if (!*marker) return IngestRecovery::kNothingToDo;
 
   auto clear_marker = [&]() -> Result<IngestRecovery> {
-    Status s = posix::UnlinkAt(dir_fd, Layout::kCommitMarker, 0, marker_path);
-    if (!s.ok() && !s.IsNotFound()) return s;
+    if (Status s = ClearCommitMarker(dir_fd, dir); !s.ok()) return s;
     return IngestRecovery::kCleaned;
   };
-  auto digest = Layout::ParseBlobRelativePath(*marker);
+  auto digest = Layout::ParseBlobRelativePath(**marker);
   if (!digest.ok()) return clear_marker();  // not ours to interpret; the data decides
   const std::string data_path = dir + "/" + Layout::kDataFile;
   if (posix::StatAt(dir_fd, Layout::kDataFile, data_path).ok()) {

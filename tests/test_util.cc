@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -181,7 +182,9 @@ void ExpectConsistent(const std::string& root) {
   SQLite::Statement ingests(db, "SELECT ref, id, offset FROM ingests");
   while (ingests.executeStep()) {
     const std::string dir = root + "/ingest/" + ingests.getColumn(1).getString();
-    EXPECT_FALSE(FileExists(dir + "/commit"))
+    char buf[256];
+    EXPECT_FALSE(FileExists(dir + "/commit") ||
+                 ::getxattr(dir.c_str(), "user.contentstore.commit", buf, sizeof(buf)) >= 0)
         << "commit marker left in ingest " << ingests.getColumn(0).getString();
   }
 }
