@@ -40,6 +40,7 @@ struct Command {
 };
 using Commands = std::vector<Command>;
 
+void AddTransferCommands(CLI::App& app, const GlobalOptions& globals, Commands& commands);
 void AddBlobCommands(CLI::App& app, const GlobalOptions& globals, Commands& commands);
 void AddIngestCommands(CLI::App& app, const GlobalOptions& globals, Commands& commands);
 

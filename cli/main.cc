@@ -85,6 +85,7 @@ int Run(int argc, char** argv) {
       app.add_option("--root", globals.root, "Store directory (see below)")->type_name("DIR");
 
   Commands commands;
+  AddTransferCommands(app, globals, commands);
   AddBlobCommands(app, globals, commands);
   AddIngestCommands(app, globals, commands);
   for (std::string_view name : kReserved) {
