@@ -1,0 +1,67 @@
+// What every command shares: the global options, the table of registered
+// commands, opening the store, reading digests and labels from arguments, and
+// turning a failed Status into the message on standard error and the exit
+// code (the library's codes: see contentstore::ExitCode).
+//
+// Commands are registered on the CLI11 app by the commands_*.cc files and run
+// by main() after parsing, so parsing never touches the store.
+
+#ifndef CONTENTSTORE_CLI_COMMON_H_
+#define CONTENTSTORE_CLI_COMMON_H_
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "contentstore/digest.h"
+#include "contentstore/status.h"
+#include "contentstore/store.h"
+#include "contentstore/types.h"
+
+namespace contentstore::cli {
+
+// Options accepted before or after the command name.
+struct GlobalOptions {
+  std::string root;
+  CLI::Option* root_option = nullptr;
+
+  // The --root value when it was given.
+  std::optional<std::string> root_flag() const;
+};
+
+// A subcommand and what running it does; run() returns the exit code.
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+};
+using Commands = std::vector<Command>;
+
+void AddTransferCommands(CLI::App& app, const GlobalOptions& globals, Commands& commands);
+void AddBlobCommands(CLI::App& app, const GlobalOptions& globals, Commands& commands);
+void AddIngestCommands(CLI::App& app, const GlobalOptions& globals, Commands& commands);
+
+// Opens (creating on first use) the store the options and environment name.
+Result<std::unique_ptr<Store>> OpenStore(const GlobalOptions& globals);
+
+// Prints "contentstore: <what>: <why>" on standard error and returns the exit
+// code of `status`. When `status` says standard output was closed by its
+// reader, prints nothing and returns 0: the reader chose to stop, nothing
+// failed here.
+// REQUIRES: !status.ok().
+int Report(std::string_view what, const Status& status);
+
+// Parses "KEY=VALUE" into `labels` (a later key replaces an earlier one).
+// InvalidArgument without "=" or with an empty key. An empty value is kept:
+// what it means is up to the command.
+Status ParseLabelArg(std::string_view arg, Labels& labels);
+
+// The current time, at the resolution the store keeps.
+Timestamp Now();
+
+}  // namespace contentstore::cli
+
+#endif  // CONTENTSTORE_CLI_COMMON_H_

@@ -1,0 +1,1262 @@
+// End-to-end tests of the `contentstore` command. Each test runs the built
+// binary as a user would (posix_spawn, pipes on its three standard streams)
+// against a store root of its own, and checks exit codes, standard output and
+// standard error, and the catalog through the sqlite3 shell, so the command is
+// tested through the same doors its users go through.
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "contentstore/digest.h"
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr const char* kBinary = CONTENTSTORE_CLI_PATH;
+constexpr size_t kMiB = 1 << 20;
+
+// --- Processes ---------------------------------------------------------------
+
+// How a child ended and what it said.
+struct Outcome {
+  int exit_code = -1;  // -1 when it died of a signal
+  int signal = 0;
+  std::string out;
+  std::string err;
+  long maxrss_kb = 0;  // the child's peak resident set, from wait4()
+};
+
+std::ostream& operator<<(std::ostream& os, const Outcome& o) {
+  return os << "exit " << o.exit_code << " signal " << o.signal << "\nstdout: " << o.out
+            << "\nstderr: " << o.err;
+}
+
+// Supplies the child's standard input a chunk at a time; an empty view ends it.
+using Source = std::function<std::string_view()>;
+// Receives the child's standard output as it comes; false closes the pipe.
+using Sink = std::function<bool(std::string_view)>;
+
+void SetNonBlocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
+
+// A running child with pipes on stdin (unless given a file), stdout, stderr.
+class Child {
+ public:
+  Child(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+        int stdin_from = -1) {
+    int in[2] = {-1, -1}, out[2], err[2];
+    if (stdin_from < 0) {
+      EXPECT_EQ(::pipe2(in, O_CLOEXEC), 0);
+    }
+    EXPECT_EQ(::pipe2(out, O_CLOEXEC), 0);
+    EXPECT_EQ(::pipe2(err, O_CLOEXEC), 0);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, stdin_from >= 0 ? stdin_from : in[0], 0);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+    // The test ignores SIGPIPE; the child starts with the default, as from a shell.
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t defaults;
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGPIPE);
+    posix_spawnattr_setsigdefault(&attr, &defaults);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+    std::vector<char*> args, envp;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    const int rc = ::posix_spawnp(&pid_, args[0], &actions, &attr, args.data(), envp.data());
+    EXPECT_EQ(rc, 0) << "spawning " << argv[0] << ": " << std::strerror(rc);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    if (stdin_from < 0) {
+      ::close(in[0]);
+      in_ = in[1];
+    }
+    ::close(out[1]);
+    ::close(err[1]);
+    out_ = out[0];
+    err_ = err[0];
+  }
+
+  ~Child() {
+    for (int fd : {in_, out_, err_}) {
+      if (fd >= 0) ::close(fd);
+    }
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  pid_t pid() const { return pid_; }
+
+  // Writes all of `data` to the child's stdin (blocking). False if the child
+  // closed its end.
+  bool Feed(std::string_view data) {
+    while (!data.empty()) {
+      const ssize_t n = ::write(in_, data.data(), data.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+  }
+
+  void CloseStdin() {
+    if (in_ >= 0) ::close(in_);
+    in_ = -1;
+  }
+
+  // Feeds `source` to stdin (then closes it), drains stdout into `sink` (or
+  // Outcome::out) and stderr into Outcome::err, all at once so no pipe can
+  // fill up and stall the other side, then reaps the child.
+  Outcome Finish(Source source = nullptr, Sink sink = nullptr) {
+    Outcome outcome;
+    if (!source) CloseStdin();
+    if (in_ >= 0) SetNonBlocking(in_);
+    std::string_view pending;
+    std::vector<char> buf(256 * 1024);
+    while (out_ >= 0 || err_ >= 0 || in_ >= 0) {
+      if (in_ >= 0 && pending.empty()) {
+        pending = source();
+        if (pending.empty()) {
+          CloseStdin();
+          continue;
+        }
+      }
+      std::array<pollfd, 3> fds{};
+      int n = 0;
+      int in_slot = -1, out_slot = -1, err_slot = -1;
+      if (in_ >= 0) fds[in_slot = n++] = {in_, POLLOUT, 0};
+      if (out_ >= 0) fds[out_slot = n++] = {out_, POLLIN, 0};
+      if (err_ >= 0) fds[err_slot = n++] = {err_, POLLIN, 0};
+      if (::poll(fds.data(), static_cast<nfds_t>(n), -1) < 0) {
+        if (errno == EINTR) continue;
+        ADD_FAILURE() << "poll: " << std::strerror(errno);
+        break;
+      }
+      if (in_slot >= 0 && fds[in_slot].revents != 0) {
+        const ssize_t w = ::write(in_, pending.data(), pending.size());
+        if (w > 0) {
+          pending.remove_prefix(static_cast<size_t>(w));
+        } else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+          CloseStdin();  // the child stopped reading (EPIPE): fine, it decides
+        }
+      }
+      auto drain = [&](int& fd, int slot, bool is_out) {
+        if (slot < 0 || fds[slot].revents == 0) return;
+        const ssize_t r = ::read(fd, buf.data(), buf.size());
+        if (r < 0 && errno == EINTR) return;
+        if (r <= 0) {
+          ::close(fd);
+          fd = -1;
+          return;
+        }
+        const std::string_view chunk(buf.data(), static_cast<size_t>(r));
+        if (!is_out) {
+          outcome.err += chunk;
+        } else if (!sink) {
+          outcome.out += chunk;
+        } else if (!sink(chunk)) {
+          ::close(fd);
+          fd = -1;
+        }
+      };
+      drain(out_, out_slot, true);
+      drain(err_, err_slot, false);
+    }
+    int status = 0;
+    struct rusage usage {};
+    EXPECT_EQ(::wait4(pid_, &status, 0, &usage), pid_);
+    pid_ = -1;
+    if (WIFEXITED(status)) outcome.exit_code = WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) outcome.signal = WTERMSIG(status);
+    outcome.maxrss_kb = usage.ru_maxrss;
+    return outcome;
+  }
+
+  // Sends `sig` and reaps the child.
+  Outcome KillAndWait(int sig) {
+    ::kill(pid_, sig);
+    CloseStdin();
+    return Finish();
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int in_ = -1;
+  int out_ = -1;
+  int err_ = -1;
+};
+
+// A source that hands out `data` once.
+Source Once(std::string_view data) {
+  return [data, done = false]() mutable -> std::string_view {
+    if (done) return {};
+    done = true;
+    return data;
+  };
+}
+
+// --- Content -------------------------------------------------------------------
+
+// `size` bytes from splitmix64 seeded with `seed`: same seed, same bytes.
+std::string Bytes(size_t size, uint64_t seed = 1) {
+  std::string out(size, '\0');
+  uint64_t x = seed;
+  for (size_t i = 0; i < size; i += 8) {
+    uint64_t z = (x += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    z ^= z >> 31;
+    std::memcpy(out.data() + i, &z, std::min<size_t>(8, size - i));
+  }
+  return out;
+}
+
+std::string DigestOf(std::string_view bytes,
+                     contentstore::Algorithm algorithm = contentstore::Algorithm::kSHA256) {
+  contentstore::Digester d(algorithm);
+  d.update(bytes);
+  return d.digest().str();
+}
+
+std::string HexOf(const std::string& digest) { return digest.substr(digest.find(':') + 1); }
+
+void WriteFile(const std::string& path, std::string_view data) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f.write(data.data(), static_cast<std::streamsize>(data.size()));
+  ASSERT_TRUE(f.good()) << path;
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// The error contract: one line on stderr, "contentstore: ...", nothing else.
+void ExpectOneErrorLine(const Outcome& o) {
+  EXPECT_EQ(o.signal, 0) << o;
+  ASSERT_FALSE(o.err.empty()) << o;
+  EXPECT_EQ(o.err.rfind("contentstore: ", 0), 0u) << o;
+  EXPECT_EQ(std::count(o.err.begin(), o.err.end(), '\n'), 1) << o;
+  EXPECT_EQ(o.err.back(), '\n') << o;
+  EXPECT_EQ(o.err.find("terminate called"), std::string::npos) << o;
+}
+
+// "2026-11-28T05:50:00.123456789Z": digits where the template has 'd'.
+// (Not std::regex: GCC 12 warns inside <regex> under the sanitizers.)
+bool IsRfc3339Nanos(std::string_view text) {
+  constexpr std::string_view kTemplate = "dddd-dd-ddTdd:dd:dd.dddddddddZ";
+  if (text.size() != kTemplate.size()) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const bool digit = text[i] >= '0' && text[i] <= '9';
+    if (kTemplate[i] == 'd' ? !digit : text[i] != kTemplate[i]) return false;
+  }
+  return true;
+}
+
+// --- Fixture -------------------------------------------------------------------
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "contentstore-cli-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    root_ = dir_ + "/root";
+    home_ = dir_ + "/home";
+    fs::create_directories(home_);
+  }
+
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  // PATH and a private HOME, plus the sanitizers' settings, so nothing of
+  // the user's environment (a real store) leaks into a test.
+  std::vector<std::string> BaseEnv() const {
+    std::vector<std::string> env = {"HOME=" + home_};
+    for (char** e = environ; *e != nullptr; ++e) {
+      const std::string_view var(*e);
+      for (std::string_view keep : {"PATH=", "ASAN_OPTIONS=", "UBSAN_OPTIONS=", "LSAN_OPTIONS="}) {
+        if (var.starts_with(keep)) env.emplace_back(var);
+      }
+    }
+    return env;
+  }
+
+  std::vector<std::string> Argv(const std::vector<std::string>& args) const {
+    std::vector<std::string> argv = {kBinary, "--root", root_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+  }
+
+  // Runs `contentstore --root ROOT args...` with `input` on stdin.
+  Outcome Cs(const std::vector<std::string>& args, std::string_view input = {}) {
+    Child child(Argv(args), BaseEnv());
+    return child.Finish(Once(input));
+  }
+
+  // Runs the binary with exactly `args` (no --root) and environment `env`.
+  Outcome Raw(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+    std::vector<std::string> argv = {kBinary};
+    argv.insert(argv.end(), args.begin(), args.end());
+    Child child(argv, env);
+    return child.Finish();
+  }
+
+  // Ingests `content` under `ref`, expects success, returns the digest.
+  std::string Ingest(const std::string& ref, std::string_view content,
+                     std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"ingest", ref};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const Outcome o = Cs(args, content);
+    EXPECT_EQ(o.exit_code, 0) << o;
+    EXPECT_EQ(o.err, "") << o;
+    std::string digest = o.out;
+    if (!digest.empty() && digest.back() == '\n') digest.pop_back();
+    return digest;
+  }
+
+  // `sqlite3 ROOT/catalog.db query`, one row a line, columns split by '|'.
+  std::string Sql(const std::string& query) {
+    Child child({"sqlite3", root_ + "/catalog.db", query}, BaseEnv());
+    const Outcome o = child.Finish();
+    EXPECT_EQ(o.exit_code, 0) << query << "\n" << o;
+    return o.out;
+  }
+
+  std::string BlobPath(const std::string& digest) const {
+    const std::string alg = digest.substr(0, digest.find(':'));
+    return root_ + "/blobs/" + alg + "/" + HexOf(digest);
+  }
+
+  std::string dir_;
+  std::string root_;
+  std::string home_;
+};
+
+// --- Help and usage ------------------------------------------------------------
+
+TEST_F(CliTest, HelpListsCommandsAndKeepsReservedOnesApart) {
+  const Outcome o = Cs({"--help"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  for (const char* cmd :
+       {"ingest", "get", "info", "ls", "label", "rm", "active", "status", "abort", "--root"}) {
+    EXPECT_NE(o.out.find(cmd), std::string::npos) << cmd;
+  }
+  const size_t reserved = o.out.find("Reserved");
+  ASSERT_NE(reserved, std::string::npos) << o.out;
+  for (const char* cmd : {"gc ", "fsck ", "lease "}) {
+    EXPECT_GT(o.out.find(cmd), reserved) << cmd << " must be listed only as reserved";
+  }
+  const Outcome ingest = Cs({"ingest", "--help"});
+  ASSERT_EQ(ingest.exit_code, 0) << ingest;
+  for (const char* opt : {"--expected-digest", "--expected-size", "--label", "--no-commit",
+                          "--algorithm", "--progress", "--no-progress"}) {
+    EXPECT_NE(ingest.out.find(opt), std::string::npos) << opt;
+  }
+  EXPECT_EQ(ingest.out.find("--lease"), std::string::npos) << "--lease belongs to a later issue";
+  const Outcome version = Cs({"--version"});
+  EXPECT_EQ(version.exit_code, 0) << version;
+  EXPECT_FALSE(version.out.empty());
+}
+
+TEST_F(CliTest, ReservedCommandsExit2) {
+  for (const char* cmd : {"gc", "fsck", "lease"}) {
+    const Outcome o = Cs({cmd, "whatever", "--flag"});
+    EXPECT_EQ(o.exit_code, 2) << o;
+    EXPECT_EQ(o.err, std::string("contentstore: ") + cmd + ": not implemented yet\n");
+    EXPECT_EQ(o.out, "");
+  }
+}
+
+TEST_F(CliTest, BadInputsExit2WithOneLine) {
+  const std::string digest = Ingest("r", "x");
+  const std::vector<std::vector<std::string>> cases = {
+      {},
+      {"bogus"},
+      {"--bogus"},
+      {"ls", "--bogus"},
+      {"get"},
+      {"get", "sha256:abc"},
+      {"get", "md5:d41d8cd98f00b204e9800998ecf8427e"},
+      {"get", "nonsense"},
+      {"info", "SHA256:" + HexOf(digest)},
+      {"rm", "sha256:" + std::string(64, 'g')},
+      {"label", digest, "novalue"},
+      {"label", digest, "=v"},
+      {"label", "sha256:1", "a=b"},
+      {"ls", "labels.a==\"unterminated"},
+      {"ls", "nosuchfield==1"},
+      {"ls", "digest~=("},
+      {"active", "size==1"},
+      {"active", "ref~=["},
+      {"ingest"},
+      {"ingest", "r", "--expected-size", "-1"},
+      {"ingest", "r", "--expected-size", "abc"},
+      {"ingest", "r", "--algorithm", "md5"},
+      {"ingest", "r", "--algorithm", "sha512", "--expected-digest", digest},
+      {"ingest", "r", "--expected-digest", "sha256:nothex"},
+      {"ingest", "r", "--label", "novalue"},
+      {"ingest", "r", "--label", "k="},
+      {"ingest", "r", "--progress", "--no-progress"},
+      {"ingest", ""},
+      {"ingest", "bad\x01ref"},
+      {"status", "bad\nref"},
+      {"ls", "-q", "--json"},
+      {"info", digest, "--json", "extra"},
+      {"ls", "--root"},
+      {"ls", "--root", "/elsewhere"},  // a second --root: Argv() gave one
+  };
+  for (const auto& args : cases) {
+    std::string shown;
+    for (const auto& a : args) shown += "[" + a + "] ";
+    SCOPED_TRACE(shown);
+    const Outcome o = Cs(args, "data");
+    EXPECT_EQ(o.exit_code, 2) << o;
+    ExpectOneErrorLine(o);
+  }
+  // Nothing above may have changed the store.
+  EXPECT_EQ(Sql("select count(*) from ingests"), "0\n");
+  EXPECT_EQ(Sql("select count(*) from blobs"), "1\n");
+}
+
+TEST_F(CliTest, UsageErrorsNameTheProblem) {
+  EXPECT_EQ(Cs({"bogus"}).err,
+            "contentstore: unknown command \"bogus\" (run 'contentstore --help' for usage)\n");
+  EXPECT_EQ(Cs({"--bogus"}).err,
+            "contentstore: unknown option \"--bogus\" (run 'contentstore --help' for usage)\n");
+  const Outcome o = Cs({"ls", "--bogus"});
+  EXPECT_NE(o.err.find("--bogus"), std::string::npos) << o;
+  EXPECT_NE(o.err.find("contentstore ls --help"), std::string::npos) << o;
+}
+
+// --- Exit code 1 ---------------------------------------------------------------
+
+TEST_F(CliTest, OtherFailuresExit1) {
+  ASSERT_EQ(Cs({"ls"}).exit_code, 0);  // creates the store
+  // A missing input file.
+  Outcome o = Cs({"ingest", "r", dir_ + "/no-such-file"});
+  EXPECT_EQ(o.exit_code, 1) << o;
+  ExpectOneErrorLine(o);
+  EXPECT_EQ(Sql("select count(*) from ingests"), "0\n") << "no ingest for a typo";
+  // A catalog from a newer contentstore.
+  Sql("pragma user_version = 99");
+  o = Cs({"ls"});
+  EXPECT_EQ(o.exit_code, 1) << o;
+  ExpectOneErrorLine(o);
+  // A catalog that is not a database at all.
+  WriteFile(root_ + "/catalog.db", Bytes(8192));
+  fs::remove(root_ + "/catalog.db-wal");
+  fs::remove(root_ + "/catalog.db-shm");
+  o = Cs({"ls"});
+  EXPECT_EQ(o.exit_code, 1) << o;
+  ExpectOneErrorLine(o);
+}
+
+// --- ingest ---------------------------------------------------------------------
+
+TEST_F(CliTest, IngestFromStdinFileAndDashRecordsTheBlob) {
+  const std::string a = Bytes(5000, 1), b = Bytes(7000, 2), c = Bytes(9000, 3);
+  EXPECT_EQ(Ingest("from-stdin", a), DigestOf(a));
+  WriteFile(dir_ + "/b", b);
+  const Outcome fo = Cs({"ingest", "from-file", dir_ + "/b"});
+  EXPECT_EQ(fo.exit_code, 0) << fo;
+  EXPECT_EQ(fo.out, DigestOf(b) + "\n");
+  EXPECT_EQ(Ingest("from-dash", c, {"-"}), DigestOf(c));
+
+  EXPECT_EQ(Sql("select digest, size, created_at = updated_at from blobs order by size"),
+            DigestOf(a) + "|5000|1\n" + DigestOf(b) + "|7000|1\n" + DigestOf(c) + "|9000|1\n");
+  EXPECT_EQ(Sql("select count(*) from ingests"), "0\n");
+  std::ifstream f(BlobPath(DigestOf(b)), std::ios::binary);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(f), {}), b);
+  const std::string created =
+      Sql("select created from blobs_readable where digest = '" + DigestOf(a) + "'");
+  EXPECT_TRUE(IsRfc3339Nanos(created.substr(0, created.size() - 1))) << created;
+}
+
+TEST_F(CliTest, IngestSetsLabels) {
+  const std::string d =
+      Ingest("r", "labelled",
+             {"--label", "a=1", "--label", "b=two=2", "--label", "containerd.io/gc.root=yes"});
+  EXPECT_EQ(Sql("select key, value from blob_labels where digest = '" + d + "' order by key"),
+            "a|1\nb|two=2\ncontainerd.io/gc.root|yes\n");
+  EXPECT_EQ(Sql("select labels from blobs_readable"), "a=1,b=two=2,containerd.io/gc.root=yes\n");
+}
+
+TEST_F(CliTest, IngestEmptyBlob) {
+  const std::string d = Ingest("empty", "");
+  EXPECT_EQ(d, DigestOf(""));
+  EXPECT_EQ(Sql("select size from blobs"), "0\n");
+  const Outcome get = Cs({"get", d, "--verify"});
+  EXPECT_EQ(get.exit_code, 0) << get;
+  EXPECT_EQ(get.out, "");
+  const Outcome info = Cs({"info", d, "--json"});
+  ASSERT_EQ(info.exit_code, 0) << info;
+  EXPECT_EQ(json::parse(info.out)["size"], 0);
+  EXPECT_EQ(Ingest("empty-sized", "", {"--expected-size", "0"}), DigestOf(""));
+}
+
+TEST_F(CliTest, IngestWithExpectedDigestAndSize) {
+  const std::string data = Bytes(3 * kMiB + 17);
+  EXPECT_EQ(
+      Ingest("r", data,
+             {"--expected-digest", DigestOf(data), "--expected-size", std::to_string(data.size())}),
+      DigestOf(data));
+  EXPECT_EQ(Sql("select size from blobs"), std::to_string(data.size()) + "\n");
+}
+
+TEST_F(CliTest, IngestAlgorithms) {
+  using contentstore::Algorithm;
+  const std::string data = Bytes(100000);
+  EXPECT_EQ(Ingest("a384", data, {"--algorithm", "sha384"}), DigestOf(data, Algorithm::kSHA384));
+  EXPECT_EQ(Ingest("a512", data, {"--algorithm", "sha512"}), DigestOf(data, Algorithm::kSHA512));
+  // The expected digest implies the algorithm; naming the same one is fine.
+  const std::string more = data + "more";
+  const std::string d512 = DigestOf(more, Algorithm::kSHA512);
+  EXPECT_EQ(Ingest("implied", more, {"--expected-digest", d512}), d512);
+  EXPECT_EQ(Ingest("same", more + "!", {"--algorithm", "sha256"}), DigestOf(more + "!"));
+  EXPECT_TRUE(fs::exists(BlobPath(d512)));
+  const Outcome conflict =
+      Cs({"ingest", "c", "--algorithm", "sha384", "--expected-digest", d512}, more);
+  EXPECT_EQ(conflict.exit_code, 2) << conflict;
+  ExpectOneErrorLine(conflict);
+}
+
+TEST_F(CliTest, IngestSizeMismatchExits6AndKeepsTheIngest) {
+  const std::string data = Bytes(10000);
+  // Too short.
+  Outcome o = Cs({"ingest", "short", "--expected-size", "20000"}, data);
+  EXPECT_EQ(o.exit_code, 6) << o;
+  ExpectOneErrorLine(o);
+  EXPECT_EQ(o.out, "");
+  EXPECT_EQ(Sql("select offset, total from ingests where ref = 'short'"), "10000|20000\n");
+  // Too long: the ingest keeps no more than the expected size.
+  o = Cs({"ingest", "long", "--expected-size", "4000"}, data);
+  EXPECT_EQ(o.exit_code, 6) << o;
+  ExpectOneErrorLine(o);
+  EXPECT_EQ(Sql("select offset, total from ingests where ref = 'long'"), "4000|4000\n");
+  EXPECT_EQ(Sql("select count(*) from blobs"), "0\n");
+  // The kept prefix resumes with the right input.
+  EXPECT_EQ(Ingest("long", data.substr(0, 4000)), DigestOf(data.substr(0, 4000)));
+}
+
+TEST_F(CliTest, IngestDigestMismatchExits6AndKeepsTheIngest) {
+  const std::string data = Bytes(10000);
+  const Outcome o = Cs({"ingest", "r", "--expected-digest", DigestOf("other")}, data);
+  EXPECT_EQ(o.exit_code, 6) << o;
+  ExpectOneErrorLine(o);
+  EXPECT_EQ(Sql("select offset, expected from ingests_readable"),
+            "10000|" + DigestOf("other") + "\n");
+  EXPECT_EQ(Sql("select count(*) from blobs"), "0\n");
+  EXPECT_NE(Cs({"active"}).out.find("\nr "), std::string::npos);
+}
+
+TEST_F(CliTest, IngestOfCommittedContentSucceedsAndAddsLabels) {
+  const std::string data = Bytes(4096);
+  const std::string d = Ingest("first", data, {"--label", "keep=1", "--label", "over=old"});
+  // Found at commit: same bytes under another ref.
+  EXPECT_EQ(Ingest("second", data, {"--label", "over=new", "--label", "added=2"}), d);
+  EXPECT_EQ(Sql("select labels from blobs_readable"), "added=2,keep=1,over=new\n");
+  EXPECT_EQ(Sql("select count(*) from ingests"), "0\n");
+  // Found at open, thanks to --expected-digest: the input is not even needed.
+  EXPECT_EQ(Ingest("third", "", {"--expected-digest", d, "--label", "third=3"}), d);
+  EXPECT_EQ(Sql("select labels from blobs_readable"), "added=2,keep=1,over=new,third=3\n");
+  EXPECT_EQ(Sql("select count(*) from ingests"), "0\n");
+  // ... but a different expected size is a mismatch.
+  const Outcome o = Cs({"ingest", "fourth", "--expected-digest", d, "--expected-size", "1"});
+  EXPECT_EQ(o.exit_code, 6) << o;
+  ExpectOneErrorLine(o);
+}
+
+TEST_F(CliTest, NoCommitOfCommittedContentExits4) {
+  const std::string data = Bytes(4096);
+  const std::string d = Ingest("first", data);
+  const Outcome o = Cs({"ingest", "again", "--no-commit", "--expected-digest", d}, data);
+  EXPECT_EQ(o.exit_code, 4) << o;
+  ExpectOneErrorLine(o);
+  EXPECT_EQ(o.out, "");
+  EXPECT_EQ(Sql("select count(*) from ingests"), "0\n");
+}
+
+TEST_F(CliTest, NoCommitLeavesTheIngestActive) {
+  const std::string data = Bytes(2 * kMiB + 5);
+  const Outcome o = Cs({"ingest", "later", "--no-commit", "--expected-size",
+                        std::to_string(data.size()), "--expected-digest", DigestOf(data)},
+                       std::string_view(data).substr(0, kMiB));
+  EXPECT_EQ(o.exit_code, 0) << o;
+  EXPECT_EQ(o.out, "");
+  EXPECT_EQ(o.err, "");
+  EXPECT_EQ(Sql("select ref, offset, total, expected, locked_by_pid from ingests_readable"),
+            "later|" + std::to_string(kMiB) + "|" + std::to_string(data.size()) + "|" +
+                DigestOf(data) + "|\n");
+  EXPECT_EQ(Sql("select count(*) from blobs"), "0\n");
+  // The rest can come later, even as a --no-commit of everything.
+  EXPECT_EQ(Cs({"ingest", "later", "--no-commit"}, data).exit_code, 0);
+  EXPECT_EQ(Sql("select offset from ingests"), std::to_string(data.size()) + "\n");
+  EXPECT_EQ(Ingest("later", data), DigestOf(data));
+  EXPECT_EQ(Sql("select count(*) from ingests"), "0\n");
+}
+
+// The resumed run gets the whole input again but must skip what the ingest
+// holds. Its first K bytes are garbage here: only a real skip still yields
+// the digest of the original data.
+TEST_F(CliTest, ResumeFromAPipeSkipsWhatTheIngestHolds) {
+  const std::string data = Bytes(3 * kMiB + 123);
+  const size_t k = kMiB + 7;
+  ASSERT_EQ(Cs({"ingest", "r", "--no-commit"}, std::string_view(data).substr(0, k)).exit_code, 0);
+  EXPECT_EQ(Sql("select offset from ingests where ref = 'r'"), std::to_string(k) + "\n");
+  const std::string resumed = std::string(k, 'x') + data.substr(k);
+  EXPECT_EQ(Ingest("r", resumed), DigestOf(data));
+  EXPECT_EQ(Sql("select count(*) from ingests"), "0\n");
+  EXPECT_EQ(Sql("select size from blobs"), std::to_string(data.size()) + "\n");
+}
+
+TEST_F(CliTest, ResumeFromAFileSeeksPastWhatTheIngestHolds) {
+  const std::string data = Bytes(3 * kMiB + 123);
+  const size_t k = 2 * kMiB + 1;
+  WriteFile(dir_ + "/prefix", data.substr(0, k));
+  ASSERT_EQ(Cs({"ingest", "r", dir_ + "/prefix", "--no-commit"}).exit_code, 0);
+  WriteFile(dir_ + "/full", std::string(k, 'x') + data.substr(k));
+  const Outcome o = Cs({"ingest", "r", dir_ + "/full"});
+  EXPECT_EQ(o.exit_code, 0) << o;
+  EXPECT_EQ(o.out, DigestOf(data) + "\n");
+  // Standard input redirected from a file seeks too.
+  const std::string more = Bytes(kMiB, 9);
+  ASSERT_EQ(Cs({"ingest", "s", "--no-commit"}, std::string_view(more).substr(0, 1000)).exit_code,
+            0);
+  WriteFile(dir_ + "/more", std::string(1000, 'y') + more.substr(1000));
+  const int fd = ::open((dir_ + "/more").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  Child child(Argv({"ingest", "s"}), BaseEnv(), fd);
+  ::close(fd);
+  const Outcome s = child.Finish();
+  EXPECT_EQ(s.exit_code, 0) << s;
+  EXPECT_EQ(s.out, DigestOf(more) + "\n");
+}
+
+TEST_F(CliTest, ResumeWithShorterInputExits6AndLeavesTheIngest) {
+  const std::string data = Bytes(100000);
+  ASSERT_EQ(Cs({"ingest", "r", "--no-commit"}, std::string_view(data).substr(0, 50000)).exit_code,
+            0);
+  const std::string before = Sql("select offset, total, expected, started from ingests_readable");
+  Outcome o = Cs({"ingest", "r"}, std::string_view(data).substr(0, 40000));
+  EXPECT_EQ(o.exit_code, 6) << o;
+  ExpectOneErrorLine(o);
+  WriteFile(dir_ + "/short", data.substr(0, 49999));
+  o = Cs({"ingest", "r", dir_ + "/short"});
+  EXPECT_EQ(o.exit_code, 6) << o;
+  ExpectOneErrorLine(o);
+  EXPECT_EQ(Sql("select offset, total, expected, started from ingests_readable"), before);
+  const Outcome status = Cs({"status", "r", "--json"});
+  EXPECT_EQ(json::parse(status.out)["offset"], 50000);
+  EXPECT_EQ(Ingest("r", data), DigestOf(data));
+}
+
+TEST_F(CliTest, ConcurrentIngestOfOneRefExits5) {
+  const std::string data = Bytes(3 * kMiB);
+  Child first(Argv({"ingest", "shared"}), BaseEnv());
+  ASSERT_TRUE(first.Feed(std::string_view(data).substr(0, kMiB)));
+  // Wait until the first one holds the ref.
+  Outcome status;
+  for (int i = 0; i < 500; ++i) {
+    status = Cs({"status", "shared"});
+    if (status.exit_code == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(status.exit_code, 0) << status;
+
+  const Outcome second = Cs({"ingest", "shared"}, data);
+  EXPECT_EQ(second.exit_code, 5) << second;
+  ExpectOneErrorLine(second);
+  const Outcome abort = Cs({"abort", "shared"});
+  EXPECT_EQ(abort.exit_code, 5) << abort;
+  ExpectOneErrorLine(abort);
+  EXPECT_EQ(Sql("select count(*) from ingests where lock_pid = " + std::to_string(first.pid())),
+            "1\n");
+
+  const Outcome done = first.Finish(Once(std::string_view(data).substr(kMiB)));
+  EXPECT_EQ(done.exit_code, 0) << done;
+  EXPECT_EQ(done.out, DigestOf(data) + "\n");
+}
+
+TEST_F(CliTest, KillDashNineMidStreamThenResume) {
+  const std::string data = Bytes(6 * kMiB + 99);
+  const int64_t fed = 4 * kMiB;
+  Child child(Argv({"ingest", "victim"}), BaseEnv());
+  ASSERT_TRUE(child.Feed(std::string_view(data).substr(0, fed)));
+  json status;
+  for (int i = 0; i < 1000; ++i) {
+    const Outcome o = Cs({"status", "victim", "--json"});
+    if (o.exit_code == 0) {
+      status = json::parse(o.out);
+      if (status["offset"] == fed) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(status["offset"], fed) << status;
+  const Outcome killed = child.KillAndWait(SIGKILL);
+  EXPECT_EQ(killed.signal, SIGKILL) << killed;
+
+  EXPECT_EQ(Sql("select count(*) from ingests where ref = 'victim'"), "1\n");
+  const Outcome active = Cs({"active", "--json"});
+  ASSERT_EQ(active.exit_code, 0) << active;
+  EXPECT_EQ(json::parse(active.out)["ref"], "victim");
+  // The dead writer's ref is taken over; the resumed run skips what is there.
+  EXPECT_EQ(Ingest("victim", std::string(fed, 'z') + data.substr(fed)), DigestOf(data));
+  EXPECT_EQ(Sql("select count(*) from ingests"), "0\n");
+  const Outcome get = Cs({"get", DigestOf(data), "--verify"});
+  EXPECT_EQ(get.exit_code, 0) << get.err;
+  EXPECT_TRUE(get.out == data);
+}
+
+TEST_F(CliTest, ProgressBarOnlyWhenAskedOrOnATerminal) {
+  const std::string data = Bytes(3 * kMiB);
+  Outcome o = Cs({"ingest", "quiet-by-default"}, data);  // stderr is a pipe here
+  EXPECT_EQ(o.exit_code, 0) << o;
+  EXPECT_EQ(o.err, "");
+  o = Cs({"ingest", "forced", "--progress", "--expected-size", std::to_string(data.size())}, data);
+  EXPECT_EQ(o.exit_code, 0) << o;
+  EXPECT_EQ(o.out, DigestOf(data) + "\n");
+  EXPECT_NE(o.err.find("\rforced"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("MiB"), std::string::npos) << o.err;
+  EXPECT_TRUE(o.err.ends_with("\r\x1b[K")) << "the bar erases its line at the end";
+  EXPECT_EQ(o.err.find('\n'), std::string::npos) << "the bar never scrolls";
+  o = Cs({"ingest", "off", "--no-progress"}, data + "x");
+  EXPECT_EQ(o.exit_code, 0) << o;
+  EXPECT_EQ(o.err, "");
+}
+
+// --- get -------------------------------------------------------------------------
+
+TEST_F(CliTest, GetWritesTheBlob) {
+  const std::string data = Bytes(2 * kMiB + 3);
+  const std::string d = Ingest("r", data);
+  Outcome o = Cs({"get", d});
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_TRUE(o.out == data);
+  o = Cs({"get", "--verify", d});
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_TRUE(o.out == data);
+  o = Cs({"get", DigestOf("missing")});
+  EXPECT_EQ(o.exit_code, 3) << o;
+  ExpectOneErrorLine(o);
+}
+
+TEST_F(CliTest, GetVerifyDetectsCorruptionExits7) {
+  const std::string data = Bytes(300000);
+  const std::string d = Ingest("r", data);
+  const std::string path = BlobPath(d);
+  fs::permissions(path, fs::perms::owner_write, fs::perm_options::add);
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(123456);
+    f.put(static_cast<char>(data[123456] ^ 0x01));
+  }
+  // Without --verify the damaged bytes go out unnoticed...
+  Outcome o = Cs({"get", d});
+  EXPECT_EQ(o.exit_code, 0) << o;
+  // ... with it, they still go out, and the exit code says what they are.
+  o = Cs({"get", d, "--verify"});
+  EXPECT_EQ(o.exit_code, 7) << o;
+  ExpectOneErrorLine(o);
+  EXPECT_EQ(o.out.size(), data.size());
+  EXPECT_NE(o.err.find(d), std::string::npos) << o.err;
+  // A blob file of the wrong size is caught even without --verify.
+  ::truncate(path.c_str(), 1000);
+  o = Cs({"get", d});
+  EXPECT_EQ(o.exit_code, 7) << o;
+  ExpectOneErrorLine(o);
+}
+
+TEST_F(CliTest, GetIntoAClosedPipeExitsQuietly) {
+  const std::string data = Bytes(8 * kMiB);
+  const std::string d = Ingest("r", data);
+  for (const bool verify : {false, true}) {
+    std::vector<std::string> args = {"get", d};
+    if (verify) args.push_back("--verify");
+    Child child(Argv(args), BaseEnv());
+    size_t got = 0;
+    // Like `head -c1`: take one byte, then close the pipe.
+    const Outcome o = child.Finish(nullptr, [&](std::string_view chunk) {
+      got += chunk.size();
+      return false;
+    });
+    EXPECT_GT(got, 0u);
+    EXPECT_EQ(o.signal, 0) << o;
+    EXPECT_EQ(o.exit_code, 0) << o;
+    EXPECT_EQ(o.err, "");
+  }
+  // The same for a listing.
+  Child ls(Argv({"ls", "--json"}), BaseEnv());
+  const Outcome o = ls.Finish(nullptr, [](std::string_view) { return false; });
+  EXPECT_EQ(o.signal, 0) << o;
+  EXPECT_EQ(o.err, "");
+}
+
+// --- info, ls ----------------------------------------------------------------------
+
+TEST_F(CliTest, InfoHumanAndJson) {
+  const std::string data = Bytes(1536);
+  const std::string d = Ingest("r", data, {"--label", "b=2", "--label", "a=1"});
+  Outcome o = Cs({"info", d});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  const auto lines = Lines(o.out);
+  ASSERT_EQ(lines.size(), 5u) << o.out;
+  EXPECT_EQ(lines[0], "digest:  " + d);
+  EXPECT_EQ(lines[1], "size:    1536 bytes (1.5 KiB)");
+  EXPECT_TRUE(lines[2].starts_with("created: ")) << lines[2];
+  EXPECT_TRUE(lines[2].ends_with(" (just now)")) << lines[2];
+  EXPECT_TRUE(lines[3].starts_with("updated: ")) << lines[3];
+  EXPECT_EQ(lines[4], "labels:  a=1,b=2");
+
+  o = Cs({"info", "--json", d});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  EXPECT_EQ(std::count(o.out.begin(), o.out.end(), '\n'), 1);
+  const json j = json::parse(o.out);
+  ASSERT_TRUE(j.is_object());
+  EXPECT_EQ(j.size(), 5u);
+  EXPECT_EQ(j["digest"], d);
+  EXPECT_EQ(j["size"], 1536);
+  EXPECT_EQ(j["labels"], json({{"a", "1"}, {"b", "2"}}));
+  EXPECT_EQ(j["created_at"].get<std::string>() + "\n", Sql("select created from blobs_readable"));
+  EXPECT_EQ(j["updated_at"].get<std::string>() + "\n", Sql("select updated from blobs_readable"));
+
+  o = Cs({"info", DigestOf("nothing")});
+  EXPECT_EQ(o.exit_code, 3) << o;
+  ExpectOneErrorLine(o);
+}
+
+TEST_F(CliTest, TimesAreRfc3339WithNanosecondsAndAgesAreHuman) {
+  const std::string d = Ingest("r", "timed");
+  // The example of the spec: 2026-11-28T05:50:00.123456789Z.
+  Sql("update blobs set created_at = 1795845000123456789, updated_at = 1795845000000000001");
+  const json j = json::parse(Cs({"info", d, "--json"}).out);
+  EXPECT_EQ(j["created_at"], "2026-11-28T05:50:00.123456789Z");
+  EXPECT_EQ(j["updated_at"], "2026-11-28T05:50:00.000000001Z");
+  EXPECT_EQ(j["created_at"].get<std::string>() + "\n", Sql("select created from blobs_readable"));
+
+  const std::string d2 = Ingest("r2", "second"), d3 = Ingest("r3", "third");
+  const std::string d4 = Ingest("r4", "fourth");
+  const std::string now = "cast((julianday('now') - 2440587.5) * 86400000000000 as integer)";
+  auto age = [&](const std::string& digest, const std::string& seconds) {
+    Sql("update blobs set created_at = " + now + " - " + seconds +
+        " * 1000000000 where digest = '" + digest + "'");
+  };
+  age(d, "(5 * 86400 + 30)");
+  age(d2, "(3 * 60 + 5)");
+  age(d3, "(2 * 3600 + 100)");
+  const std::string out = Cs({"ls"}).out;
+  for (const auto& [digest, text] : std::vector<std::pair<std::string, std::string>>{
+           {d, "5 days ago"}, {d2, "3 minutes ago"}, {d3, "2 hours ago"}, {d4, "just now"}}) {
+    const size_t row = out.find(digest);
+    ASSERT_NE(row, std::string::npos);
+    const std::string line = out.substr(row, out.find('\n', row) - row);
+    EXPECT_NE(line.find("  " + text + "  "), std::string::npos) << line;
+  }
+}
+
+TEST_F(CliTest, LsHumanQuietAndJson) {
+  const std::string small = Ingest("s", Bytes(512), {"--label", "z=last", "--label", "a=first"});
+  const std::string big = Ingest("b", Bytes(12 * kMiB + 300 * 1024));
+  const std::string none = Ingest("n", "");
+
+  Outcome o = Cs({"ls"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  const auto lines = Lines(o.out);
+  ASSERT_EQ(lines.size(), 4u) << o.out;
+  const std::string& header = lines[0];
+  EXPECT_TRUE(header.starts_with("DIGEST ")) << header;
+  const size_t size_end = header.find("SIZE") + 4;  // sizes are right-aligned
+  const size_t age_at = header.find("AGE");
+  const size_t labels_at = header.find("LABELS");
+  ASSERT_NE(labels_at, std::string::npos);
+  std::map<std::string, std::string> rows;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const std::string& line = lines[i];
+    rows[line.substr(0, line.find(' '))] = line;
+    EXPECT_EQ(line[size_end], ' ') << line;
+    EXPECT_NE(line[size_end - 1], ' ') << line;
+    EXPECT_EQ(line.substr(age_at, 8), "just now") << line;
+    EXPECT_EQ(line[labels_at - 1], ' ') << line;
+    EXPECT_NE(line[labels_at], ' ') << line;
+  }
+  EXPECT_TRUE(rows[small].ends_with("512 B  just now  a=first,z=last")) << rows[small];
+  EXPECT_NE(rows[big].find("12.3 MiB"), std::string::npos) << rows[big];
+  EXPECT_TRUE(rows[big].ends_with("  -")) << rows[big];
+  EXPECT_NE(rows[none].find(" 0 B  "), std::string::npos) << rows[none];
+
+  o = Cs({"ls", "-q"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  std::vector<std::string> sorted = {small, big, none};
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(Lines(o.out), sorted);
+  EXPECT_EQ(Cs({"list", "--quiet"}).out, o.out);
+
+  o = Cs({"ls", "--json"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  const auto json_lines = Lines(o.out);
+  ASSERT_EQ(json_lines.size(), 3u);
+  for (size_t i = 0; i < json_lines.size(); ++i) {
+    const json j = json::parse(json_lines[i]);
+    EXPECT_EQ(j["digest"], sorted[i]);
+    EXPECT_EQ(j["size"],
+              std::stoll(Sql("select size from blobs where digest = '" + sorted[i] + "'")));
+    EXPECT_TRUE(IsRfc3339Nanos(j["created_at"].get<std::string>())) << j;
+    EXPECT_TRUE(IsRfc3339Nanos(j["updated_at"].get<std::string>())) << j;
+    EXPECT_TRUE(j["labels"].is_object());
+    EXPECT_EQ(json::parse(Cs({"info", sorted[i], "--json"}).out), j);
+  }
+  EXPECT_EQ(json::parse(Cs({"info", small, "--json"}).out)["labels"],
+            json({{"a", "first"}, {"z", "last"}}));
+}
+
+TEST_F(CliTest, LsFilters) {
+  const std::string a =
+      Ingest("a", "aaa", {"--label", "containerd.io/gc.root=2024", "--label", "team=x"});
+  const std::string b = Ingest("b", "bbbbbb", {"--label", "team=y"});
+  const std::string c = Ingest("c", "c");
+  auto ls = [&](std::vector<std::string> filters) {
+    filters.insert(filters.begin(), {"ls", "-q"});
+    const Outcome o = Cs(filters);
+    EXPECT_EQ(o.exit_code, 0) << o;
+    auto lines = Lines(o.out);
+    std::sort(lines.begin(), lines.end());
+    return lines;
+  };
+  auto sorted = [](std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  EXPECT_EQ(ls({"labels.\"containerd.io/gc.root\""}), sorted({a}));
+  EXPECT_EQ(ls({"labels.team==y"}), sorted({b}));
+  EXPECT_EQ(ls({"labels.team!=y"}), sorted({a, c}));
+  EXPECT_EQ(ls({"labels.team~=^[xy]$"}), sorted({a, b}));
+  EXPECT_EQ(ls({"size==6"}), sorted({b}));
+  EXPECT_EQ(ls({"digest==" + c}), sorted({c}));
+  EXPECT_EQ(ls({"labels.team==x,size==3"}), sorted({a}));
+  EXPECT_EQ(ls({"labels.team==x,size==6"}), sorted(std::vector<std::string>{}));
+  EXPECT_EQ(ls({"size==1", "size==6"}), sorted({b, c}));  // several filters: OR
+}
+
+// --- label, rm ------------------------------------------------------------------
+
+TEST_F(CliTest, LabelSetsAndRemovesAndPrintsTheResult) {
+  const std::string d = Ingest("r", "x", {"--label", "keep=1", "--label", "drop=2"});
+  const std::string created = Sql("select created_at from blobs");
+  Outcome o = Cs({"label", d, "drop=", "new=v=w", "containerd.io/gc.ref.content.l.0=" + d});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  EXPECT_EQ(o.out, "containerd.io/gc.ref.content.l.0=" + d + "\nkeep=1\nnew=v=w\n");
+  EXPECT_EQ(Sql("select key, value from blob_labels order by key"),
+            "containerd.io/gc.ref.content.l.0|" + d + "\nkeep|1\nnew|v=w\n");
+  EXPECT_EQ(Sql("select created_at from blobs"), created);
+  EXPECT_EQ(Sql("select updated_at > created_at from blobs"), "1\n");
+  // No KEY=VALUE: just show them.
+  o = Cs({"label", d});
+  EXPECT_EQ(o.exit_code, 0) << o;
+  EXPECT_EQ(o.out, "containerd.io/gc.ref.content.l.0=" + d + "\nkeep=1\nnew=v=w\n");
+  // One bad argument changes nothing.
+  o = Cs({"label", d, "keep=", "oops"});
+  EXPECT_EQ(o.exit_code, 2) << o;
+  ExpectOneErrorLine(o);
+  EXPECT_EQ(Sql("select count(*) from blob_labels where key = 'keep'"), "1\n");
+  o = Cs({"label", DigestOf("missing"), "a=b"});
+  EXPECT_EQ(o.exit_code, 3) << o;
+  ExpectOneErrorLine(o);
+}
+
+TEST_F(CliTest, RmDeletesBlobsUnderEveryAlias) {
+  std::vector<std::string> digests;
+  for (int i = 0; i < 5; ++i) digests.push_back(Ingest("r" + std::to_string(i), Bytes(100, i)));
+  Outcome o = Cs({"rm", digests[0], digests[1]});
+  EXPECT_EQ(o.exit_code, 0) << o;
+  EXPECT_EQ(o.out, digests[0] + "\n" + digests[1] + "\n");
+  size_t next = 2;
+  for (const char* alias : {"delete", "del", "remove"}) {
+    const std::string& d = digests[next++];
+    o = Cs({alias, d});
+    EXPECT_EQ(o.exit_code, 0) << alias << o;
+    EXPECT_EQ(o.out, d + "\n");
+  }
+  EXPECT_EQ(Sql("select count(*) from blobs"), "0\n");
+  EXPECT_EQ(Sql("select count(*) from blob_labels"), "0\n");
+  for (const auto& d : digests) EXPECT_FALSE(fs::exists(BlobPath(d))) << d;
+}
+
+TEST_F(CliTest, SeveralArgumentsActOnAllAndExitWithTheFirstFailure) {
+  const std::string a = Ingest("a", "a", {"--label", "k=v"}), b = Ingest("b", "b");
+  Outcome o = Cs({"rm", DigestOf("missing"), a, "bad-digest", b});
+  EXPECT_EQ(o.exit_code, 3) << o;
+  EXPECT_EQ(o.out, a + "\n" + b + "\n");
+  EXPECT_EQ(Lines(o.err).size(), 2u) << o.err;
+  EXPECT_EQ(Sql("select count(*) from blobs"), "0\n");
+  EXPECT_EQ(Sql("select count(*) from blob_labels"), "0\n");
+
+  ASSERT_EQ(Cs({"ingest", "x", "--no-commit"}, "x").exit_code, 0);
+  ASSERT_EQ(Cs({"ingest", "y", "--no-commit"}, "y").exit_code, 0);
+  o = Cs({"abort", "bad\x01ref", "x", "nope", "y"});
+  EXPECT_EQ(o.exit_code, 2) << o;
+  EXPECT_EQ(o.out, "x\ny\n");
+  EXPECT_EQ(Sql("select count(*) from ingests"), "0\n");
+}
+
+// --- active, status, abort --------------------------------------------------------
+
+TEST_F(CliTest, ActiveHumanAndJson) {
+  const std::string data = Bytes(3 * kMiB);
+  ASSERT_EQ(Cs({"ingest", "layer-1", "--no-commit", "--expected-size", std::to_string(data.size()),
+                "--expected-digest", DigestOf(data)},
+               std::string_view(data).substr(0, kMiB + kMiB / 2))
+                .exit_code,
+            0);
+  ASSERT_EQ(Cs({"ingest", "config", "--no-commit"}, "{}").exit_code, 0);
+
+  Outcome o = Cs({"active"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  const auto lines = Lines(o.out);
+  ASSERT_EQ(lines.size(), 3u) << o.out;
+  EXPECT_TRUE(lines[0].starts_with("REF ")) << lines[0];
+  for (const char* column : {"OFFSET", "TOTAL", "AGE"}) {
+    EXPECT_NE(lines[0].find(column), std::string::npos) << column;
+  }
+  EXPECT_TRUE(lines[1].starts_with("config ")) << lines[1];
+  EXPECT_NE(lines[1].find("2 B"), std::string::npos) << lines[1];
+  EXPECT_NE(lines[1].find("  -  "), std::string::npos) << lines[1];
+  EXPECT_TRUE(lines[1].ends_with("just now")) << lines[1];
+  EXPECT_NE(lines[2].find("1.5 MiB"), std::string::npos) << lines[2];
+  EXPECT_NE(lines[2].find("3.0 MiB"), std::string::npos) << lines[2];
+  EXPECT_EQ(lines[1].find("just now"), lines[2].find("just now"));
+
+  o = Cs({"active", "--json"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  const auto json_lines = Lines(o.out);
+  ASSERT_EQ(json_lines.size(), 2u);
+  const json config = json::parse(json_lines[0]), layer = json::parse(json_lines[1]);
+  EXPECT_EQ(config.size(), 6u);
+  EXPECT_EQ(config["ref"], "config");
+  EXPECT_EQ(config["offset"], 2);
+  EXPECT_TRUE(config["total"].is_null());
+  EXPECT_TRUE(config["expected"].is_null());
+  EXPECT_EQ(layer["ref"], "layer-1");
+  EXPECT_EQ(layer["offset"], kMiB + kMiB / 2);
+  EXPECT_EQ(layer["total"], data.size());
+  EXPECT_EQ(layer["expected"], DigestOf(data));
+  EXPECT_EQ(
+      layer["started_at"].get<std::string>() + "|" + layer["updated_at"].get<std::string>() + "\n",
+      Sql("select started, updated from ingests_readable where ref = 'layer-1'"));
+
+  o = Cs({"active", "ref~=^layer-", "--json"});
+  EXPECT_EQ(o.exit_code, 0) << o;
+  EXPECT_EQ(Lines(o.out).size(), 1u);
+  EXPECT_EQ(json::parse(o.out)["ref"], "layer-1");
+  o = Cs({"active", "ref==nothing"});
+  EXPECT_EQ(Lines(o.out).size(), 1u) << "just the header";
+}
+
+TEST_F(CliTest, StatusHumanAndJson) {
+  ASSERT_EQ(Cs({"ingest", "r", "--no-commit", "--expected-size", "4096"}, Bytes(2048)).exit_code,
+            0);
+  Outcome o = Cs({"status", "r"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  const auto lines = Lines(o.out);
+  ASSERT_EQ(lines.size(), 6u) << o.out;
+  EXPECT_EQ(lines[0], "ref:      r");
+  EXPECT_EQ(lines[1], "offset:   2048 bytes (2.0 KiB)");
+  EXPECT_EQ(lines[2], "total:    4096 bytes (4.0 KiB)");
+  EXPECT_EQ(lines[3], "expected: -");
+  EXPECT_TRUE(lines[4].starts_with("started:  ")) << lines[4];
+  EXPECT_TRUE(lines[5].starts_with("updated:  ")) << lines[5];
+
+  o = Cs({"status", "r", "--json"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  const json j = json::parse(o.out);
+  EXPECT_EQ(j["ref"], "r");
+  EXPECT_EQ(j["offset"], 2048);
+  EXPECT_EQ(j["total"], 4096);
+  EXPECT_TRUE(j["expected"].is_null());
+  EXPECT_TRUE(IsRfc3339Nanos(j["started_at"].get<std::string>()));
+  EXPECT_TRUE(IsRfc3339Nanos(j["updated_at"].get<std::string>()));
+
+  o = Cs({"status", "nope"});
+  EXPECT_EQ(o.exit_code, 3) << o;
+  ExpectOneErrorLine(o);
+}
+
+TEST_F(CliTest, AbortRemovesIngests) {
+  ASSERT_EQ(Cs({"ingest", "a", "--no-commit"}, Bytes(5000)).exit_code, 0);
+  ASSERT_EQ(Cs({"ingest", "b", "--no-commit"}, Bytes(5000)).exit_code, 0);
+  ASSERT_EQ(Cs({"ingest", "c", "--no-commit"}, Bytes(5000)).exit_code, 0);
+  EXPECT_EQ(Sql("select count(*) from ingests"), "3\n");
+  Outcome o = Cs({"abort", "a", "c"});
+  EXPECT_EQ(o.exit_code, 0) << o;
+  EXPECT_EQ(o.out, "a\nc\n");
+  EXPECT_EQ(Sql("select ref from ingests"), "b\n");
+  EXPECT_EQ(Sql("select count(*) from blobs"), "0\n");
+  o = Cs({"abort", "a"});
+  EXPECT_EQ(o.exit_code, 3) << o;
+  ExpectOneErrorLine(o);
+  // An aborted ref starts from scratch.
+  EXPECT_EQ(Ingest("a", "fresh"), DigestOf("fresh"));
+}
+
+// --- Store root ---------------------------------------------------------------------
+
+TEST_F(CliTest, RootOptionBeforeOrAfterTheCommand) {
+  const std::string other = dir_ + "/other";
+  std::vector<std::string> env = BaseEnv();
+  Outcome o = Raw({"ingest", "r", "--root", other}, env);
+  // No input was given: standard input is empty, so that is the empty blob.
+  EXPECT_EQ(o.exit_code, 0) << o;
+  EXPECT_TRUE(fs::exists(other + "/catalog.db"));
+  o = Raw({"ls", "-q", "--root=" + other}, env);
+  EXPECT_EQ(o.out, DigestOf("") + "\n") << o;
+  o = Raw({"--root", other, "ls", "-q"}, env);
+  EXPECT_EQ(o.out, DigestOf("") + "\n") << o;
+  EXPECT_FALSE(fs::exists(root_));
+  o = Raw({"--root", "", "ls"}, env);
+  EXPECT_EQ(o.exit_code, 2) << o;
+  ExpectOneErrorLine(o);
+}
+
+TEST_F(CliTest, RootFromEnvironment) {
+  const std::string env_root = dir_ + "/env-root", xdg = dir_ + "/xdg";
+  const std::string home_store = home_ + "/.local/share/contentstore";
+  auto env_with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> env = BaseEnv();
+    env.insert(env.end(), extra.begin(), extra.end());
+    return env;
+  };
+  auto ingest = [&](const std::string& ref, std::vector<std::string> env) {
+    std::vector<std::string> argv = {kBinary, "ingest", ref};
+    Child child(argv, env);
+    const Outcome o = child.Finish(Once(ref));
+    EXPECT_EQ(o.exit_code, 0) << o;
+  };
+  auto has = [&](const std::string& root, const std::string& ref) {
+    return fs::exists(root + "/blobs/sha256/" + HexOf(DigestOf(ref)));
+  };
+  // HOME alone: ~/.local/share/contentstore, created on first use.
+  ingest("home", env_with({}));
+  EXPECT_TRUE(has(home_store, "home"));
+  // XDG_DATA_HOME beats HOME; a relative one is ignored, as is an empty one.
+  ingest("xdg", env_with({"XDG_DATA_HOME=" + xdg}));
+  EXPECT_TRUE(has(xdg + "/contentstore", "xdg"));
+  ingest("relative-xdg", env_with({"XDG_DATA_HOME=relative/dir"}));
+  EXPECT_TRUE(has(home_store, "relative-xdg"));
+  // CONTENTSTORE_ROOT beats both; an empty one counts as unset.
+  ingest("env", env_with({"XDG_DATA_HOME=" + xdg, "CONTENTSTORE_ROOT=" + env_root}));
+  EXPECT_TRUE(has(env_root, "env"));
+  ingest("empty-env", env_with({"XDG_DATA_HOME=" + xdg, "CONTENTSTORE_ROOT="}));
+  EXPECT_TRUE(has(xdg + "/contentstore", "empty-env"));
+  // --root beats everything.
+  std::vector<std::string> argv = {kBinary, "--root", root_, "ingest", "flag"};
+  Child child(argv, env_with({"XDG_DATA_HOME=" + xdg, "CONTENTSTORE_ROOT=" + env_root}));
+  EXPECT_EQ(child.Finish(Once("flag")).exit_code, 0);
+  EXPECT_TRUE(has(root_, "flag"));
+  EXPECT_FALSE(has(env_root, "flag"));
+  // A root that is a file is an invalid argument.
+  WriteFile(dir_ + "/file-root", "not a directory");
+  const Outcome file_root = Raw({"--root", dir_ + "/file-root", "ls"}, env_with({}));
+  EXPECT_EQ(file_root.exit_code, 2) << file_root;
+  ExpectOneErrorLine(file_root);
+}
+
+// --- Big blobs -----------------------------------------------------------------------
+
+// 1 GiB through ingest and get with flat memory: the input is generated as it
+// is fed, get's output hashed as it arrives, and each child's peak RSS comes
+// from wait4().
+TEST(CliSlowTest, OneGibibyteStreamsWithFlatMemory) {
+  std::string tmpl = (fs::temp_directory_path() / "contentstore-cli-XXXXXX").string();
+  ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+  const std::string root = tmpl + "/root";
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+
+  constexpr int64_t kTotal = int64_t{1} << 30;
+  constexpr long kLimitKb = 64 * 1024;
+  std::string block = Bytes(kMiB, 42);
+  int64_t fed = 0;
+  contentstore::Digester fed_hash;
+  Source source = [&]() -> std::string_view {
+    if (fed == kTotal) return {};
+    // A different block each time, so no two MiB are the same.
+    std::memcpy(block.data(), &fed, sizeof(fed));
+    fed += static_cast<int64_t>(block.size());
+    fed_hash.update(block);
+    return block;
+  };
+  Child ingest(
+      {kBinary, "--root", root, "ingest", "big", "--expected-size", std::to_string(kTotal)}, env);
+  const Outcome in = ingest.Finish(source);
+  ASSERT_EQ(in.exit_code, 0) << in;
+  const std::string digest = fed_hash.digest().str();
+  EXPECT_EQ(in.out, digest + "\n");
+  EXPECT_LT(in.maxrss_kb, kLimitKb) << "ingest peak RSS";
+
+  int64_t got = 0;
+  contentstore::Digester got_hash;
+  Child get({kBinary, "--root", root, "get", "--verify", digest}, env);
+  const Outcome out = get.Finish(nullptr, [&](std::string_view chunk) {
+    got += static_cast<int64_t>(chunk.size());
+    got_hash.update(chunk);
+    return true;
+  });
+  EXPECT_EQ(out.exit_code, 0) << out;
+  EXPECT_EQ(got, kTotal);
+  EXPECT_EQ(got_hash.digest().str(), digest);
+  EXPECT_LT(out.maxrss_kb, kLimitKb) << "get peak RSS";
+  RecordProperty("ingest_maxrss_kb", std::to_string(in.maxrss_kb));
+  RecordProperty("get_maxrss_kb", std::to_string(out.maxrss_kb));
+  std::error_code ec;
+  fs::remove_all(tmpl, ec);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Writing to a child that already exited must be an error, not our death.
+  ::signal(SIGPIPE, SIG_IGN);
+  ::testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}
