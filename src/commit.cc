@@ -36,7 +36,7 @@
 #include "store_impl.h"
 #include "test_hooks.h"
 #include "text.h"
-#include "validate.h"
+#include "contentstore/validate.h"
 
 namespace contentstore {
 

@@ -15,7 +15,7 @@
 #include "store_impl.h"
 #include "test_hooks.h"
 #include "text.h"
-#include "validate.h"
+#include "contentstore/validate.h"
 
 namespace contentstore {
 namespace {
@@ -228,7 +228,13 @@ Status IngestWriter::Reconcile(const IngestRow& row, const WriterOptions& option
   // A ref reused for other content: what is there cannot become the blob the
   // caller now asks for. containerd "recreates" here but keeps the old bytes
   // (its offset then lies); we really start over.
+  auto st = posix::StatFd(data_fd_.get(), data_path_);
+  if (!st.ok()) return st.status();
+  const int64_t file_size = st->st_size;
+  // A newly given size smaller than what is already written can never be
+  // met either: without starting over, every commit would fail.
   const bool other_content = (options.total && row.total && *options.total != *row.total) ||
+                             (options.total && file_size > *options.total) ||
                              (options.expected && stored_expected &&
                               *options.expected != *stored_expected) ||
                              algorithm != stored_algorithm;
@@ -239,9 +245,6 @@ Status IngestWriter::Reconcile(const IngestRow& row, const WriterOptions& option
   hasher_ = Hasher(algorithm);
   if (other_content) return StartOver(NowNanos());
 
-  auto st = posix::StatFd(data_fd_.get(), data_path_);
-  if (!st.ok()) return st.status();
-  const int64_t file_size = st->st_size;
   updated_at_ = std::max<int64_t>(
       updated_at_, int64_t{st->st_mtim.tv_sec} * 1000000000 + st->st_mtim.tv_nsec);
   // Resume from the checkpoint when the file still holds at least what the

@@ -13,7 +13,7 @@
 #include "filtered_query.h"
 #include "store_impl.h"
 #include "text.h"
-#include "validate.h"
+#include "contentstore/validate.h"
 
 namespace contentstore {
 namespace {

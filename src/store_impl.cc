@@ -15,7 +15,7 @@
 #include "ingest_writer.h"
 #include "recovery.h"
 #include "text.h"
-#include "validate.h"
+#include "contentstore/validate.h"
 
 namespace contentstore {
 namespace {

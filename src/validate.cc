@@ -1,4 +1,4 @@
-#include "validate.h"
+#include "contentstore/validate.h"
 
 #include <fmt/format.h>
 

@@ -217,6 +217,17 @@ TEST_F(IngestWriterTest, ReusingARefForOtherContentStartsOver) {
   EXPECT_EQ(w->status().offset, 3);
 }
 
+TEST_F(IngestWriterTest, ANewSizeBelowWhatIsWrittenStartsOver) {
+  auto w = Open("ref");  // no size known
+  ASSERT_OK(w->write(MakeContent(5000)));
+  ASSERT_OK(w->close());
+  w = Open("ref", 3000);  // 5000 bytes could never become a 3000-byte blob
+  EXPECT_EQ(w->status().offset, 0);
+  const std::string content = MakeContent(3000, 4);
+  ASSERT_OK(w->write(content));
+  ASSERT_OK(w->commit(0, DigestOf(content)));
+}
+
 TEST_F(IngestWriterTest, LeftoverDirectoryWithoutARowIsNotResumed) {
   const std::string dir = dir_.path() + "/ingest/" + Layout::IngestId("ref");
   ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
@@ -267,11 +278,11 @@ TEST_F(IngestWriterTest, CommitChecksAlgorithmSizeAndTheWritersExpectations) {
   auto w = Open("ref");
   ASSERT_OK(w->write(content));
   EXPECT_CODE(w->commit(0, DigestOf(content, Algorithm::kSHA512)), kFailedPrecondition);
-  w = Open("ref", 99);  // no total was stored: resumes, and learns 99
+  w = Open("ref", 101);  // no total was stored: resumes, and learns 101
   EXPECT_EQ(w->status().offset, 100);
-  EXPECT_CODE(w->commit(0, std::nullopt), kFailedPrecondition);  // the writer was told 99
+  EXPECT_CODE(w->commit(0, std::nullopt), kFailedPrecondition);  // the writer was told 101
   EXPECT_CODE(w->commit(100, std::nullopt), kFailedPrecondition);  // closed by the first
-  w = Open("ref", 99);
+  w = Open("ref", 101);
   EXPECT_EQ(w->status().offset, 100);  // the ingest stayed
   ASSERT_OK(w->commit(100, std::nullopt));  // the commit's own size wins
 }

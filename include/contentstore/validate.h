@@ -1,11 +1,12 @@
-// Checks on what callers pass in: refs, labels, sizes. Each returns
-// InvalidArgument with a message that quotes the input (made printable) and
-// says what is wrong, and is called before anything is written.
+// The checks the store applies to refs, labels and lease ids, for callers
+// that want to refuse bad input before doing expensive work (streaming a blob
+// only to have commit() refuse its labels). Each returns InvalidArgument with
+// a message that quotes the input (made printable) and says what is wrong.
 //
 // Thread-safety: pure functions.
 
-#ifndef CONTENTSTORE_SRC_VALIDATE_H_
-#define CONTENTSTORE_SRC_VALIDATE_H_
+#ifndef CONTENTSTORE_VALIDATE_H_
+#define CONTENTSTORE_VALIDATE_H_
 
 #include <cstdint>
 #include <string_view>
@@ -31,4 +32,4 @@ Status ValidateLabels(const Labels& labels);
 
 }  // namespace contentstore
 
-#endif  // CONTENTSTORE_SRC_VALIDATE_H_
+#endif  // CONTENTSTORE_VALIDATE_H_
