@@ -104,7 +104,9 @@ Status Catalog::Init(bool existed) {
     if (existed) db_->exec("SELECT count(*) FROM sqlite_schema");
     db_->exec("PRAGMA journal_mode = WAL");
     db_->exec("PRAGMA foreign_keys = ON");
-    db_->exec(options_.sync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = OFF");
+    // Commits never fsync under the catalog lock: kFull writes sync the WAL
+    // afterwards (see Catalog::Sync).
+    db_->exec(options_.sync ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = OFF");
     session_.reset(new Session(*db_));
   } catch (const std::exception& e) {
     return Translate(e);
@@ -112,35 +114,28 @@ Status Catalog::Init(bool existed) {
   return Migrate();
 }
 
-Status Catalog::SetSync(Sync sync) {
-  if (!options_.sync || sync == current_sync_) return Status::OK();
-  session_->Prepare(sync == Sync::kFull ? "PRAGMA synchronous = FULL"
-                                        : "PRAGMA synchronous = NORMAL")
-      ->executeStep();
-  current_sync_ = sync;
-  return Status::OK();
-}
-
 Status Catalog::Write(Sync sync, const Body& body) {
-  std::lock_guard lock(mu_);
-  session_->TrimCache();
-  bool open = false;
-  try {
-    if (Status s = SetSync(sync); !s.ok()) return s;
-    session_->Prepare("BEGIN IMMEDIATE")->exec();
-    open = true;
-    Status s = body(*session_);
-    if (!s.ok()) {
-      open = false;
-      session_->Prepare("ROLLBACK")->exec();
-      return s;
+  {
+    std::lock_guard lock(mu_);
+    session_->TrimCache();
+    bool open = false;
+    try {
+      session_->Prepare("BEGIN IMMEDIATE")->exec();
+      open = true;
+      Status s = body(*session_);
+      if (!s.ok()) {
+        open = false;
+        session_->Prepare("ROLLBACK")->exec();
+        return s;
+      }
+      session_->Prepare("COMMIT")->exec();
+    } catch (const std::exception& e) {
+      if (open) db_->tryExec("ROLLBACK");
+      return Translate(e);
     }
-    session_->Prepare("COMMIT")->exec();
-    return Status::OK();
-  } catch (const std::exception& e) {
-    if (open) db_->tryExec("ROLLBACK");
-    return Translate(e);
   }
+  if (sync == Sync::kFull) return SyncWal();
+  return Status::OK();
 }
 
 Status Catalog::Read(const Body& body) {
@@ -155,7 +150,10 @@ Status Catalog::Read(const Body& body) {
 
 Status Catalog::SyncWal() {
   if (!options_.sync) return Status::OK();
-  std::lock_guard lock(mu_);
+  return wal_sync_.Sync([this] { return SyncWalNow(); });
+}
+
+Status Catalog::SyncWalNow() {
   if (!wal_fd_.valid()) {
     auto fd = posix::Open(path_ + "-wal", O_RDONLY);
     if (fd.status().IsNotFound()) return Status::OK();  // nothing written in WAL mode yet

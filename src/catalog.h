@@ -31,6 +31,7 @@
 
 #include "contentstore/options.h"
 #include "contentstore/status.h"
+#include "group_sync.h"
 #include "posix.h"
 
 namespace contentstore {
@@ -92,8 +93,12 @@ class Catalog {
     // Survives a process crash; after a power loss it may be missing until a
     // later kFull commit or SyncWal() (WAL mode, synchronous=NORMAL).
     kNormal,
-    // Survives a power loss (synchronous=FULL: the WAL is fsynced at COMMIT),
-    // unless the store was opened with Options::sync = false.
+    // Survives a power loss, unless the store was opened with
+    // Options::sync = false. The transaction commits like kNormal, then the
+    // WAL is fdatasync'ed after the catalog lock is released, shared with
+    // every other thread that needs it (group commit): another process's
+    // transaction never waits for our fsync. A later transaction's frames
+    // follow ours in the WAL, so whatever syncs them syncs ours too.
     kFull,
   };
 
@@ -111,8 +116,8 @@ class Catalog {
   // consistent snapshot of its own).
   Status Read(const Body& body);
 
-  // Makes every transaction committed so far durable: fdatasync of the WAL.
-  // Cheaper than a kFull commit when there is nothing more to write.
+  // Makes every transaction committed so far durable: fdatasync of the WAL,
+  // grouped with other threads' (group_sync.h).
   Status SyncWal();
 
   const std::string& path() const { return path_; }
@@ -123,7 +128,7 @@ class Catalog {
   Catalog(std::string path, const Options& options);
   Status Init(bool existed);
   Status Migrate();
-  Status SetSync(Sync sync);
+  Status SyncWalNow();
   Status Translate(const std::exception& e) const;
 
   const std::string path_;
@@ -131,8 +136,8 @@ class Catalog {
   std::mutex mu_;
   std::unique_ptr<SQLite::Database> db_;  // declared before session_: statements die first
   std::unique_ptr<Session> session_;
-  Sync current_sync_ = Sync::kFull;
-  posix::UniqueFd wal_fd_;  // opened lazily by SyncWal
+  GroupSync wal_sync_;
+  posix::UniqueFd wal_fd_;  // opened lazily by SyncWalNow, which GroupSync runs alone
   // Busy handler state: when the current wait for a lock began.
   int64_t busy_since_ns_ = 0;
   friend int BusyHandler(void* self, int attempt);

@@ -161,11 +161,8 @@ Status IngestWriter::Publish(const Digest& digest, const Labels& labels) {
       }
     }
     test_hooks::CrashPoint("commit.after_rename");
-    if (sync) {
-      if (Status r = posix::SyncDir(*blob_dir, store_.layout().blob_dir(digest.algorithm()));
-          !r.ok()) {
-        return r;  // commit() puts the file back
-      }
+    if (Status r = store_.SyncBlobDir(digest.algorithm()); !r.ok()) {
+      return r;  // commit() puts the file back
     }
     test_hooks::CrashPoint("commit.after_dir_sync");
 

@@ -11,7 +11,6 @@
 // directory without a row is removed (nothing can resume it). Everything else
 // is reported and left for a person.
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -32,19 +31,6 @@ namespace contentstore {
 namespace {
 
 using Kind = FsckProblem::Kind;
-
-std::vector<std::string> ListDirectory(const std::string& path) {
-  std::vector<std::string> names;
-  DIR* dir = ::opendir(path.c_str());
-  if (dir == nullptr) return names;
-  while (dirent* e = ::readdir(dir)) {
-    std::string name = e->d_name;
-    if (name != "." && name != "..") names.push_back(std::move(name));
-  }
-  ::closedir(dir);
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 // Hashes a whole file with `algorithm`; `progress` gets the bytes as they go.
 Result<Digest> HashFile(const std::string& path, Algorithm algorithm,
@@ -177,14 +163,14 @@ Result<FsckReport> StoreImpl::fsck(const FsckOptions& options) {
   }
 
   // Files against rows.
-  for (const std::string& alg_name : ListDirectory(layout_.blobs_dir())) {
+  for (const std::string& alg_name : posix::ListDir(layout_.blobs_dir())) {
     const std::string alg_dir = layout_.blobs_dir() + "/" + alg_name;
     auto algorithm = ParseAlgorithm(alg_name);
     if (!algorithm.ok()) {
       problem(Kind::kStrayFile, alg_dir, "not a digest algorithm directory");
       continue;
     }
-    for (const std::string& name : ListDirectory(alg_dir)) {
+    for (const std::string& name : posix::ListDir(alg_dir)) {
       const std::string path = alg_dir + "/" + name;
       auto digest = Digest::Parse(alg_name + ":" + name);
       struct stat st {};
@@ -251,7 +237,7 @@ Result<FsckReport> StoreImpl::fsck(const FsckOptions& options) {
                           i.offset, data));
     }
   }
-  for (const std::string& id : ListDirectory(layout_.ingest_root())) {
+  for (const std::string& id : posix::ListDir(layout_.ingest_root())) {
     if (ids.count(id)) continue;
     const std::string dir = layout_.ingest_dir(id);
     FsckProblem& p = problem(Kind::kDataWithoutIngest, dir, "no ingest row names it");

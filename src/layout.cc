@@ -21,6 +21,8 @@ std::string Layout::ingest_dir(std::string_view id) const {
   return ingest_root() + "/" + std::string(id);
 }
 
+std::string Layout::trash_dir() const { return root_ + "/" + std::string(kTrashDir); }
+
 std::string Layout::IngestId(std::string_view ref) {
   Hasher h(Algorithm::kSHA256);
   h.update(ref.data(), ref.size());

@@ -5,7 +5,9 @@
 //   ROOT/catalog.db                 the SQLite catalog (+ -wal, -shm)
 //   ROOT/blobs/<alg>/<hex>          committed blobs, read-only (OCI image layout)
 //   ROOT/ingest/<id>/data           bytes of an ingest in progress
-//   ROOT/ingest/<id>/commit         while committing: symlink to "<alg>/<hex>"
+//   ROOT/ingest/<id>/commit         while committing, where the file system has no
+//                                   user xattrs: symlink to "<alg>/<hex>"
+//   ROOT/trash/<alg>-<hex>          files of deleted blobs on their way out
 //
 // <id> is the SHA-256 of the ref in hex: refs may contain '/' and "..", and
 // a fixed-length name is safe for any of them.
@@ -30,6 +32,7 @@ class Layout {
   static constexpr std::string_view kCatalogFile = "catalog.db";
   static constexpr std::string_view kBlobsDir = "blobs";
   static constexpr std::string_view kIngestDir = "ingest";
+  static constexpr std::string_view kTrashDir = "trash";
   static constexpr const char* kDataFile = "data";
   static constexpr const char* kCommitMarker = "commit";
 
@@ -40,6 +43,7 @@ class Layout {
   std::string blob_path(const Digest& digest) const;
   std::string ingest_root() const;                 // ROOT/ingest
   std::string ingest_dir(std::string_view id) const;
+  std::string trash_dir() const;                   // ROOT/trash
 
   // The directory name of the ingest under `ref`.
   static std::string IngestId(std::string_view ref);

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "contentstore/status.h"
 
@@ -84,6 +85,10 @@ Status SymlinkAt(const std::string& target, int dirfd, const std::string& name,
                  std::string_view path);
 // NotFound when there is no such link.
 Result<std::string> ReadLinkAt(int dirfd, const std::string& name, std::string_view path);
+
+// Names in a directory, without "." and "..", sorted; empty if it cannot be
+// read.
+std::vector<std::string> ListDir(const std::string& path);
 
 // flock(LOCK_EX|LOCK_NB): Unavailable if another open file holds it. Locks
 // belong to the open file, so two opens in one process exclude each other,

@@ -83,10 +83,7 @@ Result<IngestRecovery> RecoverIngestDir(StoreImpl& store, const std::string& ref
   }
   if (store.options().sync) {
     if (Status r = posix::SyncDir(dir_fd, dir); !r.ok()) return r;
-    if (Status r = posix::SyncDir(*blob_dir, store.layout().blob_dir(digest->algorithm()));
-        !r.ok()) {
-      return r;
-    }
+    if (Status r = store.SyncBlobDir(digest->algorithm()); !r.ok()) return r;
   }
   if (auto r = clear_marker(); !r.ok()) return r.status();
   return outcome;
@@ -129,6 +126,7 @@ Status StoreImpl::Recover() {
     });
     if (!u.ok()) return u;
   }
+  if (Status t = reaper_->EmptyTrash(); !t.ok()) return t;
   return FlushPendingDeletions();
 }
 

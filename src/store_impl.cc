@@ -20,8 +20,6 @@
 namespace contentstore {
 namespace {
 
-// Flush queued file deletions once this many are waiting.
-constexpr int kDeletionBatch = 256;
 // Blobs per walk page: the walk holds no lock while `fn` runs.
 constexpr int kWalkPage = 512;
 
@@ -40,11 +38,9 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& root, const Option
 StoreImpl::StoreImpl(Layout layout, const Options& options)
     : layout_(std::move(layout)), options_(options) {}
 
-StoreImpl::~StoreImpl() {
-  // Whatever remove() queued gets its files unlinked now; if this fails (or
-  // the process dies first) the next Open does it.
-  if (catalog_) (void)FlushPendingDeletions();
-}
+// The reaper, destroyed first, unlinks what remove() queued; if that fails
+// (or the process dies first) the next Open does it.
+StoreImpl::~StoreImpl() = default;
 
 Result<std::unique_ptr<StoreImpl>> StoreImpl::Open(const std::string& root,
                                                    const Options& options) {
@@ -67,7 +63,7 @@ Result<std::unique_ptr<StoreImpl>> StoreImpl::Open(const std::string& root,
     return Status::InvalidArgument(
         fmt::format("store root {} exists and is not a directory", layout.root()));
   }
-  for (const std::string& dir : {layout.blobs_dir(), layout.ingest_root()}) {
+  for (const std::string& dir : {layout.blobs_dir(), layout.ingest_root(), layout.trash_dir()}) {
     if (Status s = posix::MakeDir(dir); !s.ok()) return s;
   }
   auto ingest_fd = posix::OpenDir(layout.ingest_root());
@@ -77,6 +73,7 @@ Result<std::unique_ptr<StoreImpl>> StoreImpl::Open(const std::string& root,
   auto catalog = Catalog::Open(layout.catalog_path(), options);
   if (!catalog.ok()) return catalog.status();
   store->catalog_ = std::move(*catalog);
+  store->reaper_ = std::make_unique<FileReaper>(*store);
   if (Status s = store->Recover(); !s.ok()) return s.WithContext("recovering the store");
   return store;
 }
@@ -100,6 +97,14 @@ Result<int> StoreImpl::blob_dir_fd(Algorithm algorithm) {
     fd = std::move(*opened);
   }
   return fd.get();
+}
+
+Status StoreImpl::SyncBlobDir(Algorithm algorithm) {
+  if (!options_.sync) return Status::OK();
+  auto fd = blob_dir_fd(algorithm);
+  if (!fd.ok()) return fd.status();
+  return blob_dir_syncs_[static_cast<size_t>(algorithm)].Sync(
+      [&] { return posix::SyncDir(*fd, layout_.blob_dir(algorithm)); });
 }
 
 // --- Committed blobs ---
@@ -240,55 +245,7 @@ Status StoreImpl::remove(const Digest& digest) {
     return Status::OK();
   });
   if (!s.ok()) return s;
-  NoteDeletionQueued();
-  return Status::OK();
-}
-
-void StoreImpl::NoteDeletionQueued() {
-  if (queued_deletions_.fetch_add(1) + 1 >= kDeletionBatch) (void)FlushPendingDeletions();
-}
-
-Status StoreImpl::FlushPendingDeletions() {
-  queued_deletions_.store(0);
-  // 1. What is queued now (committed by this or any process).
-  std::vector<std::string> queued;
-  Status s = catalog_->Read([&](Session& session) {
-    auto q = session.Prepare(sql::q::pending_deletion_list);
-    while (q->executeStep()) queued.push_back(q->getColumn(0).getString());
-    return Status::OK();
-  });
-  if (!s.ok() || queued.empty()) return s;
-  // 2. Make those deletions durable before any file goes: a power loss must
-  //    never bring back a row whose file was unlinked.
-  if (Status w = catalog_->SyncWal(); !w.ok()) return w;
-  // 3. Unlink each file whose row is still gone, in the same transaction that
-  //    checks it, so a commit of the same digest cannot slip in between.
-  //    Batches keep each transaction short.
-  constexpr size_t kBatch = 1000;
-  for (size_t start = 0; start < queued.size(); start += kBatch) {
-    const size_t end = std::min(queued.size(), start + kBatch);
-    Status b = catalog_->Write(Catalog::Sync::kNormal, [&](Session& session) -> Status {
-      for (size_t i = start; i < end; ++i) {
-        const std::string& name = queued[i];
-        auto exists = session.Prepare(sql::q::blob_size);
-        exists->bindNoCopy(1, name);
-        if (!exists->executeStep()) {
-          auto digest = Digest::Parse(name);
-          if (digest.ok()) {
-            auto dir = blob_dir_fd(digest->algorithm());
-            if (!dir.ok()) return dir.status();
-            Status u = posix::UnlinkAt(*dir, digest->hex(), 0, layout_.blob_path(*digest));
-            if (!u.ok() && !u.IsNotFound()) return u;
-          }
-        }
-        auto done = session.Prepare(sql::q::pending_deletion_remove);
-        done->bindNoCopy(1, name);
-        done->exec();
-      }
-      return Status::OK();
-    });
-    if (!b.ok()) return b;
-  }
+  reaper_->Queued();
   return Status::OK();
 }
 

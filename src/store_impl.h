@@ -14,6 +14,8 @@
 #include <string>
 
 #include "catalog.h"
+#include "file_reaper.h"
+#include "group_sync.h"
 #include "contentstore/store.h"
 #include "layout.h"
 #include "posix.h"
@@ -59,13 +61,12 @@ class StoreImpl final : public Store {
   int ingest_root_fd() const { return ingest_root_fd_.get(); }
   // ROOT/blobs/<alg>, created (durably) on first use.
   Result<int> blob_dir_fd(Algorithm algorithm);
+  // fsync of ROOT/blobs/<alg>, grouped across threads (group_sync.h): makes
+  // every rename into it so far durable. Nothing when !options().sync.
+  Status SyncBlobDir(Algorithm algorithm);
 
-  // Queues the file of a blob whose row was just deleted; see
-  // FlushPendingDeletions.
-  void NoteDeletionQueued();
-  // Unlinks the files of deleted blobs once their deletion is durable.
-  // A file is unlinked only if no row names it again by then.
-  Status FlushPendingDeletions();
+  // Removes the files of deleted blobs queued so far (file_reaper.h), now.
+  Status FlushPendingDeletions() { return reaper_->Flush(); }
 
   // Open-time recovery (recovery.cc): finishes what writers that died in
   // the middle of a commit left behind, and flushes pending deletions.
@@ -80,7 +81,9 @@ class StoreImpl final : public Store {
   posix::UniqueFd ingest_root_fd_;
   std::mutex blob_dirs_mu_;
   std::array<posix::UniqueFd, 3> blob_dir_fds_;  // by Algorithm
-  std::atomic<int> queued_deletions_{0};
+  std::array<GroupSync, 3> blob_dir_syncs_;      // by Algorithm
+  // After catalog_: it flushes through the catalog when destroyed.
+  std::unique_ptr<FileReaper> reaper_;
 };
 
 }  // namespace contentstore

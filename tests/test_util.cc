@@ -179,6 +179,7 @@ void ExpectConsistent(const std::string& root) {
       EXPECT_TRUE(rows.count(alg + ":" + hex)) << "file without row: " << alg << "/" << hex;
     }
   }
+  EXPECT_TRUE(ListDir(root + "/trash").empty()) << "files left in trash/";
   SQLite::Statement ingests(db, "SELECT ref, id, offset FROM ingests");
   while (ingests.executeStep()) {
     const std::string dir = root + "/ingest/" + ingests.getColumn(1).getString();
