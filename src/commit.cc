@@ -52,11 +52,11 @@ Status IngestWriter::commit(int64_t size, const std::optional<Digest>& expected,
       auto undone = RecoverIngestDir(store_, ref_, id_, dir_fd_.get());
       if (!undone.ok() || *undone == IngestRecovery::kRemoved) {
         state_ = State::kClosed;
-        data_fd_.reset();
+        data_.reset();
         dir_fd_.reset();
         return s;
       }
-      (void)posix::ChangeMode(data_fd_.get(), 0644, data_path_);
+      (void)posix::ChangeMode(data_->fd(), 0644, data_path_);
     }
     // Commit always closes the writer (containerd's contract); on a mismatch
     // the bytes stay for a retry or an abort.
@@ -111,22 +111,18 @@ Status IngestWriter::CommitInternal(int64_t size, const std::optional<Digest>& e
 }
 
 Status IngestWriter::Publish(const Digest& digest, const Labels& labels) {
-  const bool sync = store_.options().sync;
   auto blob_dir = store_.blob_dir_fd(digest.algorithm());
   if (!blob_dir.ok()) return blob_dir.status();
   const std::string& hex = digest.hex();
   const std::string blob_path = store_.layout().blob_path(digest);
   const int64_t size = hasher_.bytes();
 
-  if (sync && !data_synced_) {
-    if (Status s = posix::SyncData(data_fd_.get(), data_path_); !s.ok()) return s;
-    data_synced_ = true;
-  }
-  if (Status s = posix::ChangeMode(data_fd_.get(), 0444, data_path_); !s.ok()) return s;
+  if (Status s = data_->Sync(); !s.ok()) return s;
+  if (Status s = posix::ChangeMode(data_->fd(), 0444, data_path_); !s.ok()) return s;
   test_hooks::CrashPoint("commit.before_marker");
   if (Status s = WriteCommitMarker(dir_fd_.get(), dir_path_, Layout::BlobRelativePath(digest));
       !s.ok()) {
-    (void)posix::ChangeMode(data_fd_.get(), 0644, data_path_);
+    (void)posix::ChangeMode(data_->fd(), 0644, data_path_);
     return s;
   }
   marker_written_ = true;
@@ -213,7 +209,7 @@ Status IngestWriter::Publish(const Digest& digest, const Labels& labels) {
   committed_ = digest;
   if (!moved) (void)posix::UnlinkAt(dir_fd_.get(), Layout::kDataFile, 0, data_path_);
   (void)RemoveIngestFiles(store_, id_, dir_fd_.get());
-  data_fd_.reset();
+  data_.reset();
   dir_fd_.reset();
   if (already_exists) {
     return Status::AlreadyExists(fmt::format("blob {} already exists", digest.str()));
@@ -228,7 +224,7 @@ Status IngestWriter::RestoreDataFromFd() {
   if (!fresh.ok()) return fresh.status();
   std::vector<char> buf(1 << 20);
   for (int64_t off = 0; off < hasher_.bytes();) {
-    auto got = posix::ReadAt(data_fd_.get(), buf.data(), buf.size(), off, data_path_);
+    auto got = posix::ReadAt(data_->fd(), buf.data(), buf.size(), off, data_path_);
     if (!got.ok()) return got.status();
     if (*got == 0) return Status::DataLoss(fmt::format("{} shrank while committing", data_path_));
     if (Status s = posix::WriteAt(fresh->get(), buf.data(), *got, off, data_path_); !s.ok()) {
@@ -240,7 +236,7 @@ Status IngestWriter::RestoreDataFromFd() {
     if (Status s = posix::SyncData(fresh->get(), data_path_); !s.ok()) return s;
   }
   if (Status s = posix::ChangeMode(fresh->get(), 0444, data_path_); !s.ok()) return s;
-  data_fd_ = std::move(*fresh);
+  data_ = MakeDataFile(std::move(*fresh));
   return Status::OK();
 }
 
@@ -262,7 +258,7 @@ Status IngestWriter::RemoveIngest() {
   committed_ = hasher_.digest();
   (void)posix::UnlinkAt(dir_fd_.get(), Layout::kDataFile, 0, data_path_);
   (void)RemoveIngestFiles(store_, id_, dir_fd_.get());
-  data_fd_.reset();
+  data_.reset();
   dir_fd_.reset();
   return Status::OK();
 }

@@ -197,6 +197,7 @@ Status IngestWriter::Claim(const WriterOptions& options, bool* directory_gone) {
     total_ = options.total;
     expected_ = options.expected;
     started_at_ = updated_at_ = now;
+    AdoptDataFile();
     return Status::OK();
   }
   // Commit makes the data read-only just before publishing it; a writer that
@@ -213,7 +214,24 @@ Status IngestWriter::Claim(const WriterOptions& options, bool* directory_gone) {
     return Status::DataLoss(fmt::format("ingest \"{}\": catalog row names algorithm \"{}\"",
                                         Printable(ref_), Printable(row->algorithm)));
   }
-  return Reconcile(*row, options, *algorithm);
+  if (Status r = Reconcile(*row, options, *algorithm); !r.ok()) return r;
+  AdoptDataFile();
+  return Status::OK();
+}
+
+void IngestWriter::AdoptDataFile() {
+  data_ = MakeDataFile(std::move(data_fd_));
+}
+
+std::unique_ptr<DataFile> IngestWriter::MakeDataFile(posix::UniqueFd fd) {
+  // Called from the data file's writer thread: touches only what does not
+  // change while the writer is open.
+  auto record = [this](int64_t offset, const std::string& state) {
+    return SaveCheckpoint(offset, state, NowNanos(), /*release=*/false);
+  };
+  return std::make_unique<DataFile>(std::move(fd), data_path_, hasher_.bytes(),
+                                    store_.options().sync, store_.options().checkpoint_bytes,
+                                    record);
 }
 
 Status IngestWriter::Reconcile(const IngestRow& row, const WriterOptions& options,
@@ -260,7 +278,6 @@ Status IngestWriter::Reconcile(const IngestRow& row, const WriterOptions& option
   }
   if (Status s = HashFileTail(file_size); !s.ok()) return s;
   checkpoint_offset_ = from_checkpoint ? row.offset : 0;
-  data_synced_ = false;  // the tail may not have reached the disk
   if (total_ != row.total || expected_ != stored_expected) {
     // Newly learned size or digest: record it.
     return store_.catalog().Write(Catalog::Sync::kNormal, [&](Session& session) -> Status {
@@ -322,7 +339,7 @@ Status IngestWriter::StartOver(int64_t now) {
   });
   if (!s.ok()) return s;
   checkpoint_offset_ = 0;
-  data_synced_ = true;
+  if (data_) return data_->Truncate();
   return posix::Truncate(data_fd_.get(), 0, data_path_);
 }
 
@@ -343,16 +360,15 @@ Status IngestWriter::write(std::span<const std::byte> data) {
   if (Status s = CheckOpen(); !s.ok()) return s;
   if (data.empty()) return Status::OK();
   const int64_t offset = hasher_.bytes();
-  if (Status s = posix::WriteAt(data_fd_.get(), data.data(), data.size(), offset, data_path_);
-      !s.ok()) {
-    // Part of the data may have landed; cut it off so the file holds exactly
-    // what the hash has seen.
-    (void)posix::Truncate(data_fd_.get(), offset, data_path_);
-    return s.WithContext(fmt::format("ingest \"{}\"", Printable(ref_)));
+  if (Status s = data_->Append(data.data(), data.size(), hasher_); !s.ok()) {
+    s = s.WithContext(fmt::format("ingest \"{}\"", Printable(ref_)));
+    // Page-cache appends cut a partial write off again; a failed background
+    // write leaves the file behind what was appended.
+    if (data_->size() != offset || data_->broken()) broken_ = s;
+    return s;
   }
-  hasher_.update(data.data(), data.size());
   updated_at_ = NowNanos();
-  data_synced_ = false;
+  if (data_->direct()) return Status::OK();  // its thread checkpoints
   const int64_t every = store_.options().checkpoint_bytes;
   if (every > 0 && hasher_.bytes() - checkpoint_offset_ >= every) {
     if (Status s = Checkpoint(false); !s.ok()) {
@@ -392,19 +408,21 @@ Status IngestWriter::truncate(int64_t size) {
 }
 
 Status IngestWriter::Checkpoint(bool release) {
-  if (store_.options().sync && !data_synced_) {
-    if (Status s = posix::SyncData(data_fd_.get(), data_path_); !s.ok()) return s;
-    data_synced_ = true;
-  }
-  const std::string state = hasher_.save();
-  const int64_t offset = hasher_.bytes();
-  Status s = store_.catalog().Write(Catalog::Sync::kNormal, [&](Session& session) -> Status {
+  if (Status s = data_->Sync(); !s.ok()) return s;
+  Status s = SaveCheckpoint(hasher_.bytes(), hasher_.save(), updated_at_, release);
+  if (s.ok()) checkpoint_offset_ = hasher_.bytes();
+  return s;
+}
+
+Status IngestWriter::SaveCheckpoint(int64_t offset, const std::string& state, int64_t updated_at,
+                                    bool release) {
+  return store_.catalog().Write(Catalog::Sync::kNormal, [&](Session& session) -> Status {
     auto q = session.Prepare(release ? sql::q::ingest_release : sql::q::ingest_checkpoint);
     q->bindNoCopy(1, ref_);
     q->bindNoCopy(2, token_);
     q->bind(3, offset);
     q->bindNoCopy(4, state.data(), static_cast<int>(state.size()));
-    q->bind(5, updated_at_);
+    q->bind(5, updated_at);
     q->exec();
     if (session.Changes() != 1) {
       return Status::FailedPrecondition(
@@ -412,8 +430,6 @@ Status IngestWriter::Checkpoint(bool release) {
     }
     return Status::OK();
   });
-  if (s.ok()) checkpoint_offset_ = offset;
-  return s;
 }
 
 Status IngestWriter::ReleaseWithoutCheckpoint() {
@@ -430,7 +446,7 @@ Status IngestWriter::close() {
   if (state_ != State::kOpen) return Status::OK();
   state_ = State::kClosed;
   Status s = broken_.ok() ? Checkpoint(true) : ReleaseWithoutCheckpoint();
-  data_fd_.reset();
+  data_.reset();
   dir_fd_.reset();  // releases the flock
   return s;
 }

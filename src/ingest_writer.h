@@ -22,6 +22,7 @@
 #include <string>
 
 #include "contentstore/writer.h"
+#include "data_file.h"
 #include "hasher.h"
 #include "ingest_row.h"
 #include "posix.h"
@@ -58,7 +59,14 @@ class IngestWriter final : public Writer {
   Status HashFileTail(int64_t end);
   // Empties the data file and the hash, durably in the catalog first.
   Status StartOver(int64_t now);
+  // The data file from here on is data_; hasher_.bytes() are its bytes.
+  void AdoptDataFile();
   Status Checkpoint(bool release);
+  // The catalog half of a checkpoint: `offset` bytes, durable, hash to
+  // `state`. Thread-safe (data files call it from their writer thread).
+  Status SaveCheckpoint(int64_t offset, const std::string& state, int64_t updated_at,
+                        bool release);
+  std::unique_ptr<DataFile> MakeDataFile(posix::UniqueFd fd);
   // Clears the row's lock but keeps its last checkpoint (broken writers).
   Status ReleaseWithoutCheckpoint();
   Status CheckOpen() const;
@@ -77,14 +85,14 @@ class IngestWriter final : public Writer {
   const std::string data_path_;
   std::string token_;
   posix::UniqueFd dir_fd_;  // holds the flock
-  posix::UniqueFd data_fd_;
+  posix::UniqueFd data_fd_;         // while opening; then owned by data_
+  std::unique_ptr<DataFile> data_;  // after opening
   Hasher hasher_;
   std::optional<int64_t> total_;
   std::optional<Digest> expected_;
   int64_t started_at_ = 0;
   int64_t updated_at_ = 0;
   int64_t checkpoint_offset_ = 0;  // offset saved in the catalog
-  bool data_synced_ = true;         // fdatasync'ed up to hasher_.bytes()
   State state_ = State::kOpen;
   bool marker_written_ = false;  // commit got past its marker and has not finished
   Status broken_;  // set when a checkpoint failed: see write()

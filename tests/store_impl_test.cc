@@ -208,9 +208,11 @@ TEST_F(StoreTest, RemovedFilesGoInTheBackground) {
   for (const Digest& d : all) ASSERT_OK(store_->remove(d));
   // The files go in the background, without closing the store.
   SQLite::Database db(dir_ / "catalog.db", SQLite::OPEN_READONLY);
-  for (int i = 0; i < 500 && !testing::ListDir(dir_.path() + "/blobs/sha256").empty(); ++i) {
-    ::usleep(10000);
-  }
+  auto gone = [&] {
+    return testing::ListDir(dir_.path() + "/blobs/sha256").empty() &&
+           testing::ListDir(dir_.path() + "/trash").empty();
+  };
+  for (int i = 0; i < 500 && !gone(); ++i) ::usleep(10000);
   EXPECT_TRUE(testing::ListDir(dir_.path() + "/blobs/sha256").empty());
   EXPECT_TRUE(testing::ListDir(dir_.path() + "/trash").empty());
   for (int i = 0; i < 500 && db.execAndGet("SELECT count(*) FROM pending_file_deletions").getInt() > 0; ++i) {
