@@ -69,7 +69,8 @@ const std::vector<Group>& Groups() {
       // Ours.
       {"resume_crash", {"resume_crash"}, &Bench::resume_crash, true},
       {"open", {"open"}, &Bench::open, true},
-      // gc goes here, in "all", once the garbage collector exists.
+      {"small_batch", {"small_batch"}, &Bench::small_batch, true},
+      {"gc", {"gc"}, &Bench::gc, true},
       {"scale", {"scale"}, &Bench::scale, false},
   };
   return groups;

@@ -102,6 +102,7 @@ int ParseFlags(int argc, char** argv, Flags& f) {
                "also pass the expected size and digest to writer() (small/large/concurrent)"),
       BoolFlag("keep", f.keep, "keep store roots after each workload"),
       IntFlag("scale-n", f.scale_n, "blobs and ingests for the scale workload"),
+      IntFlag("batch", f.batch, "blobs per put_blobs call in small_batch"),
       BoolFlag("sync", f.sync, "Options::sync of the stores the timed parts use"),
       BoolFlag("fork", f.fork,
                "run each workload in its own child process (per-workload max_rss_kib)"),

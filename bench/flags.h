@@ -37,6 +37,7 @@ struct Flags {
 
   // --- contentstore's own.
   int scale_n = 1000000;   // blobs and ingests for the scale workload
+  int batch = 100;         // blobs per put_blobs call in small_batch
   bool sync = true;        // Options::sync of the stores the timed parts use
   bool fork = true;        // run each workload in its own child process
   bool self_test = false;  // check the content generator against the harness's digests

@@ -48,7 +48,8 @@ class Bench {
   Status concurrent();
   Status resume_crash();
   Status open();
-  // gc: to be added with the garbage collector.
+  Status small_batch();
+  Status gc();
   Status scale();  // scale_open, scale_info, scale_walk_label, scale_active, scale_active_filter
 
   static bool IsReported(const Status& s);

@@ -106,7 +106,11 @@ Result<GcReport> StoreImpl::collect_garbage(const GcOptions& options) {
   if (!s.ok()) return s.WithContext("gc");
   if (!options.dry_run) {
     test_hooks::CrashPoint("gc.after_sweep");
-    if (Status f = FlushPendingDeletions(); !f.ok()) return f.WithContext("gc: deleting files");
+    if (options.wait_for_files) {
+      if (Status f = FlushPendingDeletions(); !f.ok()) return f.WithContext("gc: deleting files");
+    } else {
+      reaper_->Queued();
+    }
   }
 
   // 2. Stale ingests.

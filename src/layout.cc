@@ -23,6 +23,8 @@ std::string Layout::ingest_dir(std::string_view id) const {
 
 std::string Layout::trash_dir() const { return root_ + "/" + std::string(kTrashDir); }
 
+std::string Layout::batches_dir() const { return root_ + "/" + std::string(kBatchesDir); }
+
 std::string Layout::IngestId(std::string_view ref) {
   Hasher h(Algorithm::kSHA256);
   h.update(ref.data(), ref.size());

@@ -8,6 +8,7 @@
 //   ROOT/ingest/<id>/commit         while committing, where the file system has no
 //                                   user xattrs: symlink to "<alg>/<hex>"
 //   ROOT/trash/<alg>-<hex>          files of deleted blobs on their way out
+//   ROOT/batches/<token>/<alg>-<hex> blobs staged by Store::put_blobs
 //
 // <id> is the SHA-256 of the ref in hex: refs may contain '/' and "..", and
 // a fixed-length name is safe for any of them.
@@ -33,6 +34,7 @@ class Layout {
   static constexpr std::string_view kBlobsDir = "blobs";
   static constexpr std::string_view kIngestDir = "ingest";
   static constexpr std::string_view kTrashDir = "trash";
+  static constexpr std::string_view kBatchesDir = "batches";
   static constexpr const char* kDataFile = "data";
   static constexpr const char* kCommitMarker = "commit";
 
@@ -44,6 +46,7 @@ class Layout {
   std::string ingest_root() const;                 // ROOT/ingest
   std::string ingest_dir(std::string_view id) const;
   std::string trash_dir() const;                   // ROOT/trash
+  std::string batches_dir() const;                 // ROOT/batches
 
   // The directory name of the ingest under `ref`.
   static std::string IngestId(std::string_view ref);

@@ -126,6 +126,7 @@ Status StoreImpl::Recover() {
     });
     if (!u.ok()) return u;
   }
+  if (Status b = RecoverBatches(); !b.ok()) return b;
   if (Status t = reaper_->EmptyTrash(); !t.ok()) return t;
   return FlushPendingDeletions();
 }

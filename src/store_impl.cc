@@ -63,7 +63,8 @@ Result<std::unique_ptr<StoreImpl>> StoreImpl::Open(const std::string& root,
     return Status::InvalidArgument(
         fmt::format("store root {} exists and is not a directory", layout.root()));
   }
-  for (const std::string& dir : {layout.blobs_dir(), layout.ingest_root(), layout.trash_dir()}) {
+  for (const std::string& dir : {layout.blobs_dir(), layout.ingest_root(), layout.trash_dir(),
+                                 layout.batches_dir()}) {
     if (Status s = posix::MakeDir(dir); !s.ok()) return s;
   }
   auto ingest_fd = posix::OpenDir(layout.ingest_root());

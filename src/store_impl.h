@@ -33,6 +33,8 @@ class StoreImpl final : public Store {
   Result<Info> update(const Info& info, const std::vector<std::string>& fieldpaths) override;
   Result<std::unique_ptr<Reader>> reader(const Digest& digest) override;
   Status remove(const Digest& digest) override;
+  Result<std::vector<Status>> put_blobs(std::span<const BlobInput> blobs,
+                                        const PutOptions& options) override;  // batch.cc
   Status walk(const std::function<Status(const Info&)>& fn,
               const std::vector<std::string>& filters) override;
 
@@ -71,6 +73,9 @@ class StoreImpl final : public Store {
   // Open-time recovery (recovery.cc): finishes what writers that died in
   // the middle of a commit left behind, and flushes pending deletions.
   Status Recover();
+  // Undoes what put_blobs calls that died left in batches/ (batch.cc).
+  Status RecoverBatches();
+  Status UndoBatchLinks(const std::string& token, int dir_fd);
 
  private:
   StoreImpl(Layout layout, const Options& options);

@@ -34,6 +34,11 @@ struct GcOptions {
   std::chrono::nanoseconds ingest_expiry = std::chrono::hours(24);
   // Report what would go; change nothing.
   bool dry_run = false;
+  // Return only once the files of removed blobs are unlinked. When false,
+  // collect_garbage returns after the catalog sweep and the store's
+  // background remover unlinks them (at the latest when the Store is
+  // destroyed). Default: true.
+  bool wait_for_files = true;
 };
 
 struct GcReport {

@@ -65,7 +65,20 @@ class Store {
   virtual Result<std::unique_ptr<Reader>> reader(const Digest& digest) = 0;
 
   // Deletes the blob's catalog row and file. NotFound if not committed.
+  // The row goes at once and for every reader; the file is unlinked shortly
+  // after, in the background (at the latest when the Store is destroyed).
   virtual Status remove(const Digest& digest) = 0;
+
+  // Commits many small blobs at once, with the durability of commit() but
+  // one directory fsync, one catalog transaction and one WAL sync for the
+  // whole batch instead of one each. Meant for blobs held in memory (say up
+  // to a few MiB each); larger ones belong to writer(). Each input gets its
+  // own status: OK; AlreadyExists if the blob was committed already (its
+  // labels are then left alone, as commit() does); FailedPrecondition if
+  // `expected` differs; InvalidArgument for bad labels. A non-OK Result means
+  // nothing of the batch was committed.
+  virtual Result<std::vector<Status>> put_blobs(std::span<const BlobInput> blobs,
+                                                const PutOptions& options = {}) = 0;
 
   // Calls `fn` for each committed blob matching any of `filters`, in digest
   // order. The first error `fn` returns stops the walk and is returned. `fn`

@@ -12,7 +12,9 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <cstddef>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "contentstore/digest.h"
@@ -65,6 +67,23 @@ struct WriterOptions {
   // A lease to hold the ingest, and the blob once committed (also when the
   // commit finds the blob already there). NotFound if it does not exist. If
   // the lease is deleted while the writer runs, the commit still succeeds.
+  std::optional<std::string> lease;
+};
+
+// One blob for Store::put_blobs.
+struct BlobInput {
+  std::span<const std::byte> bytes;
+  // Checked like commit()'s expected digest (and chooses no algorithm: the
+  // batch has one).
+  std::optional<Digest> expected;
+  Labels labels;
+};
+
+struct PutOptions {
+  // Default: sha256.
+  Algorithm algorithm = Algorithm::kSHA256;
+  // A lease to hold every blob of the batch (also those already committed).
+  // NotFound if it does not exist.
   std::optional<std::string> lease;
 };
 
