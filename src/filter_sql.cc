@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -10,6 +11,46 @@
 
 namespace contentstore::filter {
 namespace {
+
+// The literal text every match of `pattern` must start with, when the
+// pattern is anchored with ^ and starts with plain characters; "" otherwise.
+// Conservative: stops at the first character that is not a letter, digit or
+// one of a few punctuation marks, and drops the last literal when a
+// quantifier follows it (in "^ab?c" only "a" is certain).
+std::string AnchoredLiteralPrefix(std::string_view pattern) {
+  if (pattern.empty() || pattern[0] != '^') return "";
+  std::string prefix;
+  for (size_t i = 1; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                       (c >= '0' && c <= '9') || c == '-' || c == '_' || c == ':' ||
+                       c == '/' || c == '@' || c == ',' || c == '=' || c == '%';
+    if (!plain) {
+      if (c == '?' || c == '*' || c == '{' || c == '+') {
+        if (!prefix.empty() && c != '+') prefix.pop_back();
+      }
+      if (c == '|') return "";  // ^a|b: an alternative without the anchor
+      break;
+    }
+    prefix.push_back(c);
+  }
+  // An alternation later in the pattern may not be anchored at all.
+  if (pattern.find('|') != std::string_view::npos) return "";
+  return prefix;
+}
+
+// The smallest string greater than every string starting with `prefix`.
+std::optional<std::string> PrefixUpperBound(std::string prefix) {
+  while (!prefix.empty()) {
+    auto last = static_cast<unsigned char>(prefix.back());
+    if (last < 0xff) {
+      prefix.back() = static_cast<char>(last + 1);
+      return prefix;
+    }
+    prefix.pop_back();
+  }
+  return std::nullopt;
+}
 
 class Compiler {
  public:
@@ -93,7 +134,19 @@ class Compiler {
         if (!re.ok()) return re.WithContext(fmt::format("filter {}", ToString(s)));
         std::string subject = column.integer ? "CAST(" + col + " AS TEXT)" : col;
         if (column.nullable) subject = "COALESCE(" + subject + ", '')";  // absent = ""
-        return fmt::format("regexp({}, {})", Param(s.value), subject);
+        std::string match = fmt::format("regexp({}, {})", Param(s.value), subject);
+        // `^literal...` can only match values starting with the literal: a
+        // range on the column lets SQLite seek its index instead of running
+        // the regex on every row (ref~=^layer- over many ingests).
+        const std::string prefix = AnchoredLiteralPrefix(s.value);
+        if (!column.integer && !column.nullable && !prefix.empty()) {
+          std::string range = fmt::format("{} >= {}", col, Param(prefix));
+          if (auto upper = PrefixUpperBound(prefix)) {
+            range += fmt::format(" AND {} < {}", col, Param(*upper));
+          }
+          return fmt::format("({} AND {})", range, match);
+        }
+        return match;
       }
     }
     return Status::Internal("unknown filter operator");

@@ -13,6 +13,8 @@
 #include <set>
 
 #include "embedded_sql.h"
+#include "filtered_query.h"
+#include "regexp.h"
 #include "test_util.h"
 
 namespace contentstore {
@@ -145,6 +147,24 @@ TEST_F(StoreTest, ListStatusesFiltersOnRef) {
   EXPECT_EQ(refs({"ref~=/^man/"}), (V{"manifest/x"}));
   EXPECT_EQ(refs({"ref!=layer-1,ref!=layer-2"}), (V{"config-1", "manifest/x"}));
   EXPECT_EQ(refs({"ref==config-1", "ref==manifest/x"}), (V{"config-1", "manifest/x"}));
+  // Anchored patterns become index ranges; what they match must not change.
+  EXPECT_EQ(refs({"ref~=^layer-?1"}), (V{"layer-1"}));
+  EXPECT_EQ(refs({"ref~=^layerx?-2"}), (V{"layer-2"}));
+  EXPECT_EQ(refs({"ref~=^config-1|^man"}), (V{"config-1", "manifest/x"}));
+  EXPECT_EQ(refs({"ref~=^(?i)LAYER-1"}), (V{"layer-1"}));
+  EXPECT_EQ(refs({"ref~=^lay.r"}), (V{"layer-1", "layer-2"}));
+  EXPECT_EQ(refs({"ref~=^l{1}ayer-2$"}), (V{"layer-2"}));
+}
+
+TEST_F(StoreTest, AnchoredRefRegexIsAnIndexRange) {
+  SQLite::Database db(dir_ / "catalog.db", SQLite::OPEN_READONLY);
+  ASSERT_OK(RegisterRegexpFunction(db.getHandle()));
+  auto query = FilteredQuery::Make(sql::q::ingest_list, {"ref~=^layer-"}, IngestFilterFields(), 0);
+  ASSERT_TRUE(query.ok());
+  SQLite::Statement plan(db, "EXPLAIN QUERY PLAN " + query->sql());
+  std::string text;
+  while (plan.executeStep()) text += plan.getColumn(3).getString() + "\n";
+  EXPECT_NE(text.find("ref>? AND ref<?"), std::string::npos) << text;
 }
 
 TEST_F(StoreTest, RemoveHidesAtOnceAndUnlinksTheFileWhenFlushed) {
