@@ -44,8 +44,18 @@ void AddTransferCommands(CLI::App& app, const GlobalOptions& globals, Commands& 
 void AddBlobCommands(CLI::App& app, const GlobalOptions& globals, Commands& commands);
 void AddIngestCommands(CLI::App& app, const GlobalOptions& globals, Commands& commands);
 
-// Opens (creating on first use) the store the options and environment name.
-Result<std::unique_ptr<Store>> OpenStore(const GlobalOptions& globals);
+// What OpenStore does when the root or its catalog does not exist.
+enum class IfMissing {
+  // Create it: "created on first use", for commands that write.
+  kCreate,
+  // NotFound "no store at ROOT", creating nothing: for commands that only
+  // read, so a mistyped --root is an error instead of a new empty store.
+  kFail,
+};
+
+// Opens the store the options and environment name.
+Result<std::unique_ptr<Store>> OpenStore(const GlobalOptions& globals,
+                                         IfMissing if_missing = IfMissing::kCreate);
 
 // Prints "contentstore: <what>: <why>" on standard error and returns the exit
 // code of `status`. When `status` says standard output was closed by its

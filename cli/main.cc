@@ -20,7 +20,8 @@ namespace {
 
 constexpr std::string_view kFooter =
     R"(Store root: --root DIR, else $CONTENTSTORE_ROOT, else $XDG_DATA_HOME/contentstore,
-else ~/.local/share/contentstore; created on first use.
+else ~/.local/share/contentstore. Commands that write create it on first use;
+commands that only read exit 3 when there is no store there.
 
 Exit codes: 0 ok, 1 other failure (I/O, permissions, corrupt catalog), 2 usage
 or invalid argument, 3 not found, 4 already exists, 5 ref locked by a live

@@ -474,7 +474,7 @@ TEST_F(CliTest, UsageErrorsNameTheProblem) {
 // --- Exit code 1 ---------------------------------------------------------------
 
 TEST_F(CliTest, OtherFailuresExit1) {
-  ASSERT_EQ(Cs({"ls"}).exit_code, 0);  // creates the store
+  ASSERT_EQ(Cs({"ingest", "r"}, "x").exit_code, 0);  // creates the store
   // A missing input file.
   Outcome o = Cs({"ingest", "r", dir_ + "/no-such-file"});
   EXPECT_EQ(o.exit_code, 1) << o;
@@ -1199,6 +1199,47 @@ TEST_F(CliTest, RootFromEnvironment) {
   const Outcome file_root = Raw({"--root", dir_ + "/file-root", "ls"}, env_with({}));
   EXPECT_EQ(file_root.exit_code, 2) << file_root;
   ExpectOneErrorLine(file_root);
+}
+
+// --- Read-only commands --------------------------------------------------------------
+
+TEST_F(CliTest, ReadOnlyCommandsOnAMissingRootExit3AndCreateNothing) {
+  const std::string d = DigestOf("x");
+  const std::vector<std::vector<std::string>> read_only = {
+      {"ls"}, {"info", d}, {"get", d}, {"active"}, {"status", "r"}, {"label", d},
+  };
+  // No directory at all, then a directory without a catalog (a mistyped
+  // --root that happens to exist): neither becomes a store.
+  for (const bool dir_exists : {false, true}) {
+    if (dir_exists) fs::create_directories(root_);
+    for (const auto& args : read_only) {
+      std::string name = args[0];
+      SCOPED_TRACE(name);
+      const Outcome o = Cs(args);
+      EXPECT_EQ(o.exit_code, 3) << o;
+      EXPECT_EQ(o.err, "contentstore: " + name + ": no store at " + root_ + "\n");
+      EXPECT_EQ(o.out, "");
+    }
+    EXPECT_EQ(fs::exists(root_), dir_exists);
+    if (dir_exists) {
+      EXPECT_TRUE(fs::is_empty(root_));
+    }
+  }
+  // Commands that write still create the store on first use.
+  const std::vector<std::vector<std::string>> writing = {
+      {"ingest", "r"},
+  };
+  for (const auto& args : writing) {
+    fs::remove_all(root_);
+    const Outcome o = Cs(args);
+    EXPECT_EQ(o.exit_code, 0) << o;
+    EXPECT_TRUE(fs::exists(root_ + "/catalog.db")) << args[0];
+  }
+  // ... and the read-only ones find it (what they look for may still be missing).
+  for (const auto& args : read_only) {
+    const Outcome r = Cs(args);
+    EXPECT_EQ(r.err.find("no store"), std::string::npos) << r;
+  }
 }
 
 // --- Big blobs -----------------------------------------------------------------------
