@@ -89,9 +89,7 @@ int RunLabel(const LabelArgs& args, const GlobalOptions& globals) {
   // Every argument is checked before any label changes.
   Info change;
   change.digest = *digest;
-  for (const std::string& arg : args.labels) {
-    if (Status s = ParseLabelArg(arg, change.labels); !s.ok()) return Report(kWhat, s);
-  }
+  if (Status s = ParseLabelArgs(args.labels, change.labels); !s.ok()) return Report(kWhat, s);
   std::vector<std::string> fieldpaths;
   for (const auto& entry : change.labels) fieldpaths.push_back("labels." + entry.first);
 

@@ -58,11 +58,10 @@ int AlreadyCommitted(Store& store, const Digest& digest, const Labels& labels) {
 }
 
 // Labels, expected digest, size and algorithm from the arguments: all
-// checked before anything is read or opened.
+// checked before anything is read or opened, so a label the store would
+// refuse at commit fails before the input is streamed, not after.
 Status BuildIngest(const IngestArgs& args, WriterOptions& options, Labels& labels) {
-  for (const std::string& arg : args.labels) {
-    if (Status s = ParseLabelArg(arg, labels); !s.ok()) return s;
-  }
+  if (Status s = ParseLabelArgs(args.labels, labels); !s.ok()) return s;
   for (const auto& [key, value] : labels) {
     if (value.empty()) {
       // On an existing blob this would delete the label: not what "ingest

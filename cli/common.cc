@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include "contentstore/validate.h"
 #include "output.h"
 #include "root.h"
 #include "streams.h"
@@ -66,6 +67,13 @@ Status ParseLabelArg(std::string_view arg, Labels& labels) {
   }
   labels[std::string(arg.substr(0, eq))] = std::string(arg.substr(eq + 1));
   return Status::OK();
+}
+
+Status ParseLabelArgs(const std::vector<std::string>& args, Labels& labels) {
+  for (const std::string& arg : args) {
+    if (Status s = ParseLabelArg(arg, labels); !s.ok()) return s;
+  }
+  return ValidateLabels(labels);
 }
 
 Timestamp Now() {

@@ -69,6 +69,11 @@ int Report(std::string_view what, const Status& status);
 // what it means is up to the command.
 Status ParseLabelArg(std::string_view arg, Labels& labels);
 
+// ParseLabelArg for each of `args`, then the store's own checks on the result
+// (contentstore::ValidateLabels), so a label the store would refuse fails
+// before any work is done, not after a blob was streamed.
+Status ParseLabelArgs(const std::vector<std::string>& args, Labels& labels);
+
 // The current time, at the resolution the store keeps.
 Timestamp Now();
 

@@ -447,6 +447,9 @@ TEST_F(CliTest, BadInputsExit2WithOneLine) {
       {"info", digest, "--json", "extra"},
       {"ls", "--root"},
       {"ls", "--root", "/elsewhere"},  // a second --root: Argv() gave one
+      {"ingest", "r", "--label", "k=" + std::string(5000, 'v')},
+      {"label", digest, "ok=1", std::string(4097, 'k') + "=v"},
+      {"label", digest, "k=\xff"},
   };
   for (const auto& args : cases) {
     std::string shown;
@@ -459,6 +462,8 @@ TEST_F(CliTest, BadInputsExit2WithOneLine) {
   // Nothing above may have changed the store.
   EXPECT_EQ(Sql("select count(*) from ingests"), "0\n");
   EXPECT_EQ(Sql("select count(*) from blobs"), "1\n");
+  EXPECT_EQ(Sql("select count(*) from blob_labels"), "0\n");
+  EXPECT_TRUE(fs::is_empty(root_ + "/ingest"));
 }
 
 TEST_F(CliTest, UsageErrorsNameTheProblem) {
@@ -1201,7 +1206,7 @@ TEST_F(CliTest, RootFromEnvironment) {
   ExpectOneErrorLine(file_root);
 }
 
-// --- Read-only commands --------------------------------------------------------------
+// --- Read-only commands and label checks ------------------------------------------
 
 TEST_F(CliTest, ReadOnlyCommandsOnAMissingRootExit3AndCreateNothing) {
   const std::string d = DigestOf("x");
@@ -1240,6 +1245,31 @@ TEST_F(CliTest, ReadOnlyCommandsOnAMissingRootExit3AndCreateNothing) {
     const Outcome r = Cs(args);
     EXPECT_EQ(r.err.find("no store"), std::string::npos) << r;
   }
+}
+
+TEST_F(CliTest, IngestWithATooLongLabelExits2BeforeReadingItsInput) {
+  const std::string existing = Ingest("existing", "x");  // so "nothing created" means something
+  int in[2];
+  ASSERT_EQ(::pipe2(in, O_CLOEXEC), 0);
+  const std::string input = "these bytes must still be in the pipe afterwards";
+  ASSERT_EQ(::write(in[1], input.data(), input.size()), static_cast<ssize_t>(input.size()));
+  // Closed, so an ingest that reads (the bug) gets to the end and fails the
+  // check below instead of waiting forever.
+  ::close(in[1]);
+  Child child(Argv({"ingest", "r", "--label", "ok=1", "--label", "k=" + std::string(5000, 'v')}),
+              BaseEnv(), in[0]);
+  const Outcome o = child.Finish();
+  EXPECT_EQ(o.exit_code, 2) << o;
+  ExpectOneErrorLine(o);
+  EXPECT_NE(o.err.find("5001 bytes"), std::string::npos) << o.err;
+  std::string left(input.size() + 1, '\0');
+  const ssize_t n = ::read(in[0], left.data(), left.size());
+  ::close(in[0]);
+  EXPECT_EQ(n, static_cast<ssize_t>(input.size()));
+  EXPECT_EQ(left.substr(0, input.size()), input) << "the input was not read";
+  EXPECT_EQ(Sql("select count(*) from ingests"), "0\n");
+  EXPECT_TRUE(fs::is_empty(root_ + "/ingest"));
+  EXPECT_EQ(Sql("select digest from blobs"), existing + "\n");
 }
 
 // --- Big blobs -----------------------------------------------------------------------
