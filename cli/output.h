@@ -5,6 +5,8 @@
 //   blob:   {"digest","size","created_at","updated_at","labels":{...}}
 //   ingest: {"ref","offset","total","expected","started_at","updated_at"}
 //           (total and expected are null when unknown)
+//   lease:  {"id","created_at","expires_at","labels":{...}}
+//           (expires_at is null when the lease never expires)
 
 #ifndef CONTENTSTORE_CLI_OUTPUT_H_
 #define CONTENTSTORE_CLI_OUTPUT_H_
@@ -15,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "contentstore/lease.h"
 #include "contentstore/types.h"
 
 namespace contentstore::cli {
@@ -45,8 +48,13 @@ std::string Escaped(std::string_view text);
 // "k=v,k2=v2" in key order, escaped; "-" when there are none.
 std::string LabelsText(const Labels& labels);
 
+// When a lease expires: "never", its RFC 3339 time, or that time followed by
+// " (expired)" once it is past (the collector deletes it on its next run).
+std::string ExpiresText(const Lease& lease, Timestamp now);
+
 nlohmann::ordered_json BlobJson(const Info& info);
 nlohmann::ordered_json IngestJson(const IngestStatus& status);
+nlohmann::ordered_json LeaseJson(const Lease& lease);
 
 // One compact line of JSON with its newline. Bytes that are not UTF-8 (a
 // label may hold any) become U+FFFD instead of making the dump throw.

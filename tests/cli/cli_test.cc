@@ -370,6 +370,28 @@ class CliTest : public ::testing::Test {
     return root_ + "/blobs/" + alg + "/" + HexOf(digest);
   }
 
+  // Two hours older than it is: past gc's default grace of one hour.
+  void MakeOld(const std::string& digest) {
+    Sql("update blobs set created_at = created_at - 7200000000000 where digest = '" + digest + "'");
+  }
+
+  // `lease create args...`, expecting success; returns the id printed.
+  std::string CreateLease(std::vector<std::string> args = {}) {
+    args.insert(args.begin(), {"lease", "create"});
+    const Outcome o = Cs(args);
+    EXPECT_EQ(o.exit_code, 0) << o;
+    EXPECT_EQ(o.err, "") << o;
+    std::string id = o.out;
+    if (!id.empty() && id.back() == '\n') id.pop_back();
+    return id;
+  }
+
+  // The parsed standard output of a --json run that printed one object.
+  static json JsonOf(const Outcome& o) {
+    EXPECT_EQ(std::count(o.out.begin(), o.out.end(), '\n'), 1) << o;
+    return json::parse(o.out);
+  }
+
   std::string dir_;
   std::string root_;
   std::string home_;
@@ -380,29 +402,28 @@ class CliTest : public ::testing::Test {
 TEST_F(CliTest, HelpListsCommandsAndKeepsReservedOnesApart) {
   const Outcome o = Cs({"--help"});
   ASSERT_EQ(o.exit_code, 0) << o;
-  for (const char* cmd :
-       {"ingest", "get", "info", "ls", "label", "rm", "active", "status", "abort", "--root"}) {
+  for (const char* cmd : {"ingest", "get", "info", "ls", "label", "rm", "active", "status", "abort",
+                          "lease", "--root"}) {
     EXPECT_NE(o.out.find(cmd), std::string::npos) << cmd;
   }
   const size_t reserved = o.out.find("Reserved");
   ASSERT_NE(reserved, std::string::npos) << o.out;
-  for (const char* cmd : {"gc ", "fsck ", "lease "}) {
+  for (const char* cmd : {"gc ", "fsck "}) {
     EXPECT_GT(o.out.find(cmd), reserved) << cmd << " must be listed only as reserved";
   }
   const Outcome ingest = Cs({"ingest", "--help"});
   ASSERT_EQ(ingest.exit_code, 0) << ingest;
   for (const char* opt : {"--expected-digest", "--expected-size", "--label", "--no-commit",
-                          "--algorithm", "--progress", "--no-progress"}) {
+                          "--algorithm", "--lease", "--progress", "--no-progress"}) {
     EXPECT_NE(ingest.out.find(opt), std::string::npos) << opt;
   }
-  EXPECT_EQ(ingest.out.find("--lease"), std::string::npos) << "--lease belongs to a later issue";
   const Outcome version = Cs({"--version"});
   EXPECT_EQ(version.exit_code, 0) << version;
   EXPECT_FALSE(version.out.empty());
 }
 
 TEST_F(CliTest, ReservedCommandsExit2) {
-  for (const char* cmd : {"gc", "fsck", "lease"}) {
+  for (const char* cmd : {"gc", "fsck"}) {
     const Outcome o = Cs({cmd, "whatever", "--flag"});
     EXPECT_EQ(o.exit_code, 2) << o;
     EXPECT_EQ(o.err, std::string("contentstore: ") + cmd + ": not implemented yet\n");
@@ -447,9 +468,34 @@ TEST_F(CliTest, BadInputsExit2WithOneLine) {
       {"info", digest, "--json", "extra"},
       {"ls", "--root"},
       {"ls", "--root", "/elsewhere"},  // a second --root: Argv() gave one
+      {"ingest", "r", "--lease", ""},
+      {"ingest", "r", "--lease", "bad\x01id"},
       {"ingest", "r", "--label", "k=" + std::string(5000, 'v')},
       {"label", digest, "ok=1", std::string(4097, 'k') + "=v"},
       {"label", digest, "k=\xff"},
+      {"lease"},
+      {"lease", "bogus"},
+      {"lease", "--bogus"},
+      {"lease", "create", "--id", ""},
+      {"lease", "create", "--id", std::string(257, 'i')},
+      {"lease", "create", "--id", "a\tb"},
+      {"lease", "create", "--expire", "tomorrow"},
+      {"lease", "create", "--label", "novalue"},
+      {"lease", "create", "--label", "k="},
+      {"lease", "create", "--label", "k=" + std::string(5000, 'v')},
+      {"lease", "create", "--label", "containerd.io/gc.expire=tomorrow"},
+      {"lease", "create", "--expire", "1h", "--label",
+       "containerd.io/gc.expire=2030-01-01T00:00:00Z"},
+      {"lease", "ls", "size==1"},
+      {"lease", "ls", "-q", "--json"},
+      {"lease", "rm"},
+      {"lease", "rm", "bad\x01id"},
+      {"lease", "add", "L"},
+      {"lease", "add", "L", "sha256:1"},
+      {"lease", "add", "L", "--ingest", "bad\x01ref"},
+      {"lease", "drop", "L", digest, "nonsense"},
+      {"lease", "show"},
+      {"lease", "show", ""},
   };
   for (const auto& args : cases) {
     std::string shown;
@@ -463,6 +509,7 @@ TEST_F(CliTest, BadInputsExit2WithOneLine) {
   EXPECT_EQ(Sql("select count(*) from ingests"), "0\n");
   EXPECT_EQ(Sql("select count(*) from blobs"), "1\n");
   EXPECT_EQ(Sql("select count(*) from blob_labels"), "0\n");
+  EXPECT_EQ(Sql("select count(*) from leases"), "0\n");
   EXPECT_TRUE(fs::is_empty(root_ + "/ingest"));
 }
 
@@ -474,6 +521,15 @@ TEST_F(CliTest, UsageErrorsNameTheProblem) {
   const Outcome o = Cs({"ls", "--bogus"});
   EXPECT_NE(o.err.find("--bogus"), std::string::npos) << o;
   EXPECT_NE(o.err.find("contentstore ls --help"), std::string::npos) << o;
+  // The same for the commands under `lease`.
+  EXPECT_EQ(Cs({"lease"}).err,
+            "contentstore: no command given (run 'contentstore lease --help' for usage)\n");
+  EXPECT_EQ(
+      Cs({"lease", "bogus"}).err,
+      "contentstore: unknown command \"bogus\" (run 'contentstore lease --help' for usage)\n");
+  const Outcome nested = Cs({"lease", "create", "--bogus"});
+  EXPECT_NE(nested.err.find("--bogus"), std::string::npos) << nested;
+  EXPECT_NE(nested.err.find("contentstore lease create --help"), std::string::npos) << nested;
 }
 
 // --- Exit code 1 ---------------------------------------------------------------
@@ -1211,7 +1267,8 @@ TEST_F(CliTest, RootFromEnvironment) {
 TEST_F(CliTest, ReadOnlyCommandsOnAMissingRootExit3AndCreateNothing) {
   const std::string d = DigestOf("x");
   const std::vector<std::vector<std::string>> read_only = {
-      {"ls"}, {"info", d}, {"get", d}, {"active"}, {"status", "r"}, {"label", d},
+      {"ls"},          {"info", d},  {"get", d},      {"active"},
+      {"status", "r"}, {"label", d}, {"lease", "ls"}, {"lease", "show", "L"},
   };
   // No directory at all, then a directory without a catalog (a mistyped
   // --root that happens to exist): neither becomes a store.
@@ -1219,6 +1276,7 @@ TEST_F(CliTest, ReadOnlyCommandsOnAMissingRootExit3AndCreateNothing) {
     if (dir_exists) fs::create_directories(root_);
     for (const auto& args : read_only) {
       std::string name = args[0];
+      if (args[0] == "lease") name += " " + args[1];
       SCOPED_TRACE(name);
       const Outcome o = Cs(args);
       EXPECT_EQ(o.exit_code, 3) << o;
@@ -1233,6 +1291,7 @@ TEST_F(CliTest, ReadOnlyCommandsOnAMissingRootExit3AndCreateNothing) {
   // Commands that write still create the store on first use.
   const std::vector<std::vector<std::string>> writing = {
       {"ingest", "r"},
+      {"lease", "create"},
   };
   for (const auto& args : writing) {
     fs::remove_all(root_);
@@ -1270,6 +1329,347 @@ TEST_F(CliTest, IngestWithATooLongLabelExits2BeforeReadingItsInput) {
   EXPECT_EQ(Sql("select count(*) from ingests"), "0\n");
   EXPECT_TRUE(fs::is_empty(root_ + "/ingest"));
   EXPECT_EQ(Sql("select digest from blobs"), existing + "\n");
+}
+
+// --- lease ---------------------------------------------------------------------------
+
+TEST_F(CliTest, LeaseCreateWithAnId) {
+  const Outcome o = Cs({"lease", "create", "--id", "build-42"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  EXPECT_EQ(o.out, "build-42\n");
+  EXPECT_EQ(o.err, "");
+  EXPECT_EQ(Sql("select id, expires_at is null, created_at > 0 from leases"), "build-42|1|1\n");
+  EXPECT_EQ(Sql("select count(*) from lease_labels"), "0\n");
+  // Any UTF-8 without control characters will do.
+  EXPECT_EQ(CreateLease({"--id", "pull \"alpine\", ü/1.0"}), "pull \"alpine\", ü/1.0");
+}
+
+TEST_F(CliTest, LeaseCreateWithoutAnIdPicksARandomOne) {
+  const std::string a = CreateLease(), b = CreateLease();
+  EXPECT_NE(a, b);
+  for (const std::string& id : {a, b}) {
+    // containerd's form: "<unix nanoseconds>-<random>".
+    const size_t dash = id.find('-');
+    ASSERT_NE(dash, std::string::npos) << id;
+    EXPECT_TRUE(std::all_of(id.begin(), id.begin() + static_cast<ptrdiff_t>(dash), [](char c) {
+      return c >= '0' && c <= '9';
+    })) << id;
+    EXPECT_GT(id.size(), dash + 1) << id;
+  }
+  std::vector<std::string> sorted = {a, b};
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(Sql("select id from leases order by id"), sorted[0] + "\n" + sorted[1] + "\n");
+}
+
+TEST_F(CliTest, LeaseCreateExpireTakesDurations) {
+  const std::vector<std::pair<std::string, int64_t>> cases = {
+      {"30s", 30},         {"15m", 900}, {"24h", 86400}, {"1h30m", 5400}, {"2d", 172800},
+      {"1d2h3m4s", 93784}, {"0s", 0},    {"0", 0},       {"007m", 420},
+  };
+  for (const auto& [text, seconds] : cases) {
+    const std::string id = CreateLease({"--id", "e" + text, "--expire", text});
+    // Exact to the nanosecond: the expiry is the creation time plus DURATION.
+    EXPECT_EQ(Sql("select expires_at - created_at from leases where id = '" + id + "'"),
+              std::to_string(seconds * 1000000000) + "\n")
+        << text;
+    EXPECT_EQ(Sql("select count(*) from lease_labels where lease_id = '" + id +
+                  "' and key = 'containerd.io/gc.expire'"),
+              "1\n");
+  }
+}
+
+TEST_F(CliTest, LeaseCreateBadDurationExits2) {
+  // 106751d fits in 64-bit nanoseconds, but not once added to the time now.
+  for (const char* bad : {"", "1x", "90", "1.5h", "-1s", "+1s", "1 h", "h", "1h1h", "30m1h", "1hh",
+                          "1s30m", "106751d", "106752d", "99999999999999999999s"}) {
+    SCOPED_TRACE(bad);
+    const Outcome o = Cs({"lease", "create", "--expire", bad});
+    EXPECT_EQ(o.exit_code, 2) << o;
+    ExpectOneErrorLine(o);
+    EXPECT_EQ(o.out, "");
+  }
+  EXPECT_FALSE(fs::exists(root_)) << "checked before the store is opened";
+  const Outcome century = Cs({"lease", "create", "--expire", "36500d"});
+  EXPECT_EQ(century.exit_code, 0) << century;
+  EXPECT_EQ(Sql("select count(*) from leases"), "1\n");
+}
+
+TEST_F(CliTest, LeaseCreateWithLabels) {
+  const std::string id = CreateLease({"--id", "L", "--label", "team=ci", "--label", "a=b=c",
+                                      "--label", "containerd.io/gc.expire=2030-01-02T03:04:05Z"});
+  EXPECT_EQ(Sql("select key, value from lease_labels where lease_id = 'L' order by key"),
+            "a|b=c\ncontainerd.io/gc.expire|2030-01-02T03:04:05Z\nteam|ci\n");
+  // The expiry label sets the expiry, as --expire does.
+  EXPECT_EQ(Sql("select expires_at from leases"), "1893553445000000000\n");
+}
+
+TEST_F(CliTest, LeaseCreateDuplicateIdExits4) {
+  CreateLease({"--id", "dup", "--label", "first=1"});
+  const Outcome o = Cs({"lease", "create", "--id", "dup", "--label", "second=2"});
+  EXPECT_EQ(o.exit_code, 4) << o;
+  ExpectOneErrorLine(o);
+  EXPECT_EQ(o.out, "");
+  EXPECT_EQ(Sql("select lease_id, key from lease_labels"), "dup|first\n");
+}
+
+TEST_F(CliTest, LeaseLsColumnsAndFilters) {
+  CreateLease({"--id", "a", "--label", "team=x"});
+  CreateLease({"--id", "b", "--label", "team=y", "--expire", "2d"});
+  CreateLease({"--id", "c", "--expire", "0s"});  // expired at once
+  Outcome o = Cs({"lease", "ls"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  const auto lines = Lines(o.out);
+  ASSERT_EQ(lines.size(), 4u) << o.out;
+  const std::string& header = lines[0];
+  EXPECT_TRUE(header.starts_with("ID ")) << header;
+  const size_t created_at = header.find("CREATED"), expires_at = header.find("EXPIRES");
+  const size_t labels_at = header.find("LABELS");
+  ASSERT_NE(labels_at, std::string::npos) << header;
+  ASSERT_LT(created_at, expires_at);
+  for (size_t i = 1; i < lines.size(); ++i) {
+    EXPECT_EQ(lines[i].substr(created_at, 8), "just now") << lines[i];
+  }
+  EXPECT_TRUE(lines[1].starts_with("a ")) << lines[1];
+  EXPECT_EQ(lines[1].substr(expires_at, 6), "never ") << lines[1];
+  EXPECT_TRUE(lines[1].ends_with("  team=x")) << lines[1];
+  const std::string b_expiry = lines[2].substr(expires_at, 30);
+  EXPECT_TRUE(IsRfc3339Nanos(b_expiry)) << lines[2];
+  EXPECT_EQ(lines[2].find("(expired)"), std::string::npos) << lines[2];
+  EXPECT_TRUE(lines[2].ends_with(",team=y")) << lines[2];
+  EXPECT_TRUE(IsRfc3339Nanos(lines[3].substr(expires_at, 30))) << lines[3];
+  EXPECT_EQ(lines[3].substr(expires_at + 30, 10), " (expired)") << lines[3];
+
+  auto ids = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"lease", "ls", "-q"});
+    const Outcome r = Cs(args);
+    EXPECT_EQ(r.exit_code, 0) << r;
+    return r.out;
+  };
+  EXPECT_EQ(ids({}), "a\nb\nc\n");
+  EXPECT_EQ(ids({"id==b"}), "b\n");
+  EXPECT_EQ(ids({"id~=^[ac]$"}), "a\nc\n");
+  EXPECT_EQ(ids({"labels.team"}), "a\nb\n");
+  EXPECT_EQ(ids({"labels.team==y"}), "b\n");
+  EXPECT_EQ(ids({"labels.team!=y"}), "a\nc\n");
+  EXPECT_EQ(ids({"labels.\"containerd.io/gc.expire\""}), "b\nc\n");
+  EXPECT_EQ(ids({"labels.team==x,id==b"}), "");
+  EXPECT_EQ(ids({"labels.team==x", "id==c"}), "a\nc\n");  // several filters: OR
+  EXPECT_EQ(Cs({"lease", "list", "--quiet", "id==a"}).out, "a\n");
+  EXPECT_EQ(Lines(Cs({"lease", "ls", "id==nothing"}).out).size(), 1u) << "just the header";
+  // --root may follow the command, as everywhere.
+  o = Raw({"lease", "ls", "-q", "--root", root_}, BaseEnv());
+  EXPECT_EQ(o.out, "a\nb\nc\n") << o;
+}
+
+TEST_F(CliTest, LeaseLsJson) {
+  CreateLease({"--id", "a", "--label", "team=x", "--label", "b=2"});
+  CreateLease({"--id", "b", "--expire", "1h"});
+  const Outcome o = Cs({"lease", "ls", "--json"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  const auto lines = Lines(o.out);
+  ASSERT_EQ(lines.size(), 2u) << o.out;
+  const json a = json::parse(lines[0]), b = json::parse(lines[1]);
+  EXPECT_EQ(a.size(), 4u) << a;
+  EXPECT_EQ(a["id"], "a");
+  EXPECT_TRUE(IsRfc3339Nanos(a["created_at"].get<std::string>())) << a;
+  EXPECT_TRUE(a["expires_at"].is_null()) << a;
+  EXPECT_EQ(a["labels"], json({{"b", "2"}, {"team", "x"}}));
+  EXPECT_EQ(b["id"], "b");
+  ASSERT_TRUE(b["expires_at"].is_string()) << b;
+  EXPECT_TRUE(IsRfc3339Nanos(b["expires_at"].get<std::string>())) << b;
+  EXPECT_EQ(b["labels"], json({{"containerd.io/gc.expire", b["expires_at"]}}));
+  EXPECT_GT(b["expires_at"].get<std::string>(), b["created_at"].get<std::string>());
+  // created_at is the catalog's, to the nanosecond.
+  const std::string nanos = Sql("select created_at % 1000000000 from leases where id = 'a'");
+  EXPECT_EQ(std::stoll(a["created_at"].get<std::string>().substr(20, 9)), std::stoll(nanos));
+  EXPECT_EQ(Cs({"lease", "ls", "--json", "labels.team==x"}).out, lines[0] + "\n");
+}
+
+TEST_F(CliTest, LeaseRmUnknownExits3) {
+  CreateLease({"--id", "known"});
+  const Outcome o = Cs({"lease", "rm", "unknown"});
+  EXPECT_EQ(o.exit_code, 3) << o;
+  ExpectOneErrorLine(o);
+  EXPECT_NE(o.err.find("unknown"), std::string::npos) << o.err;
+  EXPECT_EQ(o.out, "");
+  EXPECT_EQ(Sql("select id from leases"), "known\n");
+}
+
+TEST_F(CliTest, LeaseRmSeveralIdsActsOnAllUnderEveryAlias) {
+  const std::string d = Ingest("r", "held");
+  for (const char* id : {"a", "b", "c", "d", "e", "f"}) CreateLease({"--id", id});
+  ASSERT_EQ(Cs({"lease", "add", "a", d}).exit_code, 0);
+  Outcome o = Cs({"lease", "rm", "a", "nope", "b", "bad\x01id"});
+  EXPECT_EQ(o.exit_code, 3) << o;
+  EXPECT_EQ(o.out, "a\nb\n");
+  EXPECT_EQ(Lines(o.err).size(), 2u) << o.err;
+  EXPECT_EQ(Sql("select id from leases order by id"), "c\nd\ne\nf\n");
+  EXPECT_EQ(Sql("select count(*) from lease_resources"), "0\n") << "they went with lease a";
+  EXPECT_EQ(Sql("select count(*) from blobs"), "1\n") << "without --sync nothing is collected";
+  o = Cs({"lease", "delete", "c"});
+  EXPECT_EQ(o.exit_code, 0) << o;
+  EXPECT_EQ(o.out, "c\n");
+  o = Cs({"lease", "del", "d"});
+  EXPECT_EQ(o.exit_code, 0) << o;
+  EXPECT_EQ(o.out, "d\n");
+  o = Cs({"lease", "remove", "e", "f"});
+  EXPECT_EQ(o.exit_code, 0) << o;
+  EXPECT_EQ(o.out, "e\nf\n");
+  EXPECT_EQ(Sql("select count(*) from leases"), "0\n");
+}
+
+TEST_F(CliTest, LeaseRmSyncCollectsWhatOnlyTheLeaseHeld) {
+  const std::string held = Ingest("held", "held by the lease");
+  const std::string other = Ingest("other", "held by another lease");
+  MakeOld(held);
+  MakeOld(other);
+  CreateLease({"--id", "L"});
+  CreateLease({"--id", "M"});
+  ASSERT_EQ(Cs({"lease", "add", "L", held}).exit_code, 0);
+  ASSERT_EQ(Cs({"lease", "add", "M", other}).exit_code, 0);
+  const Outcome o = Cs({"lease", "rm", "--sync", "L"});
+  EXPECT_EQ(o.exit_code, 0) << o;
+  EXPECT_EQ(o.out, "L\n");
+  EXPECT_EQ(Sql("select digest from blobs"), other + "\n");
+  EXPECT_FALSE(fs::exists(BlobPath(held)));
+  EXPECT_TRUE(fs::exists(BlobPath(other)));
+  EXPECT_EQ(Sql("select lease_id, type, id from lease_resources"), "M|content|" + other + "\n");
+}
+
+TEST_F(CliTest, LeaseAddDropAndShow) {
+  const std::string a = Ingest("a", "aaa"), b = DigestOf("not committed yet");
+  CreateLease({"--id", "L", "--label", "team=ci"});
+  Outcome o = Cs({"lease", "add", "L", a, b, "--ingest", "layer-1", "--ingest", "layer-2"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  EXPECT_EQ(o.out, a + "\n" + b + "\nlayer-1\nlayer-2\n");
+  const std::vector<std::string> content = [&] {
+    std::vector<std::string> v = {a, b};
+    std::sort(v.begin(), v.end());
+    return v;
+  }();
+  EXPECT_EQ(Sql("select lease_id, type, id from lease_resources order by type, id"),
+            "L|content|" + content[0] + "\nL|content|" + content[1] +
+                "\nL|ingest|layer-1\nL|ingest|layer-2\n");
+  // Adding what is held already is fine.
+  EXPECT_EQ(Cs({"lease", "add", "L", a}).exit_code, 0);
+  EXPECT_EQ(Sql("select count(*) from lease_resources"), "4\n");
+
+  o = Cs({"lease", "show", "L"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  auto lines = Lines(o.out);
+  ASSERT_EQ(lines.size(), 9u) << o.out;
+  EXPECT_EQ(lines[0], "id:        L");
+  EXPECT_TRUE(lines[1].starts_with("created:   ")) << lines[1];
+  EXPECT_TRUE(lines[1].ends_with(" (just now)")) << lines[1];
+  EXPECT_EQ(lines[2], "expires:   never");
+  EXPECT_EQ(lines[3], "labels:    team=ci");
+  EXPECT_EQ(lines[4], "resources: 4");
+  EXPECT_EQ(lines[5], "  content  " + content[0]);
+  EXPECT_EQ(lines[6], "  content  " + content[1]);
+  EXPECT_EQ(lines[7], "  ingest   layer-1");
+  EXPECT_EQ(lines[8], "  ingest   layer-2");
+
+  o = Cs({"lease", "drop", "L", a, "--ingest", "layer-1", "--ingest", "never-held"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  EXPECT_EQ(o.out, a + "\nlayer-1\nnever-held\n");
+  EXPECT_EQ(Sql("select type, id from lease_resources order by type, id"),
+            "content|" + b + "\ningest|layer-2\n");
+
+  o = Cs({"lease", "show", "L", "--json"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  const json j = JsonOf(o);
+  EXPECT_EQ(j.size(), 5u) << j;
+  EXPECT_EQ(j["id"], "L");
+  EXPECT_TRUE(j["expires_at"].is_null());
+  EXPECT_EQ(j["labels"], json({{"team", "ci"}}));
+  EXPECT_EQ(j["resources"], json::parse(R"([{"type":"content","id":")" + b +
+                                        R"("},{"type":"ingest","id":"layer-2"}])"));
+  const json listed = json::parse(Cs({"lease", "ls", "--json"}).out);
+  EXPECT_EQ(listed["created_at"], j["created_at"]);
+
+  // An unknown lease: one error line, however many resources were named.
+  for (const char* cmd : {"add", "drop"}) {
+    o = Cs({"lease", cmd, "nope", a, b, "--ingest", "x"});
+    EXPECT_EQ(o.exit_code, 3) << cmd << o;
+    ExpectOneErrorLine(o);
+    EXPECT_EQ(o.out, "");
+  }
+  o = Cs({"lease", "show", "nope"});
+  EXPECT_EQ(o.exit_code, 3) << o;
+  ExpectOneErrorLine(o);
+  // Ids the filter syntax would need quoted are still found.
+  CreateLease({"--id", "odd \"id\", with\\ comma"});
+  o = Cs({"lease", "show", "odd \"id\", with\\ comma", "--json"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  EXPECT_EQ(JsonOf(o)["id"], "odd \"id\", with\\ comma");
+  // ... and so are those it cannot express (it refuses U+FFFD).
+  CreateLease({"--id", "r\xEF\xBF\xBDx"});
+  o = Cs({"lease", "show", "r\xEF\xBF\xBDx", "--json"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  EXPECT_EQ(JsonOf(o)["id"], "r\xEF\xBF\xBDx");
+}
+
+TEST_F(CliTest, IngestUnderALeaseIsHeldByIt) {
+  CreateLease({"--id", "L"});
+  const std::string data = Bytes(5000);
+  const std::string d = Ingest("r", data, {"--lease", "L"});
+  EXPECT_EQ(d, DigestOf(data));
+  // The lease held the ingest; at commit it holds the blob instead.
+  EXPECT_EQ(Sql("select lease_id, type, id from lease_resources"), "L|content|" + d + "\n");
+  // Content that is already a blob, found at commit or at open
+  // (--expected-digest), is held too.
+  CreateLease({"--id", "M"});
+  CreateLease({"--id", "N"});
+  EXPECT_EQ(Ingest("again", data, {"--lease", "M"}), d);
+  EXPECT_EQ(Ingest("third", "", {"--lease", "N", "--expected-digest", d}), d);
+  EXPECT_EQ(Sql("select lease_id, type, id from lease_resources order by lease_id"),
+            "L|content|" + d + "\nM|content|" + d + "\nN|content|" + d + "\n");
+  // An ingest left active is held as an ingest.
+  ASSERT_EQ(Cs({"ingest", "partial", "--no-commit", "--lease", "L"}, "part").exit_code, 0);
+  EXPECT_EQ(Sql("select type, id from lease_resources where lease_id = 'L' order by type"),
+            "content|" + d + "\ningest|partial\n");
+}
+
+TEST_F(CliTest, IngestUnderAnUnknownLeaseExits3AndLeavesNothing) {
+  CreateLease({"--id", "known"});
+  const Outcome o = Cs({"ingest", "r", "--lease", "nope"}, "data");
+  EXPECT_EQ(o.exit_code, 3) << o;
+  ExpectOneErrorLine(o);
+  EXPECT_NE(o.err.find("nope"), std::string::npos) << o.err;
+  EXPECT_EQ(o.out, "");
+  EXPECT_EQ(Sql("select count(*) from ingests"), "0\n");
+  EXPECT_EQ(Sql("select count(*) from blobs"), "0\n");
+  // Not even an ingest directory, which fsck would report (data-without-ingest).
+  EXPECT_TRUE(fs::is_empty(root_ + "/ingest"));
+}
+
+TEST_F(CliTest, LeaseRemovedWhileAnIngestStreamsStillLetsItCommit) {
+  CreateLease({"--id", "L"});
+  const std::string data = Bytes(3 * kMiB);
+  Child ingest(Argv({"ingest", "streamed", "--lease", "L"}), BaseEnv());
+  ASSERT_TRUE(ingest.Feed(std::string_view(data).substr(0, kMiB)));
+  // Wait until the ingest is open (and so held by the lease).
+  Outcome status;
+  for (int i = 0; i < 500; ++i) {
+    status = Cs({"status", "streamed"});
+    if (status.exit_code == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(status.exit_code, 0) << status;
+  EXPECT_EQ(Sql("select type, id from lease_resources"), "ingest|streamed\n");
+
+  const Outcome rm = Cs({"lease", "rm", "L"});
+  EXPECT_EQ(rm.exit_code, 0) << rm;
+  EXPECT_EQ(Sql("select count(*) from leases"), "0\n");
+
+  const Outcome done = ingest.Finish(Once(std::string_view(data).substr(kMiB)));
+  EXPECT_EQ(done.exit_code, 0) << done;
+  EXPECT_EQ(done.out, DigestOf(data) + "\n");
+  EXPECT_EQ(done.err, "");
+  EXPECT_EQ(Sql("select digest, size from blobs"),
+            DigestOf(data) + "|" + std::to_string(data.size()) + "\n");
+  EXPECT_EQ(Sql("select count(*) from lease_resources"), "0\n");
+  EXPECT_EQ(Sql("select count(*) from ingests"), "0\n");
 }
 
 // --- Big blobs -----------------------------------------------------------------------
