@@ -44,6 +44,7 @@ void AddTransferCommands(CLI::App& app, const GlobalOptions& globals, Commands& 
 void AddBlobCommands(CLI::App& app, const GlobalOptions& globals, Commands& commands);
 void AddIngestCommands(CLI::App& app, const GlobalOptions& globals, Commands& commands);
 void AddLeaseCommands(CLI::App& app, const GlobalOptions& globals, Commands& commands);
+void AddGcCommands(CLI::App& app, const GlobalOptions& globals, Commands& commands);
 
 // What OpenStore does when the root or its catalog does not exist.
 enum class IfMissing {

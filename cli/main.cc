@@ -28,10 +28,6 @@ or invalid argument, 3 not found, 4 already exists, 5 ref locked by a live
 writer, 6 size or digest mismatch, 7 data corruption detected.
 )";
 
-// Commands whose names are taken for a later version. They are listed apart
-// in --help so nobody mistakes them for working ones.
-constexpr std::string_view kReserved[] = {"gc", "fsck"};
-
 // CLI11 messages start with a capital and some span lines; ours are one line
 // in lower case, like every other error the command prints.
 std::string OneLine(std::string message) {
@@ -102,17 +98,7 @@ int Run(int argc, char** argv) {
   AddBlobCommands(app, globals, commands);
   AddIngestCommands(app, globals, commands);
   AddLeaseCommands(app, globals, commands);
-  for (std::string_view name : kReserved) {
-    CLI::App* reserved = app.add_subcommand(std::string(name), "Not implemented yet");
-    reserved->group("Reserved for a later version");
-    // Whatever follows is accepted, so the answer is always "not implemented".
-    reserved->fallthrough(false);
-    reserved->prefix_command();
-    commands.push_back({reserved, [name] {
-                          WriteErr(fmt::format("contentstore: {}: not implemented yet\n", name));
-                          return 2;
-                        }});
-  }
+  AddGcCommands(app, globals, commands);
 
   // After the subcommands, which would otherwise repeat it in their help.
   app.footer(std::string(kFooter));

@@ -107,6 +107,10 @@ std::string LabelsText(const Labels& labels) {
   return out;
 }
 
+std::string CountText(int64_t n, std::string_view noun) {
+  return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
+}
+
 std::string ExpiresText(const Lease& lease, Timestamp now) {
   if (!lease.expires_at) return "never";
   // As the collector judges it: a lease expiring now is expired.

@@ -48,6 +48,9 @@ std::string Escaped(std::string_view text);
 // "k=v,k2=v2" in key order, escaped; "-" when there are none.
 std::string LabelsText(const Labels& labels);
 
+// "1 blob", "0 blobs", "3 blobs": `noun` with an "s" unless `n` is 1.
+std::string CountText(int64_t n, std::string_view noun);
+
 // When a lease expires: "never", its RFC 3339 time, or that time followed by
 // " (expired)" once it is past (the collector deletes it on its next run).
 std::string ExpiresText(const Lease& lease, Timestamp now);
@@ -64,6 +67,8 @@ std::string JsonLine(const nlohmann::ordered_json& value);
 // column is not padded, so lines carry no trailing blanks.
 class Table {
  public:
+  // Without a header, for lines that are all data (fsck's problems).
+  Table() = default;
   explicit Table(std::vector<std::string> header) : rows_{std::move(header)} {}
   // Right-aligns column `index` (numbers read better that way).
   void AlignRight(size_t index);

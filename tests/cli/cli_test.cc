@@ -370,9 +370,28 @@ class CliTest : public ::testing::Test {
     return root_ + "/blobs/" + alg + "/" + HexOf(digest);
   }
 
+  // ROOT/ingest/<id>/data, where <id> is the sha256 of the ref in hex.
+  std::string IngestDataPath(const std::string& ref) const {
+    return root_ + "/ingest/" + HexOf(DigestOf(ref)) + "/data";
+  }
+
+  // Runs `argv` (a tool on PATH, not contentstore) and expects it to succeed.
+  void Tool(const std::vector<std::string>& argv) {
+    Child child(argv, BaseEnv());
+    const Outcome o = child.Finish();
+    EXPECT_EQ(o.exit_code, 0) << argv[0] << "\n" << o;
+  }
+
   // Two hours older than it is: past gc's default grace of one hour.
   void MakeOld(const std::string& digest) {
     Sql("update blobs set created_at = created_at - 7200000000000 where digest = '" + digest + "'");
+  }
+
+  // Not written for two days, in the catalog and on disk: past gc's default
+  // ingest expiry of 24 hours, by both of the clocks it reads.
+  void MakeStale(const std::string& ref) {
+    Sql("update ingests set updated_at = updated_at - 172800000000000 where ref = '" + ref + "'");
+    Tool({"touch", "-d", "2 days ago", IngestDataPath(ref)});
   }
 
   // `lease create args...`, expecting success; returns the id printed.
@@ -399,36 +418,41 @@ class CliTest : public ::testing::Test {
 
 // --- Help and usage ------------------------------------------------------------
 
-TEST_F(CliTest, HelpListsCommandsAndKeepsReservedOnesApart) {
+TEST_F(CliTest, HelpListsEveryCommand) {
   const Outcome o = Cs({"--help"});
   ASSERT_EQ(o.exit_code, 0) << o;
   for (const char* cmd : {"ingest", "get", "info", "ls", "label", "rm", "active", "status", "abort",
-                          "lease", "--root"}) {
+                          "lease", "gc", "fsck", "--root"}) {
     EXPECT_NE(o.out.find(cmd), std::string::npos) << cmd;
   }
-  const size_t reserved = o.out.find("Reserved");
-  ASSERT_NE(reserved, std::string::npos) << o.out;
-  for (const char* cmd : {"gc ", "fsck "}) {
-    EXPECT_GT(o.out.find(cmd), reserved) << cmd << " must be listed only as reserved";
-  }
-  const Outcome ingest = Cs({"ingest", "--help"});
-  ASSERT_EQ(ingest.exit_code, 0) << ingest;
-  for (const char* opt : {"--expected-digest", "--expected-size", "--label", "--no-commit",
-                          "--algorithm", "--lease", "--progress", "--no-progress"}) {
-    EXPECT_NE(ingest.out.find(opt), std::string::npos) << opt;
+  EXPECT_EQ(o.out.find("Reserved"), std::string::npos) << o.out;
+  EXPECT_EQ(o.out.find("not implemented"), std::string::npos) << o.out;
+  const std::vector<std::pair<std::vector<std::string>, std::vector<const char*>>> expected = {
+      {{"ingest"},
+       {"--expected-digest", "--expected-size", "--label", "--no-commit", "--algorithm", "--lease",
+        "--progress", "--no-progress"}},
+      {{"lease"}, {"create", "ls, list", "rm, delete, del, remove", "add", "drop", "show"}},
+      {{"lease", "create"}, {"--id", "--expire", "--label"}},
+      {{"lease", "ls"}, {"FILTER", "--quiet", "--json"}},
+      {{"lease", "rm"}, {"ID", "--sync"}},
+      {{"lease", "add"}, {"ID", "DIGEST", "--ingest"}},
+      {{"lease", "drop"}, {"ID", "DIGEST", "--ingest"}},
+      {{"lease", "show"}, {"ID", "--json"}},
+      {{"gc"}, {"--dry-run", "--json", "--verbose", "--grace", "--ingest-expiry"}},
+      {{"fsck"}, {"--verify", "--repair", "--json", "--progress", "--no-progress"}},
+  };
+  for (const auto& [command, options] : expected) {
+    std::vector<std::string> args = command;
+    args.push_back("--help");
+    const Outcome help = Cs(args);
+    ASSERT_EQ(help.exit_code, 0) << help;
+    for (const char* opt : options) {
+      EXPECT_NE(help.out.find(opt), std::string::npos) << command.back() << " " << opt;
+    }
   }
   const Outcome version = Cs({"--version"});
   EXPECT_EQ(version.exit_code, 0) << version;
   EXPECT_FALSE(version.out.empty());
-}
-
-TEST_F(CliTest, ReservedCommandsExit2) {
-  for (const char* cmd : {"gc", "fsck"}) {
-    const Outcome o = Cs({cmd, "whatever", "--flag"});
-    EXPECT_EQ(o.exit_code, 2) << o;
-    EXPECT_EQ(o.err, std::string("contentstore: ") + cmd + ": not implemented yet\n");
-    EXPECT_EQ(o.out, "");
-  }
 }
 
 TEST_F(CliTest, BadInputsExit2WithOneLine) {
@@ -496,6 +520,12 @@ TEST_F(CliTest, BadInputsExit2WithOneLine) {
       {"lease", "drop", "L", digest, "nonsense"},
       {"lease", "show"},
       {"lease", "show", ""},
+      {"gc", "--grace", "1x"},
+      {"gc", "--grace", "90"},
+      {"gc", "--ingest-expiry", "-1h"},
+      {"gc", "--bogus"},
+      {"fsck", "extra"},
+      {"fsck", "--progress", "--no-progress"},
   };
   for (const auto& args : cases) {
     std::string shown;
@@ -1267,8 +1297,9 @@ TEST_F(CliTest, RootFromEnvironment) {
 TEST_F(CliTest, ReadOnlyCommandsOnAMissingRootExit3AndCreateNothing) {
   const std::string d = DigestOf("x");
   const std::vector<std::vector<std::string>> read_only = {
-      {"ls"},          {"info", d},  {"get", d},      {"active"},
-      {"status", "r"}, {"label", d}, {"lease", "ls"}, {"lease", "show", "L"},
+      {"ls"},          {"info", d},          {"get", d},          {"active"},
+      {"status", "r"}, {"label", d},         {"lease", "ls"},     {"lease", "show", "L"},
+      {"fsck"},        {"fsck", "--verify"}, {"gc", "--dry-run"},
   };
   // No directory at all, then a directory without a catalog (a mistyped
   // --root that happens to exist): neither becomes a store.
@@ -1292,6 +1323,7 @@ TEST_F(CliTest, ReadOnlyCommandsOnAMissingRootExit3AndCreateNothing) {
   const std::vector<std::vector<std::string>> writing = {
       {"ingest", "r"},
       {"lease", "create"},
+      {"gc"},
   };
   for (const auto& args : writing) {
     fs::remove_all(root_);
@@ -1670,6 +1702,369 @@ TEST_F(CliTest, LeaseRemovedWhileAnIngestStreamsStillLetsItCommit) {
             DigestOf(data) + "|" + std::to_string(data.size()) + "\n");
   EXPECT_EQ(Sql("select count(*) from lease_resources"), "0\n");
   EXPECT_EQ(Sql("select count(*) from ingests"), "0\n");
+}
+
+// --- gc ------------------------------------------------------------------------------
+
+TEST_F(CliTest, GcRemovesUnreferencedBlobsOlderThanTheGrace) {
+  const std::string old_blob = Ingest("old", Bytes(3000, 1));
+  const std::string young = Ingest("young", Bytes(2000, 2));
+  // The statement of the brief: every blob two hours older.
+  Sql("update blobs set created_at = created_at - 7200000000000");
+  Sql("update blobs set created_at = created_at + 7200000000000 where digest = '" + young + "'");
+  Outcome o = Cs({"gc"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  EXPECT_TRUE(o.out.starts_with("removed 1 blob (2.9 KiB), 0 ingests, 0 expired leases in "))
+      << o.out;
+  EXPECT_TRUE(o.out.ends_with(" ms\n")) << o.out;
+  EXPECT_EQ(Lines(o.out).size(), 1u) << o.out;
+  EXPECT_EQ(o.err, "");
+  EXPECT_EQ(Sql("select digest from blobs"), young + "\n");
+  EXPECT_FALSE(fs::exists(BlobPath(old_blob)));
+  EXPECT_TRUE(fs::exists(BlobPath(young)));
+  EXPECT_EQ(Sql("select count(*) from pending_file_deletions"), "0\n");
+  // Nothing left to do.
+  o = Cs({"gc", "-v"});
+  EXPECT_TRUE(o.out.starts_with("removed 0 blobs (0 B), 0 ingests, 0 expired leases in ")) << o.out;
+}
+
+TEST_F(CliTest, GcGraceZeroRemovesNewBlobsToo) {
+  const std::string d = Ingest("new", "just committed");
+  Outcome o = Cs({"gc", "--json"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  EXPECT_EQ(JsonOf(o)["removed_blobs"], json::array()) << "the default grace keeps it";
+  o = Cs({"gc", "--grace", "0s", "--json"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  EXPECT_EQ(JsonOf(o)["removed_blobs"], json::array({d}));
+  EXPECT_EQ(JsonOf(o)["bytes_freed"], 14);
+  EXPECT_EQ(Sql("select count(*) from blobs"), "0\n");
+  // A grace longer than the blob's age keeps it.
+  const std::string e = Ingest("newer", "another");
+  MakeOld(e);
+  o = Cs({"gc", "--grace", "3h", "--json"});
+  EXPECT_EQ(JsonOf(o)["removed_blobs"], json::array());
+  o = Cs({"gc", "--grace", "1h59m", "--json"});
+  EXPECT_EQ(JsonOf(o)["removed_blobs"], json::array({e}));
+}
+
+TEST_F(CliTest, GcKeepsBlobsLabelledGcRootAndWhatTheyReference) {
+  const std::string child = Ingest("child", "a layer");
+  const std::string root = Ingest("root", "a manifest",
+                                  {"--label", "containerd.io/gc.root=2026", "--label",
+                                   "containerd.io/gc.ref.content.l.0=" + child});
+  const std::string loose = Ingest("loose", "unreferenced");
+  for (const auto& d : {child, root, loose}) MakeOld(d);
+  const Outcome o = Cs({"gc", "--json"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  EXPECT_EQ(JsonOf(o)["removed_blobs"], json::array({loose}));
+  std::vector<std::string> kept = {child, root};
+  std::sort(kept.begin(), kept.end());
+  EXPECT_EQ(Sql("select digest from blobs order by digest"), kept[0] + "\n" + kept[1] + "\n");
+}
+
+TEST_F(CliTest, GcKeepsLeasedBlobs) {
+  CreateLease({"--id", "L"});
+  const std::string leased = Ingest("leased", "held by a lease", {"--lease", "L"});
+  const std::string added = Ingest("added", "added to a lease");
+  ASSERT_EQ(Cs({"lease", "add", "L", added}).exit_code, 0);
+  const std::string loose = Ingest("loose", "held by nothing");
+  for (const auto& d : {leased, added, loose}) MakeOld(d);
+  Outcome o = Cs({"gc", "--json"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  EXPECT_EQ(JsonOf(o)["removed_blobs"], json::array({loose}));
+  EXPECT_EQ(Sql("select count(*) from blobs"), "2\n");
+  EXPECT_TRUE(fs::exists(BlobPath(leased)));
+  // Dropped from the lease, the blob goes.
+  ASSERT_EQ(Cs({"lease", "drop", "L", added}).exit_code, 0);
+  o = Cs({"gc", "--json"});
+  EXPECT_EQ(JsonOf(o)["removed_blobs"], json::array({added}));
+  EXPECT_EQ(Sql("select digest from blobs"), leased + "\n");
+}
+
+TEST_F(CliTest, GcKeepsWhatAnIngestUnderALeaseLeft) {
+  CreateLease({"--id", "L"});
+  const std::string d = Ingest("r", "committed under a lease", {"--lease", "L"});
+  ASSERT_EQ(Cs({"ingest", "partial", "--no-commit", "--lease", "L"}, "part").exit_code, 0);
+  MakeOld(d);
+  MakeStale("partial");
+  // However old, and with no grace or expiry at all.
+  Outcome o = Cs({"gc", "--grace", "0s", "--ingest-expiry", "0s", "--json"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  EXPECT_EQ(JsonOf(o)["removed_blobs"], json::array());
+  EXPECT_EQ(JsonOf(o)["removed_ingests"], json::array());
+  EXPECT_EQ(Sql("select count(*) from blobs"), "1\n");
+  EXPECT_EQ(Sql("select ref from ingests"), "partial\n");
+  // Until the lease goes.
+  ASSERT_EQ(Cs({"lease", "rm", "L"}).exit_code, 0);
+  o = Cs({"gc", "--json"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  EXPECT_EQ(JsonOf(o)["removed_blobs"], json::array({d}));
+  EXPECT_EQ(JsonOf(o)["removed_ingests"], json::array({"partial"}));
+  EXPECT_EQ(Sql("select count(*) from blobs"), "0\n");
+  EXPECT_EQ(Sql("select count(*) from ingests"), "0\n");
+}
+
+TEST_F(CliTest, GcRemovesStaleIngests) {
+  ASSERT_EQ(Cs({"ingest", "stale", "--no-commit"}, Bytes(4000)).exit_code, 0);
+  ASSERT_EQ(Cs({"ingest", "recent", "--no-commit"}, Bytes(4000)).exit_code, 0);
+  const std::string dir = root_ + "/ingest/" + HexOf(DigestOf("stale"));
+  ASSERT_TRUE(fs::exists(dir + "/data"));
+  MakeStale("stale");
+  Outcome o = Cs({"gc", "-v"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  const auto lines = Lines(o.out);
+  ASSERT_EQ(lines.size(), 2u) << o.out;
+  EXPECT_EQ(lines[0], "ingest  stale");
+  EXPECT_TRUE(lines[1].starts_with("removed 0 blobs (0 B), 1 ingest, 0 expired leases in "))
+      << lines[1];
+  EXPECT_EQ(Sql("select ref from ingests"), "recent\n");
+  EXPECT_FALSE(fs::exists(dir));
+  EXPECT_TRUE(fs::exists(IngestDataPath("recent")));
+  // --ingest-expiry 0s: whatever no live writer holds.
+  o = Cs({"gc", "--ingest-expiry", "0s", "--json"});
+  EXPECT_EQ(JsonOf(o)["removed_ingests"], json::array({"recent"}));
+  EXPECT_EQ(Sql("select count(*) from ingests"), "0\n");
+  EXPECT_TRUE(fs::is_empty(root_ + "/ingest"));
+}
+
+TEST_F(CliTest, GcRemovesExpiredLeases) {
+  CreateLease({"--id", "expired", "--expire", "0s"});
+  CreateLease({"--id", "alive", "--expire", "1h"});
+  CreateLease({"--id", "forever"});
+  const Outcome o = Cs({"gc", "-v"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  const auto lines = Lines(o.out);
+  ASSERT_EQ(lines.size(), 2u) << o.out;
+  EXPECT_EQ(lines[0], "lease   expired");
+  EXPECT_TRUE(lines[1].starts_with("removed 0 blobs (0 B), 0 ingests, 1 expired lease in "))
+      << lines[1];
+  EXPECT_EQ(Sql("select id from leases order by id"), "alive\nforever\n");
+}
+
+TEST_F(CliTest, GcDryRunChangesNothingAndListsWhatARealRunRemoves) {
+  const std::string a = Ingest("a", Bytes(1500, 1)), b = Ingest("b", Bytes(2500, 2));
+  const std::string kept = Ingest("kept", "kept", {"--label", "containerd.io/gc.root=1"});
+  for (const auto& d : {a, b, kept}) MakeOld(d);
+  ASSERT_EQ(Cs({"ingest", "stale", "--no-commit"}, "partial").exit_code, 0);
+  MakeStale("stale");
+  CreateLease({"--id", "gone", "--expire", "0s"});
+  auto snapshot = [&] {
+    return Sql("select digest, size, created_at from blobs order by digest") +
+           Sql("select ref, offset, updated_at from ingests") + Sql("select id from leases") +
+           Sql("select * from lease_resources");
+  };
+  const std::string before = snapshot();
+
+  Outcome o = Cs({"gc", "--dry-run", "-v"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  std::vector<std::string> blobs = {a, b};
+  std::sort(blobs.begin(), blobs.end());
+  auto lines = Lines(o.out);
+  ASSERT_EQ(lines.size(), 5u) << o.out;
+  EXPECT_EQ(lines[0], "blob    " + blobs[0]);
+  EXPECT_EQ(lines[1], "blob    " + blobs[1]);
+  EXPECT_EQ(lines[2], "ingest  stale");
+  EXPECT_EQ(lines[3], "lease   gone");
+  EXPECT_TRUE(lines[4].starts_with("would remove 2 blobs (3.9 KiB), 1 ingest, 1 expired lease in "))
+      << lines[4];
+
+  o = Cs({"gc", "--dry-run", "--json"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  json dry = JsonOf(o);
+  EXPECT_EQ(dry["dry_run"], true);
+  EXPECT_EQ(snapshot(), before) << "a dry run changes nothing";
+  for (const auto& d : {a, b}) EXPECT_TRUE(fs::exists(BlobPath(d)));
+  EXPECT_TRUE(fs::exists(IngestDataPath("stale")));
+
+  o = Cs({"gc", "--json"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  json real = JsonOf(o);
+  EXPECT_EQ(real["dry_run"], false);
+  for (const char* key : {"removed_blobs", "removed_ingests", "removed_leases", "bytes_freed"}) {
+    EXPECT_EQ(real[key], dry[key]) << key;
+  }
+  EXPECT_EQ(Sql("select digest from blobs"), kept + "\n");
+  EXPECT_EQ(Sql("select count(*) from ingests"), "0\n");
+  EXPECT_EQ(Sql("select count(*) from leases"), "0\n");
+  for (const auto& d : {a, b}) EXPECT_FALSE(fs::exists(BlobPath(d)));
+  EXPECT_FALSE(fs::exists(IngestDataPath("stale")));
+}
+
+TEST_F(CliTest, GcJsonIsOneObject) {
+  const std::string a = Ingest("a", Bytes(1000, 1)), b = Ingest("b", Bytes(24, 2));
+  MakeOld(a);
+  MakeOld(b);
+  ASSERT_EQ(Cs({"ingest", "stale", "--no-commit"}, "x").exit_code, 0);
+  MakeStale("stale");
+  CreateLease({"--id", "gone", "--expire", "0s"});
+  const Outcome o = Cs({"gc", "--json"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  EXPECT_EQ(o.err, "");
+  const json j = JsonOf(o);
+  ASSERT_TRUE(j.is_object()) << j;
+  std::vector<std::string> keys;  // in the order printed
+  const auto ordered = nlohmann::ordered_json::parse(o.out);
+  for (const auto& item : ordered.items()) keys.push_back(item.key());
+  EXPECT_EQ(keys, (std::vector<std::string>{"removed_blobs", "removed_ingests", "removed_leases",
+                                            "bytes_freed", "duration_ms", "dry_run"}));
+  std::vector<std::string> blobs = {a, b};
+  std::sort(blobs.begin(), blobs.end());
+  EXPECT_EQ(j["removed_blobs"], json(blobs));
+  EXPECT_EQ(j["removed_ingests"], json::array({"stale"}));
+  EXPECT_EQ(j["removed_leases"], json::array({"gone"}));
+  EXPECT_EQ(j["bytes_freed"], 1024);
+  EXPECT_TRUE(j["duration_ms"].is_number_integer()) << j;
+  EXPECT_GE(j["duration_ms"].get<int64_t>(), 0);
+  EXPECT_EQ(j["dry_run"], false);
+}
+
+TEST_F(CliTest, GcDryRunAgreesWithTheReadmeQuery) {
+  std::vector<std::string> digests;
+  for (int i = 0; i < 8; ++i) digests.push_back(Ingest("b" + std::to_string(i), Bytes(100, i)));
+  CreateLease({"--id", "L"});
+  ASSERT_EQ(Cs({"lease", "add", "L", digests[0]}).exit_code, 0);
+  ASSERT_EQ(Cs({"label", digests[1], "containerd.io/gc.root=x",
+                "containerd.io/gc.ref.content.m=" + digests[2]})
+                .exit_code,
+            0);
+  ASSERT_EQ(Cs({"label", digests[3], "containerd.io/gc.ref.content=" + digests[4]}).exit_code, 0);
+  for (int i = 0; i < 6; ++i) MakeOld(digests[static_cast<size_t>(i)]);  // 6 and 7 stay young
+  const std::string query =
+      "select digest from gc_unreachable where created_at < (strftime('%s','now') - 3600) * "
+      "1000000000";
+  std::vector<std::string> from_sql = Lines(Sql(query));
+  std::sort(from_sql.begin(), from_sql.end());
+  const Outcome o = Cs({"gc", "--dry-run", "--json"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  const json j = JsonOf(o);
+  std::vector<std::string> from_gc;
+  for (const auto& d : j["removed_blobs"]) from_gc.push_back(d.get<std::string>());
+  EXPECT_EQ(from_gc, from_sql);
+  // 3 references 4, but nothing roots 3: both go, as does 5.
+  std::vector<std::string> expected = {digests[3], digests[4], digests[5]};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(from_gc, expected);
+}
+
+// --- fsck ----------------------------------------------------------------------------
+
+TEST_F(CliTest, FsckOnACleanStoreExits0) {
+  Ingest("a", Bytes(1000, 1));
+  Ingest("b", Bytes(2000, 2));
+  Outcome o = Cs({"fsck"});
+  EXPECT_EQ(o.exit_code, 0) << o;
+  EXPECT_EQ(o.out, "checked 2 blobs, verified 0 bytes: 0 problems (0 repaired)\n");
+  EXPECT_EQ(o.err, "");
+  o = Cs({"fsck", "--verify"});
+  EXPECT_EQ(o.exit_code, 0) << o;
+  EXPECT_EQ(o.out, "checked 2 blobs, verified 3000 bytes: 0 problems (0 repaired)\n");
+  EXPECT_EQ(o.err, "") << "no progress bar when standard error is not a terminal";
+  o = Cs({"fsck", "--verify", "--json"});
+  EXPECT_EQ(o.exit_code, 0) << o;
+  const json j = JsonOf(o);
+  std::vector<std::string> keys;  // in the order printed
+  const auto ordered = nlohmann::ordered_json::parse(o.out);
+  for (const auto& item : ordered.items()) keys.push_back(item.key());
+  EXPECT_EQ(keys,
+            (std::vector<std::string>{"clean", "blobs_checked", "bytes_verified", "problems"}));
+  EXPECT_EQ(j["clean"], true);
+  EXPECT_EQ(j["blobs_checked"], 2);
+  EXPECT_EQ(j["bytes_verified"], 3000);
+  EXPECT_EQ(j["problems"], json::array());
+}
+
+TEST_F(CliTest, FsckFindsADeletedBlobFileExits7AndRepairFixesIt) {
+  const std::string gone = Ingest("gone", Bytes(1000, 1));
+  const std::string kept = Ingest("kept", Bytes(2000, 2));
+  fs::remove(BlobPath(gone));
+  Outcome o = Cs({"fsck"});
+  EXPECT_EQ(o.exit_code, 7) << o;
+  EXPECT_EQ(o.err, "");
+  auto lines = Lines(o.out);
+  ASSERT_EQ(lines.size(), 2u) << o.out;
+  EXPECT_EQ(lines[0], "row-without-file  " + gone + "  " + BlobPath(gone) + " is missing");
+  EXPECT_EQ(lines[1], "checked 2 blobs, verified 0 bytes: 1 problem (0 repaired)");
+
+  o = Cs({"fsck", "--json"});
+  EXPECT_EQ(o.exit_code, 7) << o;
+  json j = JsonOf(o);
+  EXPECT_EQ(j["clean"], false);
+  EXPECT_EQ(j["blobs_checked"], 2);
+  ASSERT_EQ(j["problems"].size(), 1u) << j;
+  EXPECT_EQ(j["problems"][0], json({{"kind", "row-without-file"},
+                                    {"subject", gone},
+                                    {"detail", BlobPath(gone) + " is missing"},
+                                    {"repaired", false}}));
+  EXPECT_EQ(Sql("select count(*) from blobs"), "2\n") << "fsck alone repairs nothing";
+
+  o = Cs({"fsck", "--repair"});
+  EXPECT_EQ(o.exit_code, 0) << "everything found was repaired: " << o;
+  lines = Lines(o.out);
+  ASSERT_EQ(lines.size(), 2u) << o.out;
+  EXPECT_TRUE(lines[0].starts_with("row-without-file  " + gone + "  ")) << lines[0];
+  EXPECT_TRUE(lines[0].ends_with(" (repaired)")) << lines[0];
+  EXPECT_EQ(lines[1], "checked 2 blobs, verified 0 bytes: 1 problem (1 repaired)");
+  EXPECT_EQ(Sql("select digest from blobs"), kept + "\n");
+
+  o = Cs({"fsck", "--json"});
+  EXPECT_EQ(o.exit_code, 0) << o;
+  j = JsonOf(o);
+  EXPECT_EQ(j["clean"], true);
+  EXPECT_EQ(j["blobs_checked"], 1);
+  EXPECT_EQ(j["problems"], json::array());
+}
+
+TEST_F(CliTest, FsckVerifyFindsBytesAlteredInPlace) {
+  const std::string data = Bytes(200000);
+  const std::string d = Ingest("r", data);
+  Ingest("fine", "fine");
+  const std::string path = BlobPath(d);
+  fs::permissions(path, fs::perms::owner_write, fs::perm_options::add);
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(99999);
+    f.put(static_cast<char>(data[99999] ^ 0x40));
+  }
+  ASSERT_EQ(fs::file_size(path), data.size());
+  // Same size: only hashing can tell.
+  Outcome o = Cs({"fsck"});
+  EXPECT_EQ(o.exit_code, 0) << o;
+  o = Cs({"fsck", "--verify"});
+  EXPECT_EQ(o.exit_code, 7) << o;
+  const auto lines = Lines(o.out);
+  ASSERT_EQ(lines.size(), 2u) << o.out;
+  EXPECT_TRUE(lines[0].starts_with("digest-mismatch  " + d + "  " + path + " hashes to sha256:"))
+      << lines[0];
+  EXPECT_EQ(lines[1], "checked 2 blobs, verified 200004 bytes: 1 problem (0 repaired)");
+  o = Cs({"fsck", "--verify", "--json"});
+  EXPECT_EQ(o.exit_code, 7) << o;
+  const json j = JsonOf(o);
+  EXPECT_EQ(j["clean"], false);
+  EXPECT_EQ(j["bytes_verified"], 200004);
+  ASSERT_EQ(j["problems"].size(), 1u) << j;
+  EXPECT_EQ(j["problems"][0]["kind"], "digest-mismatch");
+  EXPECT_EQ(j["problems"][0]["subject"], d);
+  EXPECT_EQ(j["problems"][0]["repaired"], false);
+  // Nothing --repair may do without guessing.
+  o = Cs({"fsck", "--verify", "--repair"});
+  EXPECT_EQ(o.exit_code, 7) << o;
+  EXPECT_EQ(Sql("select count(*) from blobs"), "2\n");
+}
+
+TEST_F(CliTest, FsckVerifyShowsProgressWhenAsked) {
+  Ingest("a", Bytes(3 * kMiB));
+  Outcome o = Cs({"fsck", "--verify", "--progress"});
+  EXPECT_EQ(o.exit_code, 0) << o;
+  EXPECT_NE(o.err.find("\rverifying"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("MiB"), std::string::npos) << o.err;
+  EXPECT_TRUE(o.err.ends_with("\r\x1b[K")) << "the bar erases its line at the end";
+  EXPECT_EQ(o.err.find('\n'), std::string::npos) << "the bar never scrolls";
+  EXPECT_EQ(o.out, "checked 1 blob, verified 3145728 bytes: 0 problems (0 repaired)\n");
+  // Nothing to show without --verify, or with --no-progress.
+  o = Cs({"fsck", "--progress"});
+  EXPECT_EQ(o.err, "");
+  o = Cs({"fsck", "--verify", "--no-progress"});
+  EXPECT_EQ(o.err, "");
 }
 
 // --- Big blobs -----------------------------------------------------------------------
