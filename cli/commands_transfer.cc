@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common.h"
+#include "contentstore/validate.h"
 #include "input.h"
 #include "progress.h"
 #include "streams.h"
@@ -26,11 +27,13 @@ struct IngestArgs {
   std::vector<std::string> labels;
   bool no_commit = false;
   std::string algorithm;
+  std::string lease;
   bool progress = false;
   bool no_progress = false;
   CLI::Option* expected_digest_option = nullptr;
   CLI::Option* expected_size_option = nullptr;
   CLI::Option* algorithm_option = nullptr;
+  CLI::Option* lease_option = nullptr;
 };
 
 struct GetArgs {
@@ -57,12 +60,11 @@ int AlreadyCommitted(Store& store, const Digest& digest, const Labels& labels) {
   return 0;
 }
 
-// Labels, expected digest, size and algorithm from the arguments: all
-// checked before anything is read or opened.
+// Labels, expected digest, size, algorithm and lease from the arguments: all
+// checked before anything is read or opened, so a label the store would
+// refuse at commit fails before the input is streamed, not after.
 Status BuildIngest(const IngestArgs& args, WriterOptions& options, Labels& labels) {
-  for (const std::string& arg : args.labels) {
-    if (Status s = ParseLabelArg(arg, labels); !s.ok()) return s;
-  }
+  if (Status s = ParseLabelArgs(args.labels, labels); !s.ok()) return s;
   for (const auto& [key, value] : labels) {
     if (value.empty()) {
       // On an existing blob this would delete the label: not what "ingest
@@ -91,6 +93,10 @@ Status BuildIngest(const IngestArgs& args, WriterOptions& options, Labels& label
     options.algorithm = *algorithm;
   }
   if (args.expected_size_option->count() > 0) options.total = args.expected_size;
+  if (args.lease_option->count() > 0) {
+    if (Status s = ValidateLeaseId(args.lease); !s.ok()) return s;
+    options.lease = args.lease;
+  }
   return Status::OK();
 }
 
@@ -132,6 +138,12 @@ int RunIngest(const IngestArgs& args, const GlobalOptions& globals) {
   if (!input.ok()) return Report(kWhat, input.status());
   auto store = OpenStore(globals);
   if (!store.ok()) return Report(kWhat, store.status());
+  if (options.lease) {
+    // writer() checks the lease too, but only after making the ingest's
+    // directory, which an unknown lease then leaves behind for fsck to find.
+    auto held = (*store)->lease_resources(*options.lease);
+    if (!held.ok()) return Report(kWhat, held.status());
+  }
 
   auto opened = (*store)->writer(options);
   if (!opened.ok()) {
@@ -186,7 +198,7 @@ int RunGet(const GetArgs& args, const GlobalOptions& globals) {
   constexpr std::string_view kWhat = "get";
   auto digest = Digest::Parse(args.digest);
   if (!digest.ok()) return Report(kWhat, digest.status());
-  auto store = OpenStore(globals);
+  auto store = OpenStore(globals, IfMissing::kFail);
   if (!store.ok()) return Report(kWhat, store.status());
   auto reader = (*store)->reader(*digest);
   if (!reader.ok()) return Report(kWhat, reader.status());
@@ -254,6 +266,11 @@ void AddTransferCommands(CLI::App& app, const GlobalOptions& globals, Commands& 
                        "Hash algorithm of a new ingest (default sha256)")
           ->type_name("ALGORITHM")
           ->check(CLI::IsMember({"sha256", "sha384", "sha512"}));
+  ingest_args->lease_option =
+      ingest_cmd
+          ->add_option("--lease", ingest_args->lease,
+                       "Hold the ingest, and the blob once committed, under this lease")
+          ->type_name("ID");
   auto* progress = ingest_cmd->add_flag(
       "--progress", ingest_args->progress,
       "Show a progress bar on standard error (the default when it is a terminal)");

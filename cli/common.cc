@@ -3,22 +3,47 @@
 #include "common.h"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 
+#include "contentstore/validate.h"
 #include "output.h"
 #include "root.h"
 #include "streams.h"
 
 namespace contentstore::cli {
+namespace {
+
+// Whether `root` holds a catalog, checked before Store::Open because, given an
+// existing directory without one, Open creates blobs/ and ingest/ in it before
+// it finds the catalog missing. A root that is not a directory counts as
+// there: Open then says what is wrong with it (InvalidArgument).
+bool StoreExists(const std::string& root) {
+  struct stat st {};
+  if (::stat(root.c_str(), &st) != 0) return false;
+  return !S_ISDIR(st.st_mode) || ::stat((root + "/catalog.db").c_str(), &st) == 0;
+}
+
+Status NoStore(const std::string& root) {
+  return Status::NotFound(fmt::format("no store at {}", Escaped(root)));
+}
+
+}  // namespace
 
 std::optional<std::string> GlobalOptions::root_flag() const {
   if (root_option == nullptr || root_option->count() == 0) return std::nullopt;
   return root;
 }
 
-Result<std::unique_ptr<Store>> OpenStore(const GlobalOptions& globals) {
+Result<std::unique_ptr<Store>> OpenStore(const GlobalOptions& globals, IfMissing if_missing) {
   auto root = ResolveRoot(globals.root_flag());
   if (!root.ok()) return root.status();
-  auto store = Store::Open(*root);
+  Options options;
+  if (if_missing == IfMissing::kFail) {
+    if (!StoreExists(*root)) return NoStore(*root);
+    options.create_if_missing = false;  // in case it goes away meanwhile
+  }
+  auto store = Store::Open(*root, options);
+  if (!store.ok() && store.status().IsNotFound()) return NoStore(*root);
   if (!store.ok()) return store.status().WithContext(fmt::format("opening the store at {}", *root));
   return store;
 }
@@ -42,6 +67,13 @@ Status ParseLabelArg(std::string_view arg, Labels& labels) {
   }
   labels[std::string(arg.substr(0, eq))] = std::string(arg.substr(eq + 1));
   return Status::OK();
+}
+
+Status ParseLabelArgs(const std::vector<std::string>& args, Labels& labels) {
+  for (const std::string& arg : args) {
+    if (Status s = ParseLabelArg(arg, labels); !s.ok()) return s;
+  }
+  return ValidateLabels(labels);
 }
 
 Timestamp Now() {

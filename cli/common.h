@@ -43,9 +43,21 @@ using Commands = std::vector<Command>;
 void AddTransferCommands(CLI::App& app, const GlobalOptions& globals, Commands& commands);
 void AddBlobCommands(CLI::App& app, const GlobalOptions& globals, Commands& commands);
 void AddIngestCommands(CLI::App& app, const GlobalOptions& globals, Commands& commands);
+void AddLeaseCommands(CLI::App& app, const GlobalOptions& globals, Commands& commands);
+void AddGcCommands(CLI::App& app, const GlobalOptions& globals, Commands& commands);
 
-// Opens (creating on first use) the store the options and environment name.
-Result<std::unique_ptr<Store>> OpenStore(const GlobalOptions& globals);
+// What OpenStore does when the root or its catalog does not exist.
+enum class IfMissing {
+  // Create it: "created on first use", for commands that write.
+  kCreate,
+  // NotFound "no store at ROOT", creating nothing: for commands that only
+  // read, so a mistyped --root is an error instead of a new empty store.
+  kFail,
+};
+
+// Opens the store the options and environment name.
+Result<std::unique_ptr<Store>> OpenStore(const GlobalOptions& globals,
+                                         IfMissing if_missing = IfMissing::kCreate);
 
 // Prints "contentstore: <what>: <why>" on standard error and returns the exit
 // code of `status`. When `status` says standard output was closed by its
@@ -58,6 +70,11 @@ int Report(std::string_view what, const Status& status);
 // InvalidArgument without "=" or with an empty key. An empty value is kept:
 // what it means is up to the command.
 Status ParseLabelArg(std::string_view arg, Labels& labels);
+
+// ParseLabelArg for each of `args`, then the store's own checks on the result
+// (contentstore::ValidateLabels), so a label the store would refuse fails
+// before any work is done, not after a blob was streamed.
+Status ParseLabelArgs(const std::vector<std::string>& args, Labels& labels);
 
 // The current time, at the resolution the store keeps.
 Timestamp Now();

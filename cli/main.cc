@@ -20,16 +20,13 @@ namespace {
 
 constexpr std::string_view kFooter =
     R"(Store root: --root DIR, else $CONTENTSTORE_ROOT, else $XDG_DATA_HOME/contentstore,
-else ~/.local/share/contentstore; created on first use.
+else ~/.local/share/contentstore. Commands that write create it on first use;
+commands that only read exit 3 when there is no store there.
 
 Exit codes: 0 ok, 1 other failure (I/O, permissions, corrupt catalog), 2 usage
 or invalid argument, 3 not found, 4 already exists, 5 ref locked by a live
 writer, 6 size or digest mismatch, 7 data corruption detected.
 )";
-
-// Commands whose names are taken for a later version. They are listed apart
-// in --help so nobody mistakes them for working ones.
-constexpr std::string_view kReserved[] = {"gc", "fsck", "lease"};
 
 // CLI11 messages start with a capital and some span lines; ours are one line
 // in lower case, like every other error the command prints.
@@ -45,21 +42,33 @@ std::string OneLine(std::string message) {
   return message;
 }
 
-// "contentstore" or "contentstore ingest": where --help would explain.
+// The command given deepest: `lease create` in "contentstore lease create",
+// the app itself when there is none.
+const CLI::App& Innermost(const CLI::App& app) {
+  const CLI::App* level = &app;
+  while (!level->get_subcommands().empty()) level = level->get_subcommands().front();
+  return *level;
+}
+
+// "contentstore", "contentstore ingest" or "contentstore lease create": where
+// --help would explain.
 std::string CommandPath(const CLI::App& app) {
   std::string path = "contentstore";
-  for (const CLI::App* sub : app.get_subcommands()) path += " " + sub->get_name();
+  for (const CLI::App* level = &app; !level->get_subcommands().empty();) {
+    level = level->get_subcommands().front();
+    path += " " + level->get_name();
+  }
   return path;
 }
 
 int UsageError(const CLI::App& app, const CLI::ParseError& error) {
   std::string message = OneLine(error.what());
-  // Without a command, CLI11 only says one is required (or lists extras);
-  // name what was wrong.
+  // Without a command (at the top or after `lease`), CLI11 only says one is
+  // required (or lists extras); name what was wrong.
   const bool no_command = dynamic_cast<const CLI::RequiredError*>(&error) != nullptr ||
                           dynamic_cast<const CLI::ExtrasError*>(&error) != nullptr;
-  if (no_command && app.get_subcommands().empty()) {
-    const auto extras = app.remaining();
+  if (no_command && Innermost(app).get_require_subcommand_min() > 0) {
+    const auto extras = app.remaining(true);
     if (extras.empty()) {
       message = "no command given";
     } else if (extras.front().starts_with("-")) {
@@ -88,17 +97,8 @@ int Run(int argc, char** argv) {
   AddTransferCommands(app, globals, commands);
   AddBlobCommands(app, globals, commands);
   AddIngestCommands(app, globals, commands);
-  for (std::string_view name : kReserved) {
-    CLI::App* reserved = app.add_subcommand(std::string(name), "Not implemented yet");
-    reserved->group("Reserved for a later version");
-    // Whatever follows is accepted, so the answer is always "not implemented".
-    reserved->fallthrough(false);
-    reserved->prefix_command();
-    commands.push_back({reserved, [name] {
-                          WriteErr(fmt::format("contentstore: {}: not implemented yet\n", name));
-                          return 2;
-                        }});
-  }
+  AddLeaseCommands(app, globals, commands);
+  AddGcCommands(app, globals, commands);
 
   // After the subcommands, which would otherwise repeat it in their help.
   app.footer(std::string(kFooter));

@@ -107,6 +107,17 @@ std::string LabelsText(const Labels& labels) {
   return out;
 }
 
+std::string CountText(int64_t n, std::string_view noun) {
+  return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
+}
+
+std::string ExpiresText(const Lease& lease, Timestamp now) {
+  if (!lease.expires_at) return "never";
+  // As the collector judges it: a lease expiring now is expired.
+  if (*lease.expires_at <= now) return Rfc3339(*lease.expires_at) + " (expired)";
+  return Rfc3339(*lease.expires_at);
+}
+
 nlohmann::ordered_json BlobJson(const Info& info) {
   nlohmann::ordered_json labels = nlohmann::ordered_json::object();
   for (const auto& [key, value] : info.labels) labels[key] = value;
@@ -125,6 +136,18 @@ nlohmann::ordered_json IngestJson(const IngestStatus& status) {
   out["expected"] = status.expected ? nlohmann::ordered_json(status.expected->str()) : nullptr;
   out["started_at"] = Rfc3339(status.started_at);
   out["updated_at"] = Rfc3339(status.updated_at);
+  return out;
+}
+
+nlohmann::ordered_json LeaseJson(const Lease& lease) {
+  nlohmann::ordered_json labels = nlohmann::ordered_json::object();
+  for (const auto& [key, value] : lease.labels) labels[key] = value;
+  nlohmann::ordered_json out;
+  out["id"] = lease.id;
+  out["created_at"] = Rfc3339(lease.created_at);
+  out["expires_at"] =
+      lease.expires_at ? nlohmann::ordered_json(Rfc3339(*lease.expires_at)) : nullptr;
+  out["labels"] = std::move(labels);
   return out;
 }
 

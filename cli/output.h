@@ -5,6 +5,8 @@
 //   blob:   {"digest","size","created_at","updated_at","labels":{...}}
 //   ingest: {"ref","offset","total","expected","started_at","updated_at"}
 //           (total and expected are null when unknown)
+//   lease:  {"id","created_at","expires_at","labels":{...}}
+//           (expires_at is null when the lease never expires)
 
 #ifndef CONTENTSTORE_CLI_OUTPUT_H_
 #define CONTENTSTORE_CLI_OUTPUT_H_
@@ -15,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "contentstore/lease.h"
 #include "contentstore/types.h"
 
 namespace contentstore::cli {
@@ -45,8 +48,16 @@ std::string Escaped(std::string_view text);
 // "k=v,k2=v2" in key order, escaped; "-" when there are none.
 std::string LabelsText(const Labels& labels);
 
+// "1 blob", "0 blobs", "3 blobs": `noun` with an "s" unless `n` is 1.
+std::string CountText(int64_t n, std::string_view noun);
+
+// When a lease expires: "never", its RFC 3339 time, or that time followed by
+// " (expired)" once it is past (the collector deletes it on its next run).
+std::string ExpiresText(const Lease& lease, Timestamp now);
+
 nlohmann::ordered_json BlobJson(const Info& info);
 nlohmann::ordered_json IngestJson(const IngestStatus& status);
+nlohmann::ordered_json LeaseJson(const Lease& lease);
 
 // One compact line of JSON with its newline. Bytes that are not UTF-8 (a
 // label may hold any) become U+FFFD instead of making the dump throw.
@@ -56,6 +67,8 @@ std::string JsonLine(const nlohmann::ordered_json& value);
 // column is not padded, so lines carry no trailing blanks.
 class Table {
  public:
+  // Without a header, for lines that are all data (fsck's problems).
+  Table() = default;
   explicit Table(std::vector<std::string> header) : rows_{std::move(header)} {}
   // Right-aligns column `index` (numbers read better that way).
   void AlignRight(size_t index);
