@@ -54,31 +54,6 @@ std::string_view TypeName(LeaseResource::Type type) {
   return type == LeaseResource::Type::kContent ? "content" : "ingest";
 }
 
-// `id=="..."`: a Go string literal, which is what the filter syntax quotes
-// with. Lease ids hold no control characters, so escaping \ and " is enough.
-std::string IdFilter(std::string_view id) {
-  std::string out = "id==\"";
-  for (char c : id) {
-    if (c == '\\' || c == '"') out += '\\';
-    out += c;
-  }
-  out += '"';
-  return out;
-}
-
-// The store has no call for one lease: ask list_leases for that id. The
-// filter syntax refuses a few characters a lease id may hold (U+FFFD, for
-// one); then look through them all.
-Result<Lease> FindLease(Store& store, const std::string& id) {
-  auto leases = store.list_leases({IdFilter(id)});
-  if (!leases.ok() && leases.status().IsInvalidArgument()) leases = store.list_leases();
-  if (!leases.ok()) return leases.status();
-  for (Lease& lease : *leases) {
-    if (lease.id == id) return std::move(lease);
-  }
-  return Status::NotFound(fmt::format("lease \"{}\" not found", Escaped(id)));
-}
-
 int RunCreate(const CreateArgs& args, const GlobalOptions& globals) {
   constexpr std::string_view kWhat = "lease create";
   // Everything is checked before the store is opened.
@@ -90,7 +65,7 @@ int RunCreate(const CreateArgs& args, const GlobalOptions& globals) {
   if (args.expire_option->count() > 0) {
     auto expire = ParseDuration(args.expire);
     if (!expire.ok()) return Report(kWhat, expire.status().WithContext("--expire"));
-    // The store adds it to the time now without checking for overflow.
+    // Refused here too, so the message can name the flag.
     if (*expire > std::chrono::nanoseconds::max() - Now().time_since_epoch()) {
       return Report(kWhat, Status::InvalidArgument(
                                fmt::format("--expire {}: too far in the future", args.expire)));
@@ -213,7 +188,7 @@ int RunShow(const ShowArgs& args, const GlobalOptions& globals) {
   if (Status s = ValidateLeaseId(args.id); !s.ok()) return Report(kWhat, s);
   auto store = OpenStore(globals, IfMissing::kFail);
   if (!store.ok()) return Report(kWhat, store.status());
-  auto lease = FindLease(**store, args.id);
+  auto lease = (*store)->get_lease(args.id);
   if (!lease.ok()) return Report(kWhat, lease.status());
   auto resources = (*store)->lease_resources(args.id);
   if (!resources.ok()) return Report(kWhat, resources.status());

@@ -9,6 +9,12 @@ INSERT INTO lease_labels (lease_id, key, value) VALUES (?1, ?2, ?3)
 -- name: lease_exists
 SELECT 1 FROM leases WHERE id = ?1
 
+-- name: lease_get
+SELECT l.id, l.created_at, l.expires_at, ll.key, ll.value
+FROM leases AS l LEFT JOIN lease_labels AS ll ON ll.lease_id = l.id
+WHERE l.id = ?1
+ORDER BY ll.key
+
 -- name: lease_list
 -- The FILTER comment below marks where the store puts the compiled filter.
 SELECT l.id, l.created_at, l.expires_at, ll.key, ll.value

@@ -136,7 +136,8 @@ UNION ALL
 SELECT r.id, 'lease ' || r.lease_id
 FROM lease_resources AS r JOIN leases AS l ON l.id = r.lease_id
 WHERE r.type = 'content'
-  AND (l.expires_at IS NULL OR l.expires_at > CAST(strftime('%s', 'now') AS INTEGER) * 1000000000)
+  AND (l.expires_at IS NULL
+       OR l.expires_at > CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) * 1000000)
 UNION ALL
 SELECT expected, 'ingest ' || ref
 FROM ingests

@@ -64,6 +64,19 @@ Result<std::unique_ptr<Writer>> IngestWriter::Open(StoreImpl& store,
   }
   if (options.lease) {
     if (Status s = ValidateLeaseId(*options.lease); !s.ok()) return s;
+    // Checked again when the ref is claimed; this early look keeps an
+    // unknown lease from leaving an empty ingest directory behind.
+    bool exists = false;
+    Status s = store.catalog().Read([&](Session& session) {
+      auto q = session.Prepare(sql::q::lease_exists);
+      q->bindNoCopy(1, *options.lease);
+      exists = q->executeStep();
+      return Status::OK();
+    });
+    if (!s.ok()) return s;
+    if (!exists) {
+      return Status::NotFound(fmt::format("lease \"{}\" not found", Printable(*options.lease)));
+    }
   }
   if (options.expected) {
     bool exists = false;
@@ -120,6 +133,15 @@ Result<std::unique_ptr<Writer>> IngestWriter::Open(StoreImpl& store,
     if (Status s = writer->Claim(options, &directory_gone); !s.ok() || directory_gone) {
       writer->state_ = State::kClosed;  // nothing to save; the flock goes with the fd
       if (directory_gone) continue;
+      // A directory made for an ingest that never got its row (the lease
+      // went away meanwhile, the catalog was busy) is removed again.
+      bool has_row = true;
+      (void)store.catalog().Read([&](Session& session) {
+        auto row = LoadIngestRow(session, options.ref);
+        has_row = !row.ok() || row->has_value();
+        return Status::OK();
+      });
+      if (!has_row) (void)RemoveIngestFiles(store, id, writer->dir_fd_.get());
       return s;
     }
     return std::unique_ptr<Writer>(std::move(writer));

@@ -6,6 +6,8 @@
 
 #include <sys/random.h>
 
+#include <limits>
+
 #include <fmt/format.h>
 
 #include "clock.h"
@@ -71,6 +73,9 @@ Result<Lease> StoreImpl::create_lease(const LeaseOptions& options) {
     if (options.expire->count() < 0) {
       return Status::InvalidArgument("lease expiry must not be negative");
     }
+    if (options.expire->count() > std::numeric_limits<int64_t>::max() - now) {
+      return Status::InvalidArgument("lease expiry is too far in the future");
+    }
     // containerd's WithExpiration writes second precision; we keep nanoseconds.
     lease.labels[kLeaseExpireLabel] = FormatRfc3339(now + options.expire->count());
   }
@@ -104,6 +109,42 @@ Result<Lease> StoreImpl::create_lease(const LeaseOptions& options) {
   return lease;
 }
 
+namespace {
+
+// Rows of lease_get / lease_list (one per label) into leases, in order.
+void ReadLeases(SQLite::Statement& q, std::vector<Lease>& out) {
+  while (q.executeStep()) {
+    std::string id = q.getColumn(0).getString();
+    if (out.empty() || out.back().id != id) {
+      Lease lease;
+      lease.id = std::move(id);
+      lease.created_at = FromNanos(q.getColumn(1).getInt64());
+      if (!q.isColumnNull(2)) lease.expires_at = FromNanos(q.getColumn(2).getInt64());
+      out.push_back(std::move(lease));
+    }
+    if (!q.isColumnNull(3)) {
+      out.back().labels.emplace(q.getColumn(3).getString(), q.getColumn(4).getString());
+    }
+  }
+}
+
+}  // namespace
+
+Result<Lease> StoreImpl::get_lease(std::string_view id_view) {
+  const std::string id(id_view);
+  if (Status s = ValidateLeaseId(id); !s.ok()) return s;
+  std::vector<Lease> out;
+  Status s = catalog_->Read([&](Session& session) {
+    auto q = session.Prepare(sql::q::lease_get);
+    q->bindNoCopy(1, id);
+    ReadLeases(*q, out);
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  if (out.empty()) return NoSuchLease(id);
+  return std::move(out.front());
+}
+
 Result<std::vector<Lease>> StoreImpl::list_leases(const std::vector<std::string>& filters) {
   auto query = FilteredQuery::Make(sql::q::lease_list, filters, LeaseFilterFields(), 0);
   if (!query.ok()) return query.status();
@@ -111,19 +152,7 @@ Result<std::vector<Lease>> StoreImpl::list_leases(const std::vector<std::string>
   Status s = catalog_->Read([&](Session& session) -> Status {
     auto q = session.Prepare(query->sql());
     query->Bind(*q);
-    while (q->executeStep()) {
-      std::string id = q->getColumn(0).getString();
-      if (out.empty() || out.back().id != id) {
-        Lease lease;
-        lease.id = std::move(id);
-        lease.created_at = FromNanos(q->getColumn(1).getInt64());
-        if (!q->isColumnNull(2)) lease.expires_at = FromNanos(q->getColumn(2).getInt64());
-        out.push_back(std::move(lease));
-      }
-      if (!q->isColumnNull(3)) {
-        out.back().labels.emplace(q->getColumn(3).getString(), q->getColumn(4).getString());
-      }
-    }
+    ReadLeases(*q, out);
     return Status::OK();
   });
   if (!s.ok()) return s;

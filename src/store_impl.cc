@@ -62,6 +62,10 @@ Result<std::unique_ptr<StoreImpl>> StoreImpl::Open(const std::string& root,
   } else if (!S_ISDIR(st.st_mode)) {
     return Status::InvalidArgument(
         fmt::format("store root {} exists and is not a directory", layout.root()));
+  } else if (!options.create_if_missing && ::stat(layout.catalog_path().c_str(), &st) != 0) {
+    // Refuse before creating anything inside a directory that is no store.
+    return Status::NotFound(fmt::format("no store at {} (no {})", layout.root(),
+                                        Layout::kCatalogFile));
   }
   for (const std::string& dir : {layout.blobs_dir(), layout.ingest_root(), layout.trash_dir(),
                                  layout.batches_dir()}) {

@@ -45,6 +45,7 @@ class StoreImpl final : public Store {
 
   // lease.cc
   Result<Lease> create_lease(const LeaseOptions& options) override;
+  Result<Lease> get_lease(std::string_view id) override;
   Result<std::vector<Lease>> list_leases(const std::vector<std::string>& filters) override;
   Status delete_lease(std::string_view id, bool collect) override;
   Status add_lease_resource(std::string_view lease, const LeaseResource& resource) override;

@@ -103,6 +103,27 @@ TEST_F(LeaseTest, WriterUnderAMissingLeaseIsNotFoundAndCreatesNothing) {
   options.lease = "missing";
   EXPECT_CODE(store_->writer(options).status(), kNotFound);
   EXPECT_CODE(store_->status("r").status(), kNotFound);
+  EXPECT_TRUE(testing::ListDir(dir_.path() + "/ingest").empty());
+}
+
+TEST_F(LeaseTest, GetOneLease) {
+  Create("one", {{"k", "v"}});
+  Create("two");
+  auto lease = store_->get_lease("one");
+  ASSERT_TRUE(lease.ok()) << lease.status().ToString();
+  EXPECT_EQ(lease->id, "one");
+  EXPECT_EQ(lease->labels, (Labels{{"k", "v"}}));
+  EXPECT_CODE(store_->get_lease("three").status(), kNotFound);
+  EXPECT_CODE(store_->get_lease("").status(), kInvalidArgument);
+  // Ids the filter syntax cannot quote are still ids.
+  Create("odd\xef\xbf\xbd\"id");
+  EXPECT_TRUE(store_->get_lease("odd\xef\xbf\xbd\"id").ok());
+}
+
+TEST_F(LeaseTest, ExpiryBeyondTheRangeOfTimeIsRefused) {
+  LeaseOptions options;
+  options.expire = std::chrono::nanoseconds::max();
+  EXPECT_CODE(store_->create_lease(options).status(), kInvalidArgument);
 }
 
 TEST_F(LeaseTest, AbortReleasesTheIngest) {

@@ -288,6 +288,9 @@ TEST(StoreOpen, RefusesWhatItCannotUse) {
   Options no_create;
   no_create.create_if_missing = false;
   EXPECT_CODE(Store::Open(dir / "missing", no_create).status(), kNotFound);
+  ASSERT_EQ(::mkdir((dir / "empty").c_str(), 0755), 0);
+  EXPECT_CODE(Store::Open(dir / "empty", no_create).status(), kNotFound);
+  EXPECT_TRUE(testing::ListDir(dir / "empty").empty());  // nothing made inside
   EXPECT_CODE(Store::Open("", {}).status(), kInvalidArgument);
   {
     std::ofstream file(dir / "plainfile");

@@ -114,6 +114,8 @@ class Store {
   // AlreadyExists if the id is taken; InvalidArgument for a bad id, labels or
   // an unparseable containerd.io/gc.expire.
   virtual Result<Lease> create_lease(const LeaseOptions& options = {}) = 0;
+  // NotFound if no such lease.
+  virtual Result<Lease> get_lease(std::string_view id) = 0;
   // Leases matching any of `filters` (fields: id, labels.<key>), by id.
   virtual Result<std::vector<Lease>> list_leases(const std::vector<std::string>& filters = {}) = 0;
   // Deletes the lease; what it held is then only kept by other roots. With
