@@ -96,7 +96,9 @@ class Store {
   //    taken over.
   virtual Result<std::unique_ptr<Writer>> writer(const WriterOptions& options) = 0;
 
-  // The ingest under `ref`, with an exact offset. NotFound if none.
+  // The ingest under `ref`; its offset is what its data file holds (a live
+  // writer in this or another process may hold up to 16 MiB more in its
+  // staging buffers, see Writer::write). NotFound if none.
   virtual Result<IngestStatus> status(std::string_view ref) = 0;
 
   // Ingests matching any of `filters` (field: ref), ordered by ref, from the

@@ -31,7 +31,10 @@ class Writer {
   virtual ~Writer() = default;
 
   // Appends `data` at the current offset. On an I/O error the offset and
-  // digest stay what they were before the call.
+  // digest stay what they were before the call. Past 8 MiB, an ingest
+  // writes through staging buffers: up to 16 MiB that write() accepted may
+  // still be in this process, and a process killed before close() or
+  // commit() loses it (the ingest then resumes where its file ends).
   // REQUIRES: not committed or closed (else FailedPrecondition).
   virtual Status write(std::span<const std::byte> data) = 0;
   Status write(std::string_view data) {
