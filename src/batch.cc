@@ -18,7 +18,6 @@
 // staged copy, as commit() does with its descriptor.
 
 #include <fcntl.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 
 #include <fmt/format.h>
@@ -38,16 +37,6 @@ namespace {
 
 std::string StagedName(const Digest& d) {
   return std::string(AlgorithmName(d.algorithm())) + "-" + d.hex();
-}
-
-std::string NewBatchToken() {
-  unsigned char bytes[16];
-  size_t got = 0;
-  while (got < sizeof(bytes)) {
-    ssize_t n = ::getrandom(bytes + got, sizeof(bytes) - got, 0);
-    if (n > 0) got += static_cast<size_t>(n);
-  }
-  return HexEncode(bytes, sizeof(bytes));
 }
 
 // Removes a staging directory and what is in it.
@@ -125,7 +114,7 @@ Result<std::vector<Status>> StoreImpl::put_blobs(std::span<const BlobInput> blob
   if (!s.ok()) return s;
 
   // 3. Stage.
-  const std::string token = NewBatchToken();
+  const std::string token = posix::RandomHex(16);
   const std::string batch_dir = layout_.batches_dir() + "/" + token;
   posix::UniqueFd dir_fd;
   if (!fresh.empty()) {

@@ -1,7 +1,6 @@
 #include "ingest_writer.h"
 
 #include <fcntl.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,15 +23,7 @@ constexpr size_t kHashBufferBytes = 1 << 20;
 
 // Identifies one writer: the pid alone is reused, and one process may hold
 // several writers.
-std::string NewLockToken() {
-  unsigned char bytes[16];
-  size_t got = 0;
-  while (got < sizeof(bytes)) {
-    ssize_t n = ::getrandom(bytes + got, sizeof(bytes) - got, 0);
-    if (n > 0) got += static_cast<size_t>(n);
-  }
-  return fmt::format("{}-{}", ::getpid(), HexEncode(bytes, sizeof(bytes)));
-}
+std::string NewLockToken() { return fmt::format("{}-{}", ::getpid(), posix::RandomHex(16)); }
 
 }  // namespace
 
@@ -114,13 +105,8 @@ Result<std::unique_ptr<Writer>> IngestWriter::Open(StoreImpl& store,
     if (!dir_fd.ok()) return dir_fd.status();
     if (Status s = posix::TryLockExclusive(dir_fd->get(), dir_path); !s.ok()) {
       if (!s.IsUnavailable()) return s;
-      std::optional<IngestRow> row;
-      (void)store.catalog().Read([&](Session& session) {
-        auto loaded = LoadIngestRow(session, options.ref);
-        if (loaded.ok()) row = *loaded;
-        return Status::OK();
-      });
-      return RefLockedStatus(options.ref, row);
+      auto row = store.LoadIngest(options.ref);
+      return RefLockedStatus(options.ref, row.ok() ? *row : std::nullopt);
     }
     auto held = posix::StatFd(dir_fd->get(), dir_path);
     auto named = posix::StatAt(store.ingest_root_fd(), id, dir_path);
@@ -135,13 +121,8 @@ Result<std::unique_ptr<Writer>> IngestWriter::Open(StoreImpl& store,
       if (directory_gone) continue;
       // A directory made for an ingest that never got its row (the lease
       // went away meanwhile, the catalog was busy) is removed again.
-      bool has_row = true;
-      (void)store.catalog().Read([&](Session& session) {
-        auto row = LoadIngestRow(session, options.ref);
-        has_row = !row.ok() || row->has_value();
-        return Status::OK();
-      });
-      if (!has_row) (void)RemoveIngestFiles(store, id, writer->dir_fd_.get());
+      auto row = store.LoadIngest(options.ref);
+      if (row.ok() && !row->has_value()) (void)RemoveIngestFiles(store, id, writer->dir_fd_.get());
       return s;
     }
     return std::unique_ptr<Writer>(std::move(writer));

@@ -4,8 +4,6 @@
 // and outside tools compare integers (containerd parses it at every GC and
 // treats a bad value as "never", silently; here a bad value is refused).
 
-#include <sys/random.h>
-
 #include <limits>
 
 #include <fmt/format.h>
@@ -24,21 +22,9 @@ std::string_view TypeName(LeaseResource::Type type) {
   return type == LeaseResource::Type::kContent ? "content" : "ingest";
 }
 
-// "<unix nanoseconds>-<6 random base64url characters>", unique enough and
+// "<unix nanoseconds>-<8 random hex digits>", unique enough and
 // sortable by creation, like containerd's WithRandomID.
-std::string RandomLeaseId() {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  unsigned char bytes[6];
-  size_t got = 0;
-  while (got < sizeof(bytes)) {
-    ssize_t n = ::getrandom(bytes + got, sizeof(bytes) - got, 0);
-    if (n > 0) got += static_cast<size_t>(n);
-  }
-  std::string suffix;
-  for (unsigned char b : bytes) suffix += kAlphabet[b & 63];
-  return fmt::format("{}-{}", NowNanos(), suffix);
-}
+std::string RandomLeaseId() { return fmt::format("{}-{}", NowNanos(), posix::RandomHex(4)); }
 
 Status ValidateResource(const LeaseResource& resource) {
   if (resource.type == LeaseResource::Type::kContent) {

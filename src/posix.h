@@ -86,6 +86,9 @@ Status SymlinkAt(const std::string& target, int dirfd, const std::string& name,
 // NotFound when there is no such link.
 Result<std::string> ReadLinkAt(int dirfd, const std::string& name, std::string_view path);
 
+// `bytes` random bytes from the kernel (getrandom), as lowercase hex.
+std::string RandomHex(size_t bytes);
+
 // Names in a directory, without "." and "..", sorted; empty if it cannot be
 // read.
 std::vector<std::string> ListDir(const std::string& path);

@@ -304,9 +304,7 @@ Result<std::unique_ptr<Writer>> StoreImpl::writer(const WriterOptions& options) 
   return IngestWriter::Open(*this, options);
 }
 
-Result<IngestStatus> StoreImpl::status(std::string_view ref_view) {
-  const std::string ref(ref_view);
-  if (Status s = ValidateRef(ref); !s.ok()) return s;
+Result<std::optional<IngestRow>> StoreImpl::LoadIngest(const std::string& ref) {
   std::optional<IngestRow> row;
   Status s = catalog_->Read([&](Session& session) -> Status {
     auto loaded = LoadIngestRow(session, ref);
@@ -315,6 +313,15 @@ Result<IngestStatus> StoreImpl::status(std::string_view ref_view) {
     return Status::OK();
   });
   if (!s.ok()) return s;
+  return row;
+}
+
+Result<IngestStatus> StoreImpl::status(std::string_view ref_view) {
+  const std::string ref(ref_view);
+  if (Status s = ValidateRef(ref); !s.ok()) return s;
+  auto loaded = LoadIngest(ref);
+  if (!loaded.ok()) return loaded.status();
+  const std::optional<IngestRow>& row = *loaded;
   if (!row) return Status::NotFound(fmt::format("ingest \"{}\" not found", Printable(ref)));
   // The catalog's offset lags a live writer by up to a checkpoint; the data
   // file does not.
@@ -362,18 +369,7 @@ Status StoreImpl::abort(std::string_view ref_view) {
   auto not_found = [&] {
     return Status::NotFound(fmt::format("ingest \"{}\" not found", Printable(ref)));
   };
-  auto load = [&]() -> Result<std::optional<IngestRow>> {
-    std::optional<IngestRow> row;
-    Status s = catalog_->Read([&](Session& session) -> Status {
-      auto loaded = LoadIngestRow(session, ref);
-      if (!loaded.ok()) return loaded.status();
-      row = std::move(*loaded);
-      return Status::OK();
-    });
-    if (!s.ok()) return s;
-    return row;
-  };
-  auto row = load();
+  auto row = LoadIngest(ref);
   if (!row.ok()) return row.status();
   if (!*row) return not_found();
 

@@ -16,6 +16,7 @@
 #include "catalog.h"
 #include "file_reaper.h"
 #include "group_sync.h"
+#include "ingest_row.h"
 #include "contentstore/store.h"
 #include "layout.h"
 #include "posix.h"
@@ -70,6 +71,9 @@ class StoreImpl final : public Store {
 
   // Removes the files of deleted blobs queued so far (file_reaper.h), now.
   Status FlushPendingDeletions() { return reaper_->Flush(); }
+
+  // The ingests row of `ref`, if any.
+  Result<std::optional<IngestRow>> LoadIngest(const std::string& ref);
 
   // Open-time recovery (recovery.cc): finishes what writers that died in
   // the middle of a commit left behind, and flushes pending deletions.

@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 
+#include "posix.h"
 #include "test_hooks.h"
 
 namespace contentstore::testing {
@@ -104,18 +105,7 @@ bool FileExists(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0;
 }
 
-std::vector<std::string> ListDir(const std::string& path) {
-  std::vector<std::string> names;
-  DIR* dir = ::opendir(path.c_str());
-  if (dir == nullptr) return names;
-  while (dirent* e = ::readdir(dir)) {
-    std::string name = e->d_name;
-    if (name != "." && name != "..") names.push_back(name);
-  }
-  ::closedir(dir);
-  std::sort(names.begin(), names.end());
-  return names;
-}
+std::vector<std::string> ListDir(const std::string& path) { return posix::ListDir(path); }
 
 int RunInChild(const std::function<int()>& body) {
   fflush(nullptr);
