@@ -1,6 +1,5 @@
 #include "test_util.h"
 
-#include <dirent.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
