@@ -33,13 +33,7 @@ class IngestWriterTest : public ::testing::Test {
 
   std::unique_ptr<Writer> Open(const std::string& ref, std::optional<int64_t> total = {},
                                std::optional<Digest> expected = {}) {
-    WriterOptions options;
-    options.ref = ref;
-    options.total = total;
-    options.expected = expected;
-    auto w = store_->writer(options);
-    EXPECT_TRUE(w.ok()) << w.status().ToString();
-    return w.ok() ? std::move(*w) : nullptr;
+    return testing::OpenWriter(*store_, ref, total, expected);
   }
 
   std::string DataPath(const std::string& ref) {

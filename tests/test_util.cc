@@ -72,6 +72,17 @@ std::unique_ptr<Store> OpenStore(const std::string& root, const Options& options
   return std::move(*store);
 }
 
+std::unique_ptr<Writer> OpenWriter(Store& store, const std::string& ref,
+                                   std::optional<int64_t> total, std::optional<Digest> expected) {
+  WriterOptions options;
+  options.ref = ref;
+  options.total = total;
+  options.expected = expected;
+  auto w = store.writer(options);
+  EXPECT_TRUE(w.ok()) << w.status().ToString();
+  return w.ok() ? std::move(*w) : nullptr;
+}
+
 Status WriteBlob(Store& store, const std::string& ref, std::string_view content,
                  const Labels& labels) {
   WriterOptions options;

@@ -62,6 +62,11 @@ Digest DigestOf(std::string_view bytes, Algorithm algorithm = Algorithm::kSHA256
 // Opens a store or fails the test.
 std::unique_ptr<Store> OpenStore(const std::string& root, const Options& options = {});
 
+// Opens a writer or fails the test (nullptr).
+std::unique_ptr<Writer> OpenWriter(Store& store, const std::string& ref,
+                                   std::optional<int64_t> total = {},
+                                   std::optional<Digest> expected = {});
+
 // Writes `content` under `ref` and commits it; returns the commit status.
 Status WriteBlob(Store& store, const std::string& ref, std::string_view content,
                  const Labels& labels = {});
