@@ -22,20 +22,32 @@ ORDER BY i.ref
 -- name: gc_ingest_id_exists
 SELECT 1 FROM ingests WHERE id = ?1
 
--- name: gc_doomed_create
+-- name: gc_temp_create
+-- The run's scratch tables: what the walk reached (gc_nodes ids) and what
+-- the sweep removes.
+CREATE TEMP TABLE IF NOT EXISTS gc_reached (id INTEGER PRIMARY KEY);
 CREATE TEMP TABLE IF NOT EXISTS gc_doomed (
   digest TEXT PRIMARY KEY NOT NULL,
   size   INTEGER NOT NULL
 ) WITHOUT ROWID
 
--- name: gc_doomed_clear
+-- name: gc_temp_clear
+DELETE FROM temp.gc_reached;
 DELETE FROM temp.gc_doomed
 
+-- name: gc_mark
+-- The walk: the recursive view over the numbered graph.
+INSERT INTO temp.gc_reached (id) SELECT id FROM gc_reachable_ids WHERE true
+ON CONFLICT (id) DO NOTHING
+
 -- name: gc_doomed_mark
--- Mark and sweep in one statement: unreachable and older than the grace
--- cutoff ?1.
+-- Unreachable and older than the grace cutoff ?1 (gc_unreachable, with the
+-- walk already in a table). A blob without a number is kept.
 INSERT INTO temp.gc_doomed (digest, size)
-SELECT digest, size FROM gc_unreachable WHERE created_at < ?1
+SELECT b.digest, b.size
+FROM blobs AS b
+WHERE b.created_at < ?1 AND b.gc_id IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM temp.gc_reached AS r WHERE r.id = b.gc_id)
 
 -- name: gc_doomed_queue_files
 INSERT INTO pending_file_deletions (digest, deleted_at)
@@ -44,6 +56,26 @@ ON CONFLICT (digest) DO UPDATE SET deleted_at = excluded.deleted_at
 
 -- name: gc_doomed_delete_rows
 DELETE FROM blobs WHERE digest IN (SELECT digest FROM temp.gc_doomed)
+
+-- name: gc_nodes_to_check_any
+SELECT 1 FROM gc_nodes_to_check LIMIT 1
+
+-- name: gc_forget_node_of
+-- After a removed blob's file is gone (file_reaper.cc): its node, unless a
+-- blob has the digest again or a link names it.
+DELETE FROM gc_nodes
+WHERE digest = ?1
+  AND NOT EXISTS (SELECT 1 FROM gc_links AS l WHERE l.child = gc_nodes.id)
+  AND NOT EXISTS (SELECT 1 FROM blobs AS b WHERE b.digest = ?1)
+
+-- name: gc_forget_nodes
+-- With the files (file_reaper.cc): nodes the triggers noted as maybe unused
+-- that no blob has and no link names.
+DELETE FROM gc_nodes
+WHERE id IN (SELECT id FROM gc_nodes_to_check)
+  AND NOT EXISTS (SELECT 1 FROM gc_links AS l WHERE l.child = gc_nodes.id)
+  AND NOT EXISTS (SELECT 1 FROM blobs AS b WHERE b.digest = gc_nodes.digest);
+DELETE FROM gc_nodes_to_check
 
 -- name: gc_doomed_list
 SELECT digest, size FROM temp.gc_doomed ORDER BY digest

@@ -1,4 +1,4 @@
--- contentstore catalog: the current full schema (version 2).
+-- contentstore catalog: the current full schema (version 3).
 --
 -- This file creates a fresh catalog. migrations/NNNN_*.sql bring older
 -- catalogs to the same shape; a test checks that both give the same schema.
@@ -7,7 +7,8 @@
 -- Public tables and views (a documented interface, see README.md): blobs,
 -- blob_labels, ingests, leases, lease_labels, lease_resources, and the views
 -- blobs_readable, ingests_readable, gc_edges, gc_roots, gc_reachable,
--- gc_unreachable. Times are integer
+-- gc_unreachable. gc_nodes, gc_links and blobs.gc_id are the reference graph
+-- with numbers, kept by triggers (read them, never write them). Times are integer
 -- nanoseconds since the Unix epoch, UTC. Columns marked "internal" may change
 -- meaning between versions; do not rely on them from outside the library.
 
@@ -16,7 +17,9 @@ CREATE TABLE blobs (
   size       INTEGER NOT NULL CHECK (size >= 0),   -- bytes
   created_at INTEGER NOT NULL,                     -- commit time, ns since epoch UTC
   updated_at INTEGER NOT NULL                      -- commit time, then last label change
-) WITHOUT ROWID;
+  -- gc_id: the digest's number in gc_nodes, set by a trigger. (Written the
+  -- way ALTER TABLE ADD COLUMN left it in migration 3.)
+, gc_id INTEGER) WITHOUT ROWID;
 
 CREATE TABLE blob_labels (
   digest TEXT NOT NULL REFERENCES blobs (digest) ON DELETE CASCADE,
@@ -143,18 +146,149 @@ SELECT expected, 'ingest ' || ref
 FROM ingests
 WHERE expected IS NOT NULL;
 
--- Everything reachable from a root through reference edges, cycles included.
-CREATE VIEW gc_reachable (digest) AS
-WITH RECURSIVE reach (digest) AS (
-  SELECT digest FROM gc_roots
+-- Every digest the graph has met: each committed blob, and each digest a
+-- reference label names (which may not be committed yet, or any more). A
+-- digest keeps its number while it is known, so a blob committed again is
+-- reached through the links that already name it.
+CREATE TABLE gc_nodes (
+  id     INTEGER PRIMARY KEY,
+  digest TEXT NOT NULL UNIQUE
+);
+
+-- One row per (blob, digest one of its reference labels names): gc_edges
+-- with numbers.
+CREATE TABLE gc_links (
+  parent INTEGER NOT NULL,   -- gc_nodes.id (= blobs.gc_id) of the labelled blob
+  child  INTEGER NOT NULL,   -- gc_nodes.id of the digest the label names
+  PRIMARY KEY (parent, child)
+) WITHOUT ROWID;
+
+-- Which links name a node (the collector forgets nodes nothing names).
+CREATE INDEX gc_links_by_child ON gc_links (child);
+
+-- Nodes that may have lost their last link (or, renamed, their blob); the
+-- library forgets those no blob has and no link names when it next deletes
+-- files.
+CREATE TABLE gc_nodes_to_check (
+  id INTEGER PRIMARY KEY   -- gc_nodes.id
+);
+
+-- Labels normally come after their blob, but may precede it (deferred or
+-- disabled foreign keys): a new blob's existing reference labels link too.
+CREATE TRIGGER gc_graph_blob_inserted AFTER INSERT ON blobs
+BEGIN
+  INSERT INTO gc_nodes (digest) VALUES (NEW.digest) ON CONFLICT (digest) DO NOTHING;
+  UPDATE blobs SET gc_id = (SELECT id FROM gc_nodes WHERE digest = NEW.digest)
+  WHERE digest = NEW.digest;
+  INSERT INTO gc_nodes (digest) SELECT child FROM gc_edges WHERE parent = NEW.digest
+  ON CONFLICT (digest) DO NOTHING;
+  INSERT INTO gc_links (parent, child)
+  SELECT b.gc_id, c.id
+  FROM blobs AS b JOIN gc_edges AS e ON e.parent = b.digest JOIN gc_nodes AS c ON c.digest = e.child
+  WHERE b.digest = NEW.digest
+  ON CONFLICT (parent, child) DO NOTHING;
+END;
+
+CREATE TRIGGER gc_graph_blob_renamed AFTER UPDATE OF digest ON blobs
+WHEN OLD.digest IS NOT NEW.digest
+BEGIN
+  INSERT INTO gc_nodes_to_check (id)
+  SELECT OLD.gc_id WHERE OLD.gc_id IS NOT NULL
+  ON CONFLICT (id) DO NOTHING;
+  INSERT INTO gc_nodes_to_check (id)
+  SELECT child FROM gc_links WHERE parent = OLD.gc_id
+  ON CONFLICT (id) DO NOTHING;
+  DELETE FROM gc_links WHERE parent = OLD.gc_id;
+  INSERT INTO gc_nodes (digest) VALUES (NEW.digest) ON CONFLICT (digest) DO NOTHING;
+  UPDATE blobs SET gc_id = (SELECT id FROM gc_nodes WHERE digest = NEW.digest)
+  WHERE digest = NEW.digest;
+  INSERT INTO gc_nodes (digest) SELECT child FROM gc_edges WHERE parent = NEW.digest
+  ON CONFLICT (digest) DO NOTHING;
+  INSERT INTO gc_links (parent, child)
+  SELECT b.gc_id, c.id
+  FROM blobs AS b JOIN gc_edges AS e ON e.parent = b.digest JOIN gc_nodes AS c ON c.digest = e.child
+  WHERE b.digest = NEW.digest
+  ON CONFLICT (parent, child) DO NOTHING;
+END;
+
+-- A deleted blob references nothing any more. Its labels go by the foreign
+-- key, before this runs; gc_graph_label_deleted leaves their links to this
+-- trigger, which finds them all by number. (The blob's own node is checked
+-- when its file is deleted, which knows the digest: a removal that names
+-- nothing costs no extra row here.)
+CREATE TRIGGER gc_graph_blob_deleted AFTER DELETE ON blobs
+BEGIN
+  INSERT INTO gc_nodes_to_check (id)
+  SELECT child FROM gc_links WHERE parent = OLD.gc_id
+  ON CONFLICT (id) DO NOTHING;
+  DELETE FROM gc_links WHERE parent = OLD.gc_id;
+END;
+
+-- A label that gc_edges counts as a reference becomes a link.
+CREATE TRIGGER gc_graph_label_inserted AFTER INSERT ON blob_labels
+WHEN EXISTS (SELECT 1 FROM gc_edges WHERE parent = NEW.digest AND label = NEW.key)
+BEGIN
+  INSERT INTO gc_nodes (digest) VALUES (NEW.value) ON CONFLICT (digest) DO NOTHING;
+  INSERT INTO gc_links (parent, child)
+  SELECT b.gc_id, c.id FROM blobs AS b, gc_nodes AS c
+  WHERE b.digest = NEW.digest AND c.digest = NEW.value
+  ON CONFLICT (parent, child) DO NOTHING;
+END;
+
+CREATE TRIGGER gc_graph_label_updated_to AFTER UPDATE ON blob_labels
+WHEN EXISTS (SELECT 1 FROM gc_edges WHERE parent = NEW.digest AND label = NEW.key)
+BEGIN
+  INSERT INTO gc_nodes (digest) VALUES (NEW.value) ON CONFLICT (digest) DO NOTHING;
+  INSERT INTO gc_links (parent, child)
+  SELECT b.gc_id, c.id FROM blobs AS b, gc_nodes AS c
+  WHERE b.digest = NEW.digest AND c.digest = NEW.value
+  ON CONFLICT (parent, child) DO NOTHING;
+END;
+
+-- A link goes when no reference label of its (still committed) parent names
+-- its child any more.
+CREATE TRIGGER gc_graph_label_deleted AFTER DELETE ON blob_labels
+WHEN OLD.key >= 'containerd.io/gc.ref.content' AND OLD.key < 'containerd.io/gc.ref.content0'
+  AND EXISTS (SELECT 1 FROM blobs WHERE digest = OLD.digest)
+BEGIN
+  INSERT INTO gc_nodes_to_check (id)
+  SELECT id FROM gc_nodes WHERE digest = OLD.value
+  ON CONFLICT (id) DO NOTHING;
+  DELETE FROM gc_links
+  WHERE parent = (SELECT gc_id FROM blobs WHERE digest = OLD.digest)
+    AND child = (SELECT id FROM gc_nodes WHERE digest = OLD.value)
+    AND NOT EXISTS (SELECT 1 FROM gc_edges WHERE parent = OLD.digest AND child = OLD.value);
+END;
+
+CREATE TRIGGER gc_graph_label_updated_from AFTER UPDATE ON blob_labels
+WHEN OLD.key >= 'containerd.io/gc.ref.content' AND OLD.key < 'containerd.io/gc.ref.content0'
+BEGIN
+  INSERT INTO gc_nodes_to_check (id)
+  SELECT id FROM gc_nodes WHERE digest = OLD.value
+  ON CONFLICT (id) DO NOTHING;
+  DELETE FROM gc_links
+  WHERE parent = (SELECT gc_id FROM blobs WHERE digest = OLD.digest)
+    AND child = (SELECT id FROM gc_nodes WHERE digest = OLD.value)
+    AND NOT EXISTS (SELECT 1 FROM gc_edges WHERE parent = OLD.digest AND child = OLD.value);
+END;
+
+-- The gc_nodes numbers of everything reachable from a root, cycles included.
+CREATE VIEW gc_reachable_ids (id) AS
+WITH RECURSIVE reach (id) AS (
+  SELECT n.id FROM gc_roots AS r JOIN gc_nodes AS n ON n.digest = r.digest
   UNION
-  SELECT e.child FROM reach JOIN gc_edges AS e ON e.parent = reach.digest
+  SELECT l.child FROM reach JOIN gc_links AS l ON l.parent = reach.id
 )
-SELECT digest FROM reach;
+SELECT id FROM reach;
+
+-- The digests reachable from a root: committed blobs, and digests a
+-- reference names that are not committed (yet).
+CREATE VIEW gc_reachable (digest) AS
+SELECT n.digest FROM gc_reachable_ids AS r JOIN gc_nodes AS n ON n.id = r.id;
 
 -- Committed blobs nothing reaches: what a collection removes once they are
 -- older than the grace period.
 CREATE VIEW gc_unreachable (digest, size, created_at) AS
-SELECT b.digest, b.size, b.created_at
-FROM blobs AS b
-WHERE b.digest NOT IN (SELECT digest FROM gc_reachable);
+SELECT digest, size, created_at
+FROM blobs
+WHERE gc_id IS NOT NULL AND gc_id NOT IN (SELECT id FROM gc_reachable_ids);

@@ -59,15 +59,33 @@ void FileReaper::Run() {
 Status FileReaper::Flush() {
   std::lock_guard flush_lock(flush_mu_);
   Catalog& catalog = store_.catalog();
-  const Layout& layout = store_.layout();
   // 1. What is queued now, by this process or any other.
   std::vector<std::string> queued;
+  bool nodes_to_check = false;
   Status s = catalog.Read([&](Session& session) {
     auto q = session.Prepare(sql::q::pending_deletion_list);
     while (q->executeStep()) queued.push_back(q->getColumn(0).getString());
+    nodes_to_check = session.Prepare(sql::q::gc_nodes_to_check_any)->executeStep();
     return Status::OK();
   });
-  if (!s.ok() || queued.empty()) return s;
+  if (!s.ok()) return s;
+  // 6. Graph nodes left unused are forgotten with the files, in the
+  // transactions that forget those (or alone when no file is queued):
+  // outside the transaction that removed the rows, because nothing depends
+  // on it but the catalog's size. A removed blob's own node goes with its
+  // file; nodes that lost their last link were noted by the triggers.
+  if (!queued.empty()) return DeleteFiles(queued, nodes_to_check);
+  if (!nodes_to_check) return Status::OK();
+  return catalog.Write(Catalog::Sync::kNormal, [](Session& session) {
+    session.db().exec(std::string(sql::q::gc_forget_nodes));
+    return Status::OK();
+  });
+}
+
+Status FileReaper::DeleteFiles(const std::vector<std::string>& queued, bool forget_nodes) {
+  Catalog& catalog = store_.catalog();
+  const Layout& layout = store_.layout();
+  Status s;
   // 2. Those row deletions become durable before any file goes.
   if (Status w = catalog.SyncWal(); !w.ok()) return w;
   auto trash = posix::OpenDir(layout.trash_dir());
@@ -112,6 +130,12 @@ Status FileReaper::Flush() {
         auto done = session.Prepare(sql::q::pending_deletion_remove);
         done->bindNoCopy(1, queued[i]);
         done->exec();
+        auto forget = session.Prepare(sql::q::gc_forget_node_of);
+        forget->bindNoCopy(1, queued[i]);
+        forget->exec();
+      }
+      if (forget_nodes && end == queued.size()) {
+        session.db().exec(std::string(sql::q::gc_forget_nodes));
       }
       return Status::OK();
     });

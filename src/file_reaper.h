@@ -32,6 +32,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "contentstore/status.h"
 
@@ -49,7 +50,8 @@ class FileReaper {
 
   // A digest was queued in pending_file_deletions (its transaction committed).
   void Queued();
-  // Flushes everything queued so far, now, in this thread.
+  // Flushes everything queued so far, now, in this thread; then forgets the
+  // reference-graph nodes that removals left unused (gc_nodes_to_check).
   Status Flush();
   // Unlinks whatever a crashed flush left in trash/ (Store::Open).
   Status EmptyTrash();
@@ -59,6 +61,10 @@ class FileReaper {
 
  private:
   void Run();
+  // Moves the files of `queued` digests that still have no row to trash/,
+  // unlinks them, and forgets their pending_file_deletions rows (and, with
+  // the last batch, the unused graph nodes if `forget_nodes`).
+  Status DeleteFiles(const std::vector<std::string>& queued, bool forget_nodes);
 
   StoreImpl& store_;
   std::mutex flush_mu_;  // one flush at a time

@@ -63,6 +63,7 @@ std::string_view FsckKindName(FsckProblem::Kind kind) {
     case Kind::kIngestWithoutData: return "ingest-without-data";
     case Kind::kDataWithoutIngest: return "data-without-ingest";
     case Kind::kBadReference: return "bad-reference";
+    case Kind::kGraphDrift: return "gc-graph-drift";
   }
   return "unknown";
 }
@@ -284,6 +285,28 @@ Result<FsckReport> StoreImpl::fsck(const FsckOptions& options) {
     return Status::OK();
   });
   if (!s.ok()) return s;
+
+  // The numbered reference graph against the labels. A link the collector
+  // lacks could cost a referenced blob, so repair rebuilds the graph from the
+  // labels, which are the truth.
+  std::vector<size_t> drift;
+  s = catalog_->Read([&](Session& session) {
+    auto q = session.Prepare(sql::q::fsck_graph_drift);
+    while (q->executeStep()) {
+      problem(Kind::kGraphDrift, q->getColumn(0).getString(), q->getColumn(1).getString());
+      drift.push_back(report.problems.size() - 1);
+    }
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  if (options.repair && !drift.empty()) {
+    s = catalog_->Write(Catalog::Sync::kFull, [](Session& session) {
+      session.db().exec(std::string(sql::q::fsck_graph_rebuild));
+      return Status::OK();
+    });
+    if (!s.ok()) return s.WithContext("fsck: rebuilding the reference graph");
+    for (size_t i : drift) report.problems[i].repaired = true;
+  }
   return report;
 }
 

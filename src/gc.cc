@@ -3,9 +3,12 @@
 // Protocol, and why nothing in use is lost:
 //  1. Blobs. One write transaction (BEGIN IMMEDIATE, durable) deletes the
 //     expired leases, then marks and sweeps in set-based SQL: the view
-//     gc_unreachable (a recursive CTE from gc_roots over gc_edges) minus the
-//     blobs younger than the grace period goes into a temp table, into
-//     pending_file_deletions, and out of blobs. A commit is a transaction
+//     gc_reachable_ids (a recursive CTE from gc_roots over gc_links, the
+//     reference graph with numbers that triggers keep) goes into a temp
+//     table; blobs it does not hold, minus those younger than the grace
+//     period, go into another, into pending_file_deletions, and out of blobs
+//     (their links go by trigger). Graph nodes left unused are forgotten
+//     later, with the files (file_reaper.cc). A commit is a transaction
 //     too, so it lands wholly before (and its blob is marked like any other,
 //     protected by the grace period) or wholly after (and the collector never
 //     saw it). Leases, gc.root labels and ingests' expected digests are read
@@ -86,8 +89,9 @@ Result<GcReport> StoreImpl::collect_garbage(const GcOptions& options) {
     auto expire = session.Prepare(sql::q::gc_delete_expired_leases);
     expire->bind(1, now);
     expire->exec();
-    session.Prepare(sql::q::gc_doomed_create)->exec();
-    session.Prepare(sql::q::gc_doomed_clear)->exec();
+    session.db().exec(std::string(sql::q::gc_temp_create));
+    session.db().exec(std::string(sql::q::gc_temp_clear));
+    session.Prepare(sql::q::gc_mark)->exec();
     auto mark = session.Prepare(sql::q::gc_doomed_mark);
     mark->bind(1, blob_cutoff);
     mark->exec();
@@ -96,7 +100,7 @@ Result<GcReport> StoreImpl::collect_garbage(const GcOptions& options) {
     queue->exec();
     session.Prepare(sql::q::gc_doomed_delete_rows)->exec();
     read_doomed(sql::q::gc_doomed_list);
-    session.Prepare(sql::q::gc_doomed_clear)->exec();
+    session.db().exec(std::string(sql::q::gc_temp_clear));
     return Status::OK();
   };
   Status s = options.dry_run

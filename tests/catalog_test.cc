@@ -84,6 +84,39 @@ TEST(Catalog, OlderCatalogIsMigratedKeepingItsRows) {
   EXPECT_FALSE(fk.executeStep());
 }
 
+// Migration 3 numbers the reference graph of a catalog that already has
+// blobs and reference labels, so the first collection after an upgrade keeps
+// what the labels reference.
+TEST(Catalog, VersionTwoReferencesSurviveTheUpgrade) {
+  TempDir dir;
+  const std::string a = "sha256:" + std::string(64, 'a'), b = "sha256:" + std::string(64, 'b');
+  const std::string c = "sha256:" + std::string(64, 'c'), d = "sha256:" + std::string(64, 'd');
+  {
+    SQLite::Database db(dir / "catalog.db", SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec(std::string(sql::kMigrations[0].text));
+    db.exec(std::string(sql::kMigrations[1].text));
+    db.exec("PRAGMA user_version = 2");
+    for (const std::string& x : {a, b, c}) {
+      db.exec("INSERT INTO blobs VALUES ('" + x + "', 1, 1, 1)");
+    }
+    db.exec("INSERT INTO blob_labels VALUES ('" + a + "', 'containerd.io/gc.root', 'x'), ('" + a +
+            "', 'containerd.io/gc.ref.content.0', '" + b + "'), ('" + a +
+            "', 'containerd.io/gc.ref.content.1', '" + d + "')");
+  }
+  auto catalog = Catalog::Open(dir / "catalog.db", Options{});
+  ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
+  SQLite::Database db(dir / "catalog.db", SQLite::OPEN_READONLY);
+  SQLite::Statement q(db, "SELECT digest FROM gc_unreachable ORDER BY digest");
+  std::vector<std::string> unreachable;
+  while (q.executeStep()) unreachable.push_back(q.getColumn(0).getString());
+  EXPECT_EQ(unreachable, std::vector<std::string>{c});
+  SQLite::Statement r(db, "SELECT digest FROM gc_reachable ORDER BY digest");
+  std::vector<std::string> reachable;
+  while (r.executeStep()) reachable.push_back(r.getColumn(0).getString());
+  EXPECT_EQ(reachable, (std::vector<std::string>{a, b, d}));  // d: named, not committed
+  EXPECT_EQ(db.execAndGet("SELECT count(*) FROM blobs WHERE gc_id IS NULL").getInt(), 0);
+}
+
 TEST(Catalog, FreshCatalogIsAtTheLatestVersionInWalMode) {
   TempDir dir;
   auto catalog = Catalog::Open(dir / "catalog.db", Options{});
@@ -161,7 +194,7 @@ TEST(Catalog, WriteRollsBackOnError) {
   auto catalog = Catalog::Open(dir / "catalog.db", Options{});
   ASSERT_TRUE(catalog.ok());
   Status s = (*catalog)->Write(Catalog::Sync::kNormal, [](Session& session) {
-    session.db().exec("INSERT INTO blobs VALUES ('sha256:x', 1, 1, 1)");
+    session.db().exec("INSERT INTO blobs (digest, size, created_at, updated_at) VALUES ('sha256:x', 1, 1, 1)");
     return Status::FailedPrecondition("changed my mind");
   });
   EXPECT_TRUE(s.IsFailedPrecondition());
@@ -174,8 +207,8 @@ TEST(Catalog, ConstraintViolationIsAlreadyExists) {
   auto catalog = Catalog::Open(dir / "catalog.db", Options{});
   ASSERT_TRUE(catalog.ok());
   Status s = (*catalog)->Write(Catalog::Sync::kNormal, [](Session& session) {
-    session.db().exec("INSERT INTO blobs VALUES ('sha256:x', 1, 1, 1)");
-    session.db().exec("INSERT INTO blobs VALUES ('sha256:x', 1, 1, 1)");
+    session.db().exec("INSERT INTO blobs (digest, size, created_at, updated_at) VALUES ('sha256:x', 1, 1, 1)");
+    session.db().exec("INSERT INTO blobs (digest, size, created_at, updated_at) VALUES ('sha256:x', 1, 1, 1)");
     return Status::OK();
   });
   EXPECT_EQ(s.code(), Code::kAlreadyExists) << s.ToString();
@@ -214,7 +247,7 @@ TEST(Catalog, ReadableViewsShowRfc3339Times) {
   auto catalog = Catalog::Open(dir / "catalog.db", Options{});
   ASSERT_TRUE(catalog.ok());
   ASSERT_OK((*catalog)->Write(Catalog::Sync::kNormal, [](Session& session) {
-    session.db().exec("INSERT INTO blobs VALUES ('sha256:x', 1, 1795845000123456789, 1795845000000000001)");
+    session.db().exec("INSERT INTO blobs (digest, size, created_at, updated_at) VALUES ('sha256:x', 1, 1795845000123456789, 1795845000000000001)");
     session.db().exec("INSERT INTO blob_labels VALUES ('sha256:x', 'b', '2'), ('sha256:x', 'a', '1')");
     return Status::OK();
   }));

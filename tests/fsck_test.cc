@@ -149,6 +149,36 @@ TEST_F(FsckTest, EveryKindOfDamageIsReportedAndRepairedWhereSafe) {
   EXPECT_TRUE(after.clean());
 }
 
+// Edits that bypass the triggers (a link dropped, one invented, a blob's
+// number cleared) are reported, and repair rebuilds the graph so the
+// collector keeps what the labels reference.
+TEST_F(FsckTest, ReferenceGraphDriftIsReportedAndRebuilt) {
+  const Digest child = DigestOf(MakeContent(64, 2)), other = DigestOf(MakeContent(64, 3));
+  ASSERT_OK(testing::WriteBlob(*store_, "child", MakeContent(64, 2)));
+  ASSERT_OK(testing::WriteBlob(*store_, "other", MakeContent(64, 3)));
+  ASSERT_OK(testing::WriteBlob(*store_, "parent", MakeContent(64, 1),
+                               {{"containerd.io/gc.root", "1"},
+                                {"containerd.io/gc.ref.content", child.str()}}));
+  EXPECT_TRUE(Run().clean());
+  {
+    SQLite::Database db(dir_ / "catalog.db", SQLite::OPEN_READWRITE);
+    db.exec("DELETE FROM gc_links");
+    db.exec("INSERT INTO gc_links (parent, child) VALUES (12345, 67890)");
+    db.exec("UPDATE blobs SET gc_id = NULL WHERE digest = '" + other.str() + "'");
+  }
+  EXPECT_EQ(Kinds(Run()), (std::multiset<Kind>{Kind::kGraphDrift, Kind::kGraphDrift,
+                                                Kind::kGraphDrift}));
+  FsckOptions repair;
+  repair.repair = true;
+  EXPECT_TRUE(Run(repair).clean());
+  EXPECT_TRUE(Run().problems.empty());
+  GcOptions gc;
+  gc.grace = std::chrono::seconds(0);
+  auto report = store_->collect_garbage(gc);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->removed_blobs, std::vector<Digest>{other});
+}
+
 TEST_F(FsckTest, DamagedCatalogIsReported) {
   ASSERT_OK(testing::WriteBlob(*store_, "a", MakeContent(100, 1), {{"k", "v"}}));
   store_.reset();

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <random>
 #include <set>
 
 #include "layout.h"
@@ -106,6 +107,133 @@ TEST_F(GcTest, LongChainsAndCyclesAreFollowed) {
   EXPECT_EQ(std::set<Digest>(report.removed_blobs.begin(), report.removed_blobs.end()),
             (std::set<Digest>{x, y}));
   EXPECT_EQ(Present().size(), 200u + 2 + 1);
+}
+
+// The collector walks gc_links, which triggers keep equal to the reference
+// labels: retargeting, adding and removing labels after commit, references
+// to digests committed later, and a blob removed then committed again.
+TEST_F(GcTest, TheGraphFollowsLabelChanges) {
+  const Digest a = Put(1), b = Put(2);
+  const Digest late = DigestOf(MakeContent(103, 3));  // committed later
+  const Digest parent = Put(4, {{kRoot, "1"}, {kRef, a.str()}});
+  auto set_label = [&](const std::string& key, const std::string& value) {
+    ASSERT_OK(store_->update({parent, 0, {}, {}, {{key, value}}}, {"labels." + key}).status());
+  };
+  AgeEverything();
+  EXPECT_TRUE(Collect().removed_blobs == std::vector<Digest>{b});
+  const Digest b2 = Put(2);
+  set_label(kRef, b2.str());  // retarget: a is no longer referenced
+  set_label(std::string(kRef) + ".late", late.str());
+  AgeEverything();
+  EXPECT_TRUE(Collect().removed_blobs == std::vector<Digest>{a});
+  Put(3);  // the forward reference now names a blob
+  AgeEverything();
+  EXPECT_TRUE(Collect().removed_blobs.empty());
+  EXPECT_EQ(Present(), (std::set<Digest>{b2, late, parent}));
+  ASSERT_OK(store_->remove(late));
+  Put(3);  // committed again: the parent's reference still reaches it
+  set_label(kRef, "");  // removing the label drops the link
+  AgeEverything();
+  EXPECT_TRUE(Collect().removed_blobs == std::vector<Digest>{b2});
+  EXPECT_EQ(Present(), (std::set<Digest>{late, parent}));
+}
+
+// Plain SQL that bypasses the usual order: labels written before their blob
+// (foreign keys off or deferred), a blob deleted and inserted again with its
+// labels left behind, a digest "renamed" to itself. The links still match the
+// labels, so the collector keeps what they reference.
+TEST_F(GcTest, TheGraphHoldsWhenSqlWritesLabelsBeforeTheirBlob) {
+  const Digest a = DigestOf(MakeContent(101, 1)), b = Put(2), c = Put(3);
+  const std::string insert_a =
+      "INSERT INTO blobs (digest, size, created_at, updated_at) VALUES ('" + a.str() +
+      "', 101, 1, 1)";
+  {
+    SQLite::Database db(dir_ / "catalog.db", SQLite::OPEN_READWRITE);
+    db.exec("PRAGMA foreign_keys = OFF");
+    db.exec("INSERT INTO blob_labels VALUES ('" + a.str() + "', '" + kRoot + "', '1'), ('" +
+            a.str() + "', '" + kRef + ".0', '" + b.str() + "')");
+    db.exec(insert_a);
+    db.exec("DELETE FROM blobs WHERE digest = '" + a.str() + "'");  // labels stay
+    db.exec(insert_a);
+    db.exec("PRAGMA foreign_keys = ON");
+    db.exec("UPDATE blobs SET digest = digest WHERE digest = '" + a.str() + "'");
+    db.exec("BEGIN; PRAGMA defer_foreign_keys = ON");
+    db.exec("DELETE FROM blobs WHERE digest = '" + c.str() + "'");
+    db.exec("INSERT INTO blob_labels VALUES ('" + c.str() + "', '" + kRoot + "', '1')");
+    db.exec("INSERT INTO blobs (digest, size, created_at, updated_at) VALUES ('" + c.str() +
+            "', 103, 1, 1)");
+    db.exec("COMMIT");
+  }
+  auto report = store_->fsck({});
+  ASSERT_TRUE(report.ok());
+  for (const FsckProblem& p : report->problems) {
+    if (p.kind != FsckProblem::Kind::kRowWithoutFile) ADD_FAILURE() << p.subject << ": " << p.detail;
+  }
+  AgeEverything();
+  EXPECT_TRUE(Collect().removed_blobs.empty());
+  EXPECT_EQ(Present(), (std::set<Digest>{a, b, c}));
+}
+
+// Whatever writes the labels (the library or plain SQL, as from the sqlite3
+// shell), the numbered graph stays equal to gc_edges; after collections,
+// gc_nodes holds only blobs and digests some link names.
+TEST_F(GcTest, TheGraphMatchesTheLabelsAfterRandomChanges) {
+  std::vector<Digest> digests;
+  for (int i = 0; i < 40; ++i) digests.push_back(DigestOf(MakeContent(100 + size_t(i), uint64_t(i))));
+  std::mt19937 rng(7);
+  auto pick = [&] { return digests[rng() % digests.size()]; };
+  auto key = [&] { return std::string(kRef) + (rng() % 2 ? "" : "." + std::to_string(rng() % 3)); };
+  for (int step = 0; step < 400; ++step) {
+    const int i = int(rng() % digests.size());
+    switch (rng() % 6) {
+      case 0: Put(i, {{key(), pick().str()}}); break;
+      case 1: (void)store_->remove(digests[size_t(i)]); break;
+      case 2: {
+        const std::string k = key();
+        (void)store_->update({digests[size_t(i)], 0, {}, {}, {{k, pick().str()}}}, {"labels." + k});
+        break;
+      }
+      case 3: (void)store_->update({digests[size_t(i)], 0, {}, {}, {}}, {"labels"}); break;
+      case 4: {  // plain SQL, foreign keys on as the library has them
+        SQLite::Database db(dir_ / "catalog.db", SQLite::OPEN_READWRITE);
+        db.exec("PRAGMA foreign_keys = ON");
+        db.exec("INSERT INTO blob_labels (digest, key, value) SELECT digest, '" + key() +
+                "', '" + pick().str() + "' FROM blobs WHERE digest = '" +
+                digests[size_t(i)].str() + "' ON CONFLICT (digest, key) DO UPDATE SET value = excluded.value");
+        break;
+      }
+      case 5: {
+        SQLite::Database db(dir_ / "catalog.db", SQLite::OPEN_READWRITE);
+        db.exec("DELETE FROM blob_labels WHERE digest = '" + digests[size_t(i)].str() +
+                "' AND key = '" + key() + "'");
+        break;
+      }
+    }
+    if (step % 100 == 99) {
+      if (rng() % 2) {
+        SQLite::Database db(dir_ / "catalog.db", SQLite::OPEN_READWRITE);
+        db.exec("UPDATE blob_labels SET value = '" + pick().str() + "' WHERE key >= '" + kRef +
+                "' AND key < '" + kRef + "0' AND substr(digest, 8, 1) < '8'");
+      }
+      AgeEverything();
+      GcOptions gc;
+      gc.grace = seconds(0);
+      (void)Collect(gc);
+      SQLite::Database db(dir_ / "catalog.db", SQLite::OPEN_READONLY);
+      EXPECT_EQ(db.execAndGet("SELECT count(*) FROM gc_nodes AS n WHERE "
+                              "NOT EXISTS (SELECT 1 FROM blobs AS b WHERE b.digest = n.digest) AND "
+                              "NOT EXISTS (SELECT 1 FROM gc_links AS l WHERE l.child = n.id)")
+                    .getInt(),
+                0);
+    }
+    auto report = store_->fsck({});
+    ASSERT_TRUE(report.ok());
+    for (const FsckProblem& p : report->problems) {
+      ADD_FAILURE() << "step " << step << ": " << FsckKindName(p.kind) << " " << p.subject << ": "
+                    << p.detail;
+    }
+    if (!report->problems.empty()) break;
+  }
 }
 
 TEST_F(GcTest, GracePeriodProtectsFreshBlobs) {

@@ -54,7 +54,7 @@ struct FsckOptions {
   bool verify = false;
   // Fix what can be fixed without guessing: add rows for blob files whose
   // bytes hash to their name, remove rows whose file is gone, remove ingest
-  // directories without a row. Everything else is only reported.
+  // directories without a row, rebuild the reference graph from the labels. Everything else is only reported.
   bool repair = false;
   // Called during verify with bytes hashed so far and the total.
   std::function<void(int64_t done, int64_t total)> progress;
@@ -71,6 +71,7 @@ struct FsckProblem {
     kIngestWithoutData,  // an ingest row with bytes recorded but no data file
     kDataWithoutIngest,  // an ingest directory without a row
     kBadReference,       // a containerd.io/gc.ref.content* label whose value is not a digest
+    kGraphDrift,         // gc_nodes/gc_links/blobs.gc_id disagree with the labels (repair rebuilds)
   };
   Kind kind;
   std::string subject;  // the digest, ref, path or label concerned
