@@ -31,9 +31,10 @@ CREATE TABLE gc_links (
 -- Which links name a node (the collector forgets nodes nothing names).
 CREATE INDEX gc_links_by_child ON gc_links (child);
 
--- Nodes that may have lost their last link (or, renamed, their blob); the
--- library forgets those no blob has and no link names when it next deletes
--- files.
+-- Nodes that may be unused: those that lost a link or, renamed, their blob
+-- (noted by the triggers) and removed blobs' (noted by the library when the
+-- file goes). The library forgets those no blob has and no link names once
+-- deletions pause.
 CREATE TABLE gc_nodes_to_check (
   id INTEGER PRIMARY KEY   -- gc_nodes.id
 );

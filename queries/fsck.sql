@@ -44,7 +44,9 @@ WHERE NOT EXISTS (SELECT 1 FROM blobs AS b WHERE b.digest = p.digest AND b.gc_id
 
 -- name: fsck_graph_rebuild
 -- Renumbers nothing that is right: keeps existing nodes, fixes blobs.gc_id,
--- rebuilds gc_links from gc_edges, forgets nodes nothing uses.
+-- rebuilds gc_links from gc_edges, forgets nodes nothing uses. (Migration 3
+-- populates the graph the same way; migrations are frozen, so this is its
+-- own copy.)
 DELETE FROM gc_links;
 INSERT INTO gc_nodes (digest) SELECT digest FROM blobs ORDER BY created_at, digest
 ON CONFLICT (digest) DO NOTHING;

@@ -60,17 +60,15 @@ DELETE FROM blobs WHERE digest IN (SELECT digest FROM temp.gc_doomed)
 -- name: gc_nodes_to_check_any
 SELECT 1 FROM gc_nodes_to_check LIMIT 1
 
--- name: gc_forget_node_of
--- After a removed blob's file is gone (file_reaper.cc): its node, unless a
--- blob has the digest again or a link names it.
-DELETE FROM gc_nodes
-WHERE digest = ?1
-  AND NOT EXISTS (SELECT 1 FROM gc_links AS l WHERE l.child = gc_nodes.id)
-  AND NOT EXISTS (SELECT 1 FROM blobs AS b WHERE b.digest = ?1)
+-- name: gc_check_node_of
+-- A removed blob's file is gone (file_reaper.cc): its node is to be checked.
+INSERT INTO gc_nodes_to_check (id)
+SELECT id FROM gc_nodes WHERE digest = ?1
+ON CONFLICT (id) DO NOTHING
 
 -- name: gc_forget_nodes
--- With the files (file_reaper.cc): nodes the triggers noted as maybe unused
--- that no blob has and no link names.
+-- Once removals pause, and on every explicit flush (file_reaper.cc): noted
+-- nodes that no blob has and no link names.
 DELETE FROM gc_nodes
 WHERE id IN (SELECT id FROM gc_nodes_to_check)
   AND NOT EXISTS (SELECT 1 FROM gc_links AS l WHERE l.child = gc_nodes.id)

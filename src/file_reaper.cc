@@ -17,6 +17,11 @@ namespace {
 // batch that is not full.
 constexpr auto kGatherTime = std::chrono::milliseconds(20);
 
+// How long deletions must pause before the background thread forgets the
+// graph nodes they left unused: housekeeping waits for a quiet moment rather
+// than competing with a burst of removals for the catalog.
+constexpr auto kQuietTime = std::chrono::milliseconds(200);
+
 std::string TrashName(const Digest& digest) {
   return std::string(AlgorithmName(digest.algorithm())) + "-" + digest.hex();
 }
@@ -44,45 +49,65 @@ void FileReaper::Queued() {
 
 void FileReaper::Run() {
   std::unique_lock lock(mu_);
+  bool nodes_pending = false;
   for (;;) {
+    if (nodes_pending &&
+        !wake_.wait_for(lock, kQuietTime, [&] { return stop_ || queued_ > 0; })) {
+      lock.unlock();
+      (void)ForgetUnusedNodes();  // an error leaves them for the next time
+      lock.lock();
+      nodes_pending = false;
+    }
     wake_.wait(lock, [&] { return stop_ || queued_ > 0; });
     if (stop_) return;
     wake_.wait_for(lock, kGatherTime, [&] { return stop_ || queued_ >= kBatch; });
     if (stop_) return;
     queued_ = 0;
     lock.unlock();
-    (void)Flush();  // an error leaves the queue for the next flush
+    (void)DeleteQueuedFiles();  // an error leaves the queue for the next flush
     lock.lock();
+    nodes_pending = true;
   }
 }
 
 Status FileReaper::Flush() {
+  if (Status s = DeleteQueuedFiles(); !s.ok()) return s;
+  return ForgetUnusedNodes();
+}
+
+Status FileReaper::DeleteQueuedFiles() {
   std::lock_guard flush_lock(flush_mu_);
-  Catalog& catalog = store_.catalog();
   // 1. What is queued now, by this process or any other.
   std::vector<std::string> queued;
-  bool nodes_to_check = false;
-  Status s = catalog.Read([&](Session& session) {
+  Status s = store_.catalog().Read([&](Session& session) {
     auto q = session.Prepare(sql::q::pending_deletion_list);
     while (q->executeStep()) queued.push_back(q->getColumn(0).getString());
-    nodes_to_check = session.Prepare(sql::q::gc_nodes_to_check_any)->executeStep();
     return Status::OK();
   });
-  if (!s.ok()) return s;
-  // 6. Graph nodes left unused are forgotten with the files, in the
-  // transactions that forget those (or alone when no file is queued):
-  // outside the transaction that removed the rows, because nothing depends
-  // on it but the catalog's size. A removed blob's own node goes with its
-  // file; nodes that lost their last link were noted by the triggers.
-  if (!queued.empty()) return DeleteFiles(queued, nodes_to_check);
-  if (!nodes_to_check) return Status::OK();
+  if (!s.ok() || queued.empty()) return s;
+  return DeleteFiles(queued);
+}
+
+// 6. Graph nodes that removals and label changes may have left unused
+// (gc_nodes_to_check): forgotten in their own transaction, apart from the
+// ones that removed the rows, because nothing depends on it but the
+// catalog's size.
+Status FileReaper::ForgetUnusedNodes() {
+  std::lock_guard flush_lock(flush_mu_);
+  Catalog& catalog = store_.catalog();
+  bool any = false;
+  Status s = catalog.Read([&](Session& session) {
+    any = session.Prepare(sql::q::gc_nodes_to_check_any)->executeStep();
+    return Status::OK();
+  });
+  if (!s.ok() || !any) return s;
   return catalog.Write(Catalog::Sync::kNormal, [](Session& session) {
     session.db().exec(std::string(sql::q::gc_forget_nodes));
     return Status::OK();
   });
 }
 
-Status FileReaper::DeleteFiles(const std::vector<std::string>& queued, bool forget_nodes) {
+Status FileReaper::DeleteFiles(const std::vector<std::string>& queued) {
   Catalog& catalog = store_.catalog();
   const Layout& layout = store_.layout();
   Status s;
@@ -130,12 +155,11 @@ Status FileReaper::DeleteFiles(const std::vector<std::string>& queued, bool forg
         auto done = session.Prepare(sql::q::pending_deletion_remove);
         done->bindNoCopy(1, queued[i]);
         done->exec();
-        auto forget = session.Prepare(sql::q::gc_forget_node_of);
-        forget->bindNoCopy(1, queued[i]);
-        forget->exec();
-      }
-      if (forget_nodes && end == queued.size()) {
-        session.db().exec(std::string(sql::q::gc_forget_nodes));
+        // The removed blob's graph node, to be forgotten later unless a
+        // link names it or the blob comes back.
+        auto check = session.Prepare(sql::q::gc_check_node_of);
+        check->bindNoCopy(1, queued[i]);
+        check->exec();
       }
       return Status::OK();
     });

@@ -50,8 +50,8 @@ class FileReaper {
 
   // A digest was queued in pending_file_deletions (its transaction committed).
   void Queued();
-  // Flushes everything queued so far, now, in this thread; then forgets the
-  // reference-graph nodes that removals left unused (gc_nodes_to_check).
+  // Deletes the files of everything queued so far, now, in this thread;
+  // then forgets the reference-graph nodes left unused (gc_nodes_to_check).
   Status Flush();
   // Unlinks whatever a crashed flush left in trash/ (Store::Open).
   Status EmptyTrash();
@@ -61,10 +61,13 @@ class FileReaper {
 
  private:
   void Run();
+  Status DeleteQueuedFiles();
   // Moves the files of `queued` digests that still have no row to trash/,
-  // unlinks them, and forgets their pending_file_deletions rows (and, with
-  // the last batch, the unused graph nodes if `forget_nodes`).
-  Status DeleteFiles(const std::vector<std::string>& queued, bool forget_nodes);
+  // unlinks them, forgets their pending_file_deletions rows, and notes their
+  // graph nodes in gc_nodes_to_check.
+  Status DeleteFiles(const std::vector<std::string>& queued);
+  // The background thread runs this once deletions pause (kQuietTime).
+  Status ForgetUnusedNodes();
 
   StoreImpl& store_;
   std::mutex flush_mu_;  // one flush at a time

@@ -194,7 +194,8 @@ TEST(Catalog, WriteRollsBackOnError) {
   auto catalog = Catalog::Open(dir / "catalog.db", Options{});
   ASSERT_TRUE(catalog.ok());
   Status s = (*catalog)->Write(Catalog::Sync::kNormal, [](Session& session) {
-    session.db().exec("INSERT INTO blobs (digest, size, created_at, updated_at) VALUES ('sha256:x', 1, 1, 1)");
+    session.db().exec(
+        "INSERT INTO blobs (digest, size, created_at, updated_at) VALUES ('sha256:x', 1, 1, 1)");
     return Status::FailedPrecondition("changed my mind");
   });
   EXPECT_TRUE(s.IsFailedPrecondition());
@@ -207,8 +208,10 @@ TEST(Catalog, ConstraintViolationIsAlreadyExists) {
   auto catalog = Catalog::Open(dir / "catalog.db", Options{});
   ASSERT_TRUE(catalog.ok());
   Status s = (*catalog)->Write(Catalog::Sync::kNormal, [](Session& session) {
-    session.db().exec("INSERT INTO blobs (digest, size, created_at, updated_at) VALUES ('sha256:x', 1, 1, 1)");
-    session.db().exec("INSERT INTO blobs (digest, size, created_at, updated_at) VALUES ('sha256:x', 1, 1, 1)");
+    session.db().exec(
+        "INSERT INTO blobs (digest, size, created_at, updated_at) VALUES ('sha256:x', 1, 1, 1)");
+    session.db().exec(
+        "INSERT INTO blobs (digest, size, created_at, updated_at) VALUES ('sha256:x', 1, 1, 1)");
     return Status::OK();
   });
   EXPECT_EQ(s.code(), Code::kAlreadyExists) << s.ToString();
@@ -247,7 +250,9 @@ TEST(Catalog, ReadableViewsShowRfc3339Times) {
   auto catalog = Catalog::Open(dir / "catalog.db", Options{});
   ASSERT_TRUE(catalog.ok());
   ASSERT_OK((*catalog)->Write(Catalog::Sync::kNormal, [](Session& session) {
-    session.db().exec("INSERT INTO blobs (digest, size, created_at, updated_at) VALUES ('sha256:x', 1, 1795845000123456789, 1795845000000000001)");
+    session.db().exec(
+        "INSERT INTO blobs (digest, size, created_at, updated_at) VALUES ('sha256:x', 1, "
+        "1795845000123456789, 1795845000000000001)");
     session.db().exec("INSERT INTO blob_labels VALUES ('sha256:x', 'b', '2'), ('sha256:x', 'a', '1')");
     return Status::OK();
   }));

@@ -90,7 +90,9 @@ class FilterSqlTest : public ::testing::Test {
       INSERT INTO ingests VALUES ('layer-1', 'sha256:aaa', NULL), ('layer-2', NULL, 100),
                                  ('config', '', 200), ('manifest', 'sha256:bbb', NULL);
     )sql");
-    SQLite::Statement blob(db_, "INSERT INTO blobs (digest, size, created_at, updated_at) VALUES (?1, ?2, 1000, 2000)");
+    SQLite::Statement blob(
+        db_,
+        "INSERT INTO blobs (digest, size, created_at, updated_at) VALUES (?1, ?2, 1000, 2000)");
     SQLite::Statement label(db_, "INSERT INTO blob_labels VALUES (?1, ?2, ?3)");
     for (const Blob& b : Blobs()) {
       blob.bind(1, b.digest);
@@ -428,7 +430,8 @@ TEST_F(FilterSqlTest, BadRegexInAHandBuiltFilterIsAnError) {
 TEST_F(FilterSqlTest, LabelSelectorUsesTheLabelIndex) {
   // Enough rows that scanning would be the costly choice.
   SQLite::Transaction tx(db_);
-  SQLite::Statement blob(db_, "INSERT INTO blobs (digest, size, created_at, updated_at) VALUES (?1, 1, 1, 1)");
+  SQLite::Statement blob(
+      db_, "INSERT INTO blobs (digest, size, created_at, updated_at) VALUES (?1, 1, 1, 1)");
   SQLite::Statement label(db_, "INSERT INTO blob_labels VALUES (?1, ?2, 'v')");
   for (int i = 0; i < 2000; ++i) {
     const std::string digest = fmt::format("sha256:{:064x}", i);

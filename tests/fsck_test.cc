@@ -156,9 +156,9 @@ TEST_F(FsckTest, ReferenceGraphDriftIsReportedAndRebuilt) {
   const Digest child = DigestOf(MakeContent(64, 2)), other = DigestOf(MakeContent(64, 3));
   ASSERT_OK(testing::WriteBlob(*store_, "child", MakeContent(64, 2)));
   ASSERT_OK(testing::WriteBlob(*store_, "other", MakeContent(64, 3)));
-  ASSERT_OK(testing::WriteBlob(*store_, "parent", MakeContent(64, 1),
-                               {{"containerd.io/gc.root", "1"},
-                                {"containerd.io/gc.ref.content", child.str()}}));
+  ASSERT_OK(testing::WriteBlob(
+      *store_, "parent", MakeContent(64, 1),
+      {{"containerd.io/gc.root", "1"}, {"containerd.io/gc.ref.content", child.str()}}));
   EXPECT_TRUE(Run().clean());
   {
     SQLite::Database db(dir_ / "catalog.db", SQLite::OPEN_READWRITE);
@@ -166,8 +166,8 @@ TEST_F(FsckTest, ReferenceGraphDriftIsReportedAndRebuilt) {
     db.exec("INSERT INTO gc_links (parent, child) VALUES (12345, 67890)");
     db.exec("UPDATE blobs SET gc_id = NULL WHERE digest = '" + other.str() + "'");
   }
-  EXPECT_EQ(Kinds(Run()), (std::multiset<Kind>{Kind::kGraphDrift, Kind::kGraphDrift,
-                                                Kind::kGraphDrift}));
+  EXPECT_EQ(Kinds(Run()),
+            (std::multiset<Kind>{Kind::kGraphDrift, Kind::kGraphDrift, Kind::kGraphDrift}));
   FsckOptions repair;
   repair.repair = true;
   EXPECT_TRUE(Run(repair).clean());

@@ -131,7 +131,7 @@ TEST_F(GcTest, TheGraphFollowsLabelChanges) {
   EXPECT_TRUE(Collect().removed_blobs.empty());
   EXPECT_EQ(Present(), (std::set<Digest>{b2, late, parent}));
   ASSERT_OK(store_->remove(late));
-  Put(3);  // committed again: the parent's reference still reaches it
+  Put(3);               // committed again: the parent's reference still reaches it
   set_label(kRef, "");  // removing the label drops the link
   AgeEverything();
   EXPECT_TRUE(Collect().removed_blobs == std::vector<Digest>{b2});
@@ -167,7 +167,8 @@ TEST_F(GcTest, TheGraphHoldsWhenSqlWritesLabelsBeforeTheirBlob) {
   auto report = store_->fsck({});
   ASSERT_TRUE(report.ok());
   for (const FsckProblem& p : report->problems) {
-    if (p.kind != FsckProblem::Kind::kRowWithoutFile) ADD_FAILURE() << p.subject << ": " << p.detail;
+    if (p.kind != FsckProblem::Kind::kRowWithoutFile)
+      ADD_FAILURE() << p.subject << ": " << p.detail;
   }
   AgeEverything();
   EXPECT_TRUE(Collect().removed_blobs.empty());
@@ -179,27 +180,34 @@ TEST_F(GcTest, TheGraphHoldsWhenSqlWritesLabelsBeforeTheirBlob) {
 // gc_nodes holds only blobs and digests some link names.
 TEST_F(GcTest, TheGraphMatchesTheLabelsAfterRandomChanges) {
   std::vector<Digest> digests;
-  for (int i = 0; i < 40; ++i) digests.push_back(DigestOf(MakeContent(100 + size_t(i), uint64_t(i))));
+  for (int i = 0; i < 40; ++i)
+    digests.push_back(DigestOf(MakeContent(100 + size_t(i), uint64_t(i))));
   std::mt19937 rng(7);
   auto pick = [&] { return digests[rng() % digests.size()]; };
   auto key = [&] { return std::string(kRef) + (rng() % 2 ? "" : "." + std::to_string(rng() % 3)); };
   for (int step = 0; step < 400; ++step) {
     const int i = int(rng() % digests.size());
     switch (rng() % 6) {
-      case 0: Put(i, {{key(), pick().str()}}); break;
-      case 1: (void)store_->remove(digests[size_t(i)]); break;
+      case 0:
+        Put(i, {{key(), pick().str()}});
+        break;
+      case 1:
+        (void)store_->remove(digests[size_t(i)]);
+        break;
       case 2: {
         const std::string k = key();
         (void)store_->update({digests[size_t(i)], 0, {}, {}, {{k, pick().str()}}}, {"labels." + k});
         break;
       }
-      case 3: (void)store_->update({digests[size_t(i)], 0, {}, {}, {}}, {"labels"}); break;
+      case 3:
+        (void)store_->update({digests[size_t(i)], 0, {}, {}, {}}, {"labels"});
+        break;
       case 4: {  // plain SQL, foreign keys on as the library has them
         SQLite::Database db(dir_ / "catalog.db", SQLite::OPEN_READWRITE);
         db.exec("PRAGMA foreign_keys = ON");
-        db.exec("INSERT INTO blob_labels (digest, key, value) SELECT digest, '" + key() +
-                "', '" + pick().str() + "' FROM blobs WHERE digest = '" +
-                digests[size_t(i)].str() + "' ON CONFLICT (digest, key) DO UPDATE SET value = excluded.value");
+        db.exec("INSERT INTO blob_labels (digest, key, value) SELECT digest, '" + key() + "', '" +
+                pick().str() + "' FROM blobs WHERE digest = '" + digests[size_t(i)].str() +
+                "' ON CONFLICT (digest, key) DO UPDATE SET value = excluded.value");
         break;
       }
       case 5: {

@@ -54,7 +54,8 @@ struct FsckOptions {
   bool verify = false;
   // Fix what can be fixed without guessing: add rows for blob files whose
   // bytes hash to their name, remove rows whose file is gone, remove ingest
-  // directories without a row, rebuild the reference graph from the labels. Everything else is only reported.
+  // directories without a row, rebuild the reference graph from the labels.
+  // Everything else is only reported.
   bool repair = false;
   // Called during verify with bytes hashed so far and the total.
   std::function<void(int64_t done, int64_t total)> progress;
