@@ -28,6 +28,7 @@
 #include "contentstore/validate.h"
 #include "embedded_sql.h"
 #include "hasher.h"
+#include "lease_rows.h"
 #include "store_impl.h"
 #include "test_hooks.h"
 #include "text.h"
@@ -92,11 +93,7 @@ Result<std::vector<Status>> StoreImpl::put_blobs(std::span<const BlobInput> blob
   std::vector<std::string> lease_holds;  // every digest of the batch, for the lease
   Status s = catalog_->Read([&](Session& session) -> Status {
     if (options.lease) {
-      auto exists = session.Prepare(sql::q::lease_exists);
-      exists->bindNoCopy(1, *options.lease);
-      if (!exists->executeStep()) {
-        return Status::NotFound(fmt::format("lease \"{}\" not found", Printable(*options.lease)));
-      }
+      if (Status r = RequireLease(session, *options.lease); !r.ok()) return r;
     }
     for (const Item& item : items) {
       lease_holds.push_back(item.digest.str());
@@ -175,11 +172,7 @@ Result<std::vector<Status>> StoreImpl::put_blobs(std::span<const BlobInput> blob
     const int64_t now = NowNanos();
     Status t = catalog_->Write(Catalog::Sync::kFull, [&](Session& session) -> Status {
       if (options.lease) {
-        auto exists = session.Prepare(sql::q::lease_exists);
-        exists->bindNoCopy(1, *options.lease);
-        if (!exists->executeStep()) {
-          return Status::NotFound(fmt::format("lease \"{}\" not found", Printable(*options.lease)));
-        }
+        if (Status r = RequireLease(session, *options.lease); !r.ok()) return r;
       }
       for (const Item& item : fresh) {
         const int64_t size = static_cast<int64_t>(blobs[item.index].bytes.size());

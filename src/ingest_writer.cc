@@ -10,6 +10,7 @@
 
 #include "clock.h"
 #include "embedded_sql.h"
+#include "lease_rows.h"
 #include "recovery.h"
 #include "store_impl.h"
 #include "test_hooks.h"
@@ -57,17 +58,9 @@ Result<std::unique_ptr<Writer>> IngestWriter::Open(StoreImpl& store,
     if (Status s = ValidateLeaseId(*options.lease); !s.ok()) return s;
     // Checked again when the ref is claimed; this early look keeps an
     // unknown lease from leaving an empty ingest directory behind.
-    bool exists = false;
-    Status s = store.catalog().Read([&](Session& session) {
-      auto q = session.Prepare(sql::q::lease_exists);
-      q->bindNoCopy(1, *options.lease);
-      exists = q->executeStep();
-      return Status::OK();
-    });
+    Status s = store.catalog().Read(
+        [&](Session& session) { return RequireLease(session, *options.lease); });
     if (!s.ok()) return s;
-    if (!exists) {
-      return Status::NotFound(fmt::format("lease \"{}\" not found", Printable(*options.lease)));
-    }
   }
   if (options.expected) {
     bool exists = false;
@@ -148,12 +141,7 @@ Status IngestWriter::Claim(const WriterOptions& options, bool* directory_gone) {
     if (!loaded.ok()) return loaded.status();
     row = std::move(*loaded);
     if (options.lease) {
-      auto exists = session.Prepare(sql::q::lease_exists);
-      exists->bindNoCopy(1, *options.lease);
-      if (!exists->executeStep()) {
-        return Status::NotFound(
-            fmt::format("lease \"{}\" not found", Printable(*options.lease)));
-      }
+      if (Status r = RequireLease(session, *options.lease); !r.ok()) return r;
       auto hold = session.Prepare(sql::q::lease_resource_add);
       hold->bindNoCopy(1, *options.lease);
       hold->bind(2, std::string("ingest"));

@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "embedded_sql.h"
 #include "filtered_query.h"
+#include "lease_rows.h"
 #include "store_impl.h"
 #include "text.h"
 #include "contentstore/validate.h"
@@ -33,6 +34,8 @@ Status ValidateResource(const LeaseResource& resource) {
   return ValidateRef(resource.id);
 }
 
+}  // namespace
+
 Status NoSuchLease(std::string_view id) {
   return Status::NotFound(fmt::format("lease \"{}\" not found", Printable(id)));
 }
@@ -43,7 +46,9 @@ bool LeaseExists(Session& session, const std::string& id) {
   return q->executeStep();
 }
 
-}  // namespace
+Status RequireLease(Session& session, const std::string& id) {
+  return LeaseExists(session, id) ? Status::OK() : NoSuchLease(id);
+}
 
 Result<Lease> StoreImpl::create_lease(const LeaseOptions& options) {
   Lease lease;
@@ -167,7 +172,7 @@ Status StoreImpl::add_lease_resource(std::string_view lease_view, const LeaseRes
   if (Status s = ValidateLeaseId(lease); !s.ok()) return s;
   if (Status s = ValidateResource(resource); !s.ok()) return s;
   return catalog_->Write(Catalog::Sync::kFull, [&](Session& session) -> Status {
-    if (!LeaseExists(session, lease)) return NoSuchLease(lease);
+    if (Status r = RequireLease(session, lease); !r.ok()) return r;
     auto q = session.Prepare(sql::q::lease_resource_add);
     q->bindNoCopy(1, lease);
     q->bind(2, std::string(TypeName(resource.type)));
@@ -183,7 +188,7 @@ Status StoreImpl::remove_lease_resource(std::string_view lease_view,
   if (Status s = ValidateLeaseId(lease); !s.ok()) return s;
   if (Status s = ValidateResource(resource); !s.ok()) return s;
   return catalog_->Write(Catalog::Sync::kFull, [&](Session& session) -> Status {
-    if (!LeaseExists(session, lease)) return NoSuchLease(lease);
+    if (Status r = RequireLease(session, lease); !r.ok()) return r;
     auto q = session.Prepare(sql::q::lease_resource_remove);
     q->bindNoCopy(1, lease);
     q->bind(2, std::string(TypeName(resource.type)));
@@ -198,7 +203,7 @@ Result<std::vector<LeaseResource>> StoreImpl::lease_resources(std::string_view l
   if (Status s = ValidateLeaseId(lease); !s.ok()) return s;
   std::vector<LeaseResource> out;
   Status s = catalog_->Read([&](Session& session) -> Status {
-    if (!LeaseExists(session, lease)) return NoSuchLease(lease);
+    if (Status r = RequireLease(session, lease); !r.ok()) return r;
     auto q = session.Prepare(sql::q::lease_resources_of);
     q->bindNoCopy(1, lease);
     while (q->executeStep()) {
