@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "regexp.h"
+#include "text.h"
 
 // A port of containerd 1.6.20's filters/scanner.go, parser.go and quote.go.
 // The structure follows the Go code closely (a rune scanner with one
@@ -292,6 +293,29 @@ class Scanner {
   std::string err_;
 };
 
+// How much of a filter an error message quotes on each side of the mark.
+constexpr size_t kQuoteBytes = 100;
+
+bool IsContinuationByte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+
+// The first `max` bytes of `text` (cut at a character boundary) made
+// printable, with "..." when something was cut.
+std::string Head(std::string_view text, size_t max) {
+  if (text.size() <= max) return Printable(text);
+  size_t n = max;
+  while (n > 0 && IsContinuationByte(text[n])) --n;
+  return Printable(text.substr(0, n)) + "...";
+}
+
+// The last `max` bytes of `text` (cut at a character boundary) made
+// printable, with "..." before them when something was cut.
+std::string Tail(std::string_view text, size_t max) {
+  if (text.size() <= max) return Printable(text);
+  size_t from = text.size() - max;
+  while (from < text.size() && IsContinuationByte(text[from])) ++from;
+  return "..." + Printable(text.substr(from));
+}
+
 // quote.go's unquote: decodes a literal quoted with ", / or | using Go's
 // string escapes. `s` includes the quotes. False on a syntax error the
 // scanner let through (an octal escape above \377, a \U beyond U+10FFFF).
@@ -368,6 +392,10 @@ class Parser {
     for (;;) {
       const Rune r = scanner_.Peek();
       if (r == ',') {
+        if (all.size() == kMaxSelectorsPerString) {
+          return Error(scanner_.ppos(), fmt::format("more than {} selectors in one filter string",
+                                                    kMaxSelectorsPerString));
+        }
         scanner_.Scan();  // the separator
         s = Selector(&all);
         if (!s.ok()) return s;
@@ -377,7 +405,7 @@ class Parser {
         // Typically whitespace after a selector, or a second value.
         std::string rendered;
         AppendRune(&rendered, r);
-        return Error(scanner_.ppos(), fmt::format("unexpected input: {}", rendered));
+        return Error(scanner_.ppos(), fmt::format("unexpected input: {}", Printable(rendered)));
       }
     }
     // containerd would log a bad regex and never match; a typo in a regex
@@ -490,18 +518,20 @@ class Parser {
     return Status::OK();
   }
 
-  // containerd's parseError: the input with the character at `pos` marked.
+  // containerd's parseError: the input with the character at `pos` marked,
+  // cut to about 100 bytes on either side of the mark.
   Status Error(size_t pos, std::string_view msg) const {
     if (pos >= input_.size()) {
-      return Status::InvalidArgument(fmt::format("filters: parse error: [{}]: {}", input_, msg));
+      return Status::InvalidArgument(
+          fmt::format("filters: parse error: [{}]: {}", Head(input_, 2 * kQuoteBytes), msg));
     }
     // containerd marks one byte; marking the whole character keeps a
     // multibyte character readable.
     const auto [r, width] = DecodeRune(input_.substr(pos));
     const size_t n = std::max(width, 1);
-    return Status::InvalidArgument(fmt::format("filters: parse error: [{} >|{}|< {}]: {}",
-                                               input_.substr(0, pos), input_.substr(pos, n),
-                                               input_.substr(pos + n), msg));
+    return Status::InvalidArgument(fmt::format(
+        "filters: parse error: [{} >|{}|< {}]: {}", Tail(input_.substr(0, pos), kQuoteBytes),
+        Printable(input_.substr(pos, n)), Head(input_.substr(pos + n), kQuoteBytes), msg));
   }
 
   std::string_view input_;
@@ -579,10 +609,47 @@ bool Filter::matches_all() const {
 
 Result<Conjunction> Parse(std::string_view text) {
   if (text.empty()) return Conjunction{};
+  if (text.size() > kMaxFilterBytes) {
+    return Status::InvalidArgument(
+        fmt::format("filters: filter [{}] is {} bytes long, the limit is {}",
+                    Head(text, 2 * kQuoteBytes), text.size(), kMaxFilterBytes));
+  }
   return Parser(text).Selectors();
 }
 
+namespace {
+
+Status TooManyStrings(size_t n) {
+  return Status::InvalidArgument(
+      fmt::format("filters: {} filter strings, the limit is {} (to match one of many values, "
+                  "use one regex such as digest~=^sha256:(aa|bb))",
+                  n, kMaxFilterStrings));
+}
+
+}  // namespace
+
+Status CheckLimits(const Filter& filter) {
+  if (filter.any.size() > kMaxFilterStrings) return TooManyStrings(filter.any.size());
+  size_t total = 0;
+  for (const Conjunction& c : filter.any) {
+    if (c.size() > kMaxSelectorsPerString) {
+      return Status::InvalidArgument(
+          fmt::format("filters: a filter string with {} selectors, the limit is {}", c.size(),
+                      kMaxSelectorsPerString));
+    }
+    total += c.size();
+  }
+  if (total > kMaxSelectors) {
+    return Status::InvalidArgument(
+        fmt::format("filters: {} selectors in all, the limit is {}", total, kMaxSelectors));
+  }
+  return Status::OK();
+}
+
 Result<Filter> ParseAll(const std::vector<std::string>& texts) {
+  // Before parsing anything: each string costs time, and too many are
+  // refused anyway.
+  if (texts.size() > kMaxFilterStrings) return TooManyStrings(texts.size());
   Filter f;
   f.any.reserve(texts.size());
   for (const std::string& text : texts) {
@@ -590,6 +657,7 @@ Result<Filter> ParseAll(const std::vector<std::string>& texts) {
     if (!c.ok()) return c.status();
     f.any.push_back(std::move(c).value());
   }
+  if (Status s = CheckLimits(f); !s.ok()) return s;
   return f;
 }
 
@@ -615,5 +683,7 @@ std::string ToString(const Selector& s) {
   out += IsBareValue(s.value) ? s.value : Quote(s.value);
   return out;
 }
+
+std::string Describe(const Selector& s) { return Head(ToString(s), 2 * kQuoteBytes); }
 
 }  // namespace contentstore::filter

@@ -18,6 +18,22 @@
 // end) is an error. NUL, invalid UTF-8 and U+FFFD are errors. Single quotes
 // are not quotes: `ref=='a'` compares with the three characters 'a'.
 //
+// Size limits (containerd has none): a filter string longer than
+// kMaxFilterBytes or with more than kMaxSelectorsPerString selectors, more
+// than kMaxFilterStrings strings, or more than kMaxSelectors selectors in all
+// is InvalidArgument, decided before any SQL is built or run. Without them a
+// long enough filter failed inside SQLite ("Expression tree is too large",
+// too many SQL variables) as an I/O error. They are far above what a person
+// or a containerd client writes (to match many values, one regex such as
+// `digest~=^sha256:(aa|bb)` does the work of many strings), and far below
+// SQLite's limits: filter_sql.h compiles at most 4 parameters per selector
+// (2,048 in all, against 32,766) into an expression about 25 levels deep
+// (against 1,000).
+//
+// Error messages quote at most about 200 bytes of the input, made printable
+// (control characters and invalid UTF-8 as \xNN), so a huge or hostile filter
+// cannot flood a log or a terminal.
+//
 // Deliberate differences: containerd accepts a `~=` regex that does not
 // compile and then never matches; here it is a parse error (InvalidArgument),
 // reported after any syntax error. Regexes are PCRE2 (see regexp.h), not Go's
@@ -29,6 +45,7 @@
 #ifndef CONTENTSTORE_SRC_FILTER_H_
 #define CONTENTSTORE_SRC_FILTER_H_
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +72,11 @@ struct Selector {
 // One filter string: its selectors ANDed. Empty matches everything.
 using Conjunction = std::vector<Selector>;
 
+inline constexpr size_t kMaxFilterBytes = 64 * 1024;   // one filter string
+inline constexpr size_t kMaxSelectorsPerString = 128;  // ANDed in one string
+inline constexpr size_t kMaxFilterStrings = 256;       // ORed strings
+inline constexpr size_t kMaxSelectors = 512;           // over all strings
+
 // Several filter strings: ORed.
 struct Filter {
   std::vector<Conjunction> any;
@@ -65,18 +87,29 @@ struct Filter {
 };
 
 // Parses one filter string. "" gives an empty conjunction (match all).
+// A string over the size limits above is InvalidArgument.
 // Errors are InvalidArgument with containerd's message shape, the input
 // with the offending character marked:
 //   filters: parse error: [labels.containerd.io >|/|< gc.root]: quoted literal not terminated
 Result<Conjunction> Parse(std::string_view text);
 
 // Parses each string; the result matches what any of them matches. No
-// strings gives a filter that matches everything.
+// strings gives a filter that matches everything. Too many strings or
+// selectors (the limits above) is InvalidArgument.
 Result<Filter> ParseAll(const std::vector<std::string>& texts);
 
+// OK when `filter` is within the limits above (the number of strings, of
+// selectors in each and in all); InvalidArgument saying which is exceeded.
+// ParseAll checks this; Compile checks it again for hand-built filters.
+Status CheckLimits(const Filter& filter);
+
 // The selector in filter syntax, quoting where needed so that Parse gives it
-// back: `labels."containerd.io/gc.root"=="a b"`. For error messages.
+// back: `labels."containerd.io/gc.root"=="a b"`.
 std::string ToString(const Selector& s);
+
+// ToString made fit for an error message: at most about 200 bytes, the rest
+// cut to "...".
+std::string Describe(const Selector& s);
 
 }  // namespace contentstore::filter
 

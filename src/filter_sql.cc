@@ -4,10 +4,12 @@
 
 #include <charconv>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 
 #include "regexp.h"
+#include "text.h"
 
 namespace contentstore::filter {
 namespace {
@@ -52,20 +54,36 @@ std::optional<std::string> PrefixUpperBound(std::string prefix) {
   return std::nullopt;
 }
 
+// `terms` joined with `op` ("AND", "OR") as a balanced tree: "a OR b",
+// "a OR (b OR c)", "(a OR b) OR (c OR d)". SQLite counts every operator of a
+// left-deep chain as a level of the expression tree (at most 1,000), so
+// 1,000 selectors in a row failed; balanced, the depth is logarithmic.
+// REQUIRES: !terms.empty()
+std::string JoinBalanced(std::span<const std::string> terms, std::string_view op) {
+  if (terms.size() == 1) return terms.front();
+  const size_t half = terms.size() / 2;
+  const auto side = [&](std::span<const std::string> part) {
+    return part.size() == 1 ? part.front() : "(" + JoinBalanced(part, op) + ")";
+  };
+  return fmt::format("{} {} {}", side(terms.first(half)), op, side(terms.subspan(half)));
+}
+
 class Compiler {
  public:
   Compiler(const FieldSchema& schema, int first_param)
       : schema_(schema), first_param_(first_param) {}
 
   Result<SqlCondition> Run(const Filter& filter) && {
+    // A hand-built filter gets the limits ParseAll applies.
+    if (Status s = CheckLimits(filter); !s.ok()) return s;
     if (filter.matches_all()) return SqlCondition{"1", {}};
-    std::string sql;
+    std::vector<std::string> alternatives;
     for (const Conjunction& conjunction : filter.any) {
       Result<std::string> c = CompileConjunction(conjunction);
       if (!c.ok()) return c.status();
-      if (!sql.empty()) sql += " OR ";
-      sql += *c;
+      alternatives.push_back(std::move(c).value());
     }
+    std::string sql = JoinBalanced(alternatives, "OR");
     if (filter.any.size() > 1) sql = "(" + sql + ")";
     return SqlCondition{std::move(sql), std::move(params_)};
   }
@@ -73,15 +91,14 @@ class Compiler {
  private:
   // REQUIRES: !conjunction.empty()
   Result<std::string> CompileConjunction(const Conjunction& conjunction) {
-    std::string sql = "(";
+    std::vector<std::string> terms;
     for (const Selector& s : conjunction) {
       Result<std::string> c = CompileSelector(s);
       if (!c.ok()) return c.status();
-      if (sql.size() > 1) sql += " AND ";
       // Every selector's SQL binds tighter than AND: no parentheses needed.
-      sql += *c;
+      terms.push_back(std::move(c).value());
     }
-    return sql + ")";
+    return "(" + JoinBalanced(terms, "AND") + ")";
   }
 
   Result<std::string> CompileSelector(const Selector& s) {
@@ -96,7 +113,7 @@ class Compiler {
       if (s.fieldpath.size() == 1) {
         return Status::InvalidArgument(fmt::format(
             "filter {}: labels needs a key, as in labels.mykey or labels.\"example.com/key\"",
-            ToString(s)));
+            Describe(s)));
       }
       std::string key = s.fieldpath[1];
       for (size_t i = 2; i < s.fieldpath.size(); ++i) key += "." + s.fieldpath[i];
@@ -131,10 +148,10 @@ class Compiler {
       case Op::kMatches: {
         // Parse checked it already; a hand-built Filter may not have been.
         Status re = CheckRegex(s.value);
-        if (!re.ok()) return re.WithContext(fmt::format("filter {}", ToString(s)));
+        if (!re.ok()) return re.WithContext(fmt::format("filter {}", Describe(s)));
         std::string subject = column.integer ? "CAST(" + col + " AS TEXT)" : col;
         if (column.nullable) subject = "COALESCE(" + subject + ", '')";  // absent = ""
-        std::string match = fmt::format("regexp({}, {})", Param(s.value), subject);
+        std::string match = Regexp(s, subject);
         // `^literal...` can only match values starting with the literal: a
         // range on the column lets SQLite seek its index instead of running
         // the regex on every row (ref~=^layer- over many ingests).
@@ -178,13 +195,22 @@ class Compiler {
         // label with a value re rejects.
         Result<bool> matches_empty = RegexMatches(s.value, "");
         if (!matches_empty.ok()) {
-          return matches_empty.status().WithContext(fmt::format("filter {}", ToString(s)));
+          return matches_empty.status().WithContext(fmt::format("filter {}", Describe(s)));
         }
-        if (*matches_empty) return owners(false, " AND NOT regexp(" + Param(s.value) + ", value)");
-        return owners(true, " AND regexp(" + Param(s.value) + ", value)");
+        if (*matches_empty) return owners(false, " AND NOT " + Regexp(s, "value"));
+        return owners(true, " AND " + Regexp(s, "value"));
       }
     }
     return Status::Internal("unknown filter operator");
+  }
+
+  // regexp(pattern, subject, what): `what` names the filter in the error
+  // that fails the statement when the pattern is too costly for a value
+  // (see RegisterRegexpFunction).
+  std::string Regexp(const Selector& s, std::string_view subject) {
+    const std::string pattern = Param(s.value);
+    return fmt::format("regexp({}, {}, {})", pattern, subject,
+                       Param(fmt::format("filter {}", Describe(s))));
   }
 
   Result<int64_t> ParseInteger(const Selector& s, const FieldSchema::Column& column) const {
@@ -194,8 +220,8 @@ class Compiler {
     auto [ptr, ec] = std::from_chars(begin, end, n);
     if (s.value.empty() || ec != std::errc() || ptr != end) {
       return Status::InvalidArgument(
-          fmt::format("filter {}: {} field {} takes a decimal integer, not {:?}", ToString(s),
-                      schema_.what, column.name, s.value));
+          fmt::format("filter {}: {} field {} takes a decimal integer, not \"{}\"", Describe(s),
+                      schema_.what, column.name, Printable(s.value)));
     }
     return n;
   }
@@ -210,8 +236,9 @@ class Compiler {
     // The whole path: `digest.x` is unknown although `digest` is not.
     std::string field = s.fieldpath.front();
     for (size_t i = 1; i < s.fieldpath.size(); ++i) field += "." + s.fieldpath[i];
-    return Status::InvalidArgument(fmt::format("filter {}: unknown {} field {:?}; known fields: {}",
-                                               ToString(s), schema_.what, field, known));
+    return Status::InvalidArgument(
+        fmt::format("filter {}: unknown {} field \"{}\"; known fields: {}", Describe(s),
+                    schema_.what, Printable(field), known));
   }
 
   // Add a parameter and return its placeholder. Emplacing the alternative

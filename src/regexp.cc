@@ -10,6 +10,8 @@
 #include <new>
 #include <utility>
 
+#include "text.h"
+
 namespace contentstore {
 namespace {
 
@@ -87,8 +89,9 @@ Result<Regex> Regex::Compile(std::string_view pattern) {
   impl->code = pcre2_compile(Bytes(pattern), pattern.size(), kCompileOptions, &error_code,
                              &error_offset, nullptr);
   if (impl->code == nullptr) {
-    return Status::InvalidArgument(fmt::format("invalid regular expression {:?}: {} at offset {}",
-                                               pattern, ErrorMessage(error_code), error_offset));
+    return Status::InvalidArgument(fmt::format("invalid regular expression \"{}\": {} at offset {}",
+                                               Printable(pattern), ErrorMessage(error_code),
+                                               error_offset));
   }
   // One ovector pair is enough: callers only ask whether there is a match.
   impl->match_data = pcre2_match_data_create(1, nullptr);
@@ -129,15 +132,15 @@ Result<bool> Regex::Matches(std::string_view subject) {
     case PCRE2_ERROR_HEAPLIMIT:
     case PCRE2_ERROR_JIT_STACKLIMIT:
       return Status::InvalidArgument(
-          fmt::format("regular expression {:?} is too costly to match against a {}-byte subject "
-                      "({}); simplify it, e.g. avoid nested repetition",
-                      r.pattern, subject.size(), ErrorMessage(rc)));
+          fmt::format("regular expression \"{}\" is too costly to match against a {}-byte "
+                      "subject ({}); simplify it, e.g. avoid nested repetition",
+                      Printable(r.pattern), subject.size(), ErrorMessage(rc)));
     case PCRE2_ERROR_NOMEMORY:
       return Status::Internal(
-          fmt::format("out of memory matching regular expression {:?}", r.pattern));
+          fmt::format("out of memory matching regular expression \"{}\"", Printable(r.pattern)));
     default:
-      return Status::Internal(
-          fmt::format("matching regular expression {:?}: {}", r.pattern, ErrorMessage(rc)));
+      return Status::Internal(fmt::format("matching regular expression \"{}\": {}",
+                                          Printable(r.pattern), ErrorMessage(rc)));
   }
 }
 
@@ -167,9 +170,30 @@ bool ValueText(sqlite3_value* v, std::string_view* out) {
   return true;
 }
 
+// Fails the statement with what `status` says. An InvalidArgument (the
+// pattern does not compile, or is too costly for this subject) gets
+// kArgumentErrorPrefix and, when the call has one, its third argument (which
+// filter the pattern comes from), so that RegexpErrorStatus can tell it from
+// an I/O error.
+void ResultError(sqlite3_context* ctx, int argc, sqlite3_value** argv, const Status& status) {
+  std::string msg;
+  if (status.IsInvalidArgument()) {
+    msg = kArgumentErrorPrefix;
+    std::string_view what;
+    if (argc == 3 && ValueText(argv[2], &what) && !what.empty()) {
+      msg += Printable(what);
+      msg += ": ";
+    }
+  } else {
+    msg = "regexp(): ";
+  }
+  msg += status.message();
+  sqlite3_result_error(ctx, msg.data(), static_cast<int>(msg.size()));
+}
+
 void RegexpFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept {
-  if (argc != 2) {
-    sqlite3_result_error(ctx, "regexp() takes 2 arguments: pattern, subject", -1);
+  if (argc != 2 && argc != 3) {
+    sqlite3_result_error(ctx, "regexp() takes 2 or 3 arguments: pattern, subject[, what]", -1);
     return;
   }
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL) {
@@ -189,8 +213,7 @@ void RegexpFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexce
       }
       Result<Regex> r = Regex::Compile(pattern);
       if (!r.ok()) {
-        const std::string msg = "regexp(): " + r.status().message();
-        sqlite3_result_error(ctx, msg.data(), static_cast<int>(msg.size()));
+        ResultError(ctx, argc, argv, r.status());
         return;
       }
       compiled = std::make_unique<Regex>(std::move(r).value());
@@ -203,8 +226,7 @@ void RegexpFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexce
     }
     Result<bool> matched = re->Matches(subject);
     if (!matched.ok()) {
-      const std::string msg = "regexp(): " + matched.status().message();
-      sqlite3_result_error(ctx, msg.data(), static_cast<int>(msg.size()));
+      ResultError(ctx, argc, argv, matched.status());
     } else {
       sqlite3_result_int(ctx, *matched ? 1 : 0);
     }
@@ -225,14 +247,23 @@ Status RegisterRegexpFunction(sqlite3* db) {
   // DETERMINISTIC lets SQLite factor constant calls out of loops; INNOCUOUS
   // (it has no side effects and bounded cost) lets it appear in views and
   // triggers even with trusted_schema off.
-  int rc = sqlite3_create_function_v2(db, "regexp", 2,
-                                      SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
-                                      nullptr, RegexpFunction, nullptr, nullptr, nullptr);
-  if (rc != SQLITE_OK) {
-    return Status::Internal(
-        fmt::format("registering the SQL function regexp(): {}", sqlite3_errmsg(db)));
+  for (const int n_args : {2, 3}) {
+    int rc = sqlite3_create_function_v2(db, "regexp", n_args,
+                                        SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                        nullptr, RegexpFunction, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) {
+      return Status::Internal(
+          fmt::format("registering the SQL function regexp(): {}", sqlite3_errmsg(db)));
+    }
   }
   return Status::OK();
+}
+
+std::optional<Status> RegexpErrorStatus(std::string_view sqlite_message) {
+  const size_t at = sqlite_message.find(kArgumentErrorPrefix);
+  if (at == std::string_view::npos) return std::nullopt;
+  return Status::InvalidArgument(
+      std::string(sqlite_message.substr(at + kArgumentErrorPrefix.size())));
 }
 
 }  // namespace contentstore

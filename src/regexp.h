@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -67,14 +68,31 @@ Result<bool> RegexMatches(std::string_view pattern, std::string_view subject);
 // SQL function must compile once per statement, not once per row).
 uint64_t RegexCompileCount();
 
-// Registers the SQL function regexp(pattern, subject) on `db`, so statements
-// can say `regexp(?1, col)` or `col REGEXP ?1` (SQLite rewrites `A REGEXP B`
-// as regexp(B, A)). It returns 1 or 0, NULL when either argument is NULL, and
-// fails the statement when the pattern does not compile or a limit is hit.
+// Registers the SQL function regexp(pattern, subject[, what]) on `db`, so
+// statements can say `regexp(?1, col)` or `col REGEXP ?1` (SQLite rewrites
+// `A REGEXP B` as regexp(B, A)). It returns 1 or 0, NULL when the pattern or
+// the subject is NULL, and fails the statement when the pattern does not
+// compile or a limit is hit. Those two failures are the caller's (an
+// InvalidArgument): their message starts with kArgumentErrorPrefix, followed
+// by `what` (say "filter labels.a~=^(a|aa)*$", made printable) when given,
+// then the reason; RegexpErrorStatus turns it back into that Status.
 // The compiled pattern is cached per statement while the pattern argument is
 // constant (a literal or a bound parameter), so a table scan compiles once.
 // REQUIRES: db is an open connection.
 Status RegisterRegexpFunction(sqlite3* db);
+
+// What starts the message of a statement that regexp() failed because of its
+// arguments.
+inline constexpr std::string_view kArgumentErrorPrefix = "regexp(): invalid argument: ";
+
+// InvalidArgument with the reason, when `sqlite_message` (sqlite3_errmsg,
+// or SQLite::Exception::what()) says regexp() failed the statement because of
+// its arguments; nullopt for any other error. For the one place that turns
+// SQLite errors into a Status (Catalog::Translate), so that a filter whose
+// regex is too costly for some value is the caller's error (exit 2), not an
+// I/O error:
+//   if (auto s = RegexpErrorStatus(e.what())) return *std::move(s);
+std::optional<Status> RegexpErrorStatus(std::string_view sqlite_message);
 
 }  // namespace contentstore
 

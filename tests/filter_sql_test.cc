@@ -4,10 +4,12 @@
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +23,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
+using ::testing::StartsWith;
 using Names = std::vector<std::string>;
 
 const FieldSchema& BlobSchema() {
@@ -464,6 +467,107 @@ TEST_F(FilterSqlTest, LabelSelectorUsesTheLabelIndex) {
     EXPECT_THAT(plan, Not(HasSubstr("SCAN"))) << filter << "\n" << plan;
   }
   EXPECT_EQ(Matching(R"(labels."bench/sel"==1)"), Names{"sha256:aaa"});
+}
+
+// --- Over-complex filters are refused before SQL runs (filter.h limits).
+
+// `n` filter strings "labels.a==1", "labels.a==2", "labels.a==x2", ... (values
+// that never read as a placeholder's number, which Run checks against).
+std::vector<std::string> Alternatives(size_t n) {
+  std::vector<std::string> out;
+  for (size_t i = 1; i <= n; ++i) {
+    out.push_back(fmt::format("labels.a=={}{}", i <= 2 ? "" : "x", i));
+  }
+  return out;
+}
+
+// One string of `n` selectors "size!=1000,size!=1001,...".
+std::string Conditions(size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out += fmt::format("{}size!={}", out.empty() ? "" : ",", 1000 + i);
+  return out;
+}
+
+TEST_F(FilterSqlTest, FiltersAtTheLimitsRun) {
+  EXPECT_EQ(Matching(Alternatives(kMaxFilterStrings)),
+            (Names{"sha256:aaa", "sha256:bbb", "sha256:ddd"}));
+  EXPECT_EQ(Matching(Conditions(kMaxSelectorsPerString)), kAllBlobs);
+  std::vector<std::string> all(kMaxSelectors / kMaxSelectorsPerString,
+                               Conditions(kMaxSelectorsPerString));
+  all.back() += ",labels.b";
+  all.back().erase(0, all.back().find(',') + 1);  // still kMaxSelectors in all
+  EXPECT_EQ(Matching(all), kAllBlobs);
+}
+
+TEST_F(FilterSqlTest, AndAndOrCompileToShallowSql) {
+  // SQLite refuses expressions deeper than 1,000 levels; a left-deep chain
+  // of 1,000 ORs failed. Balanced, a filter at every limit stays shallow.
+  sqlite3_limit(db_.getHandle(), SQLITE_LIMIT_EXPR_DEPTH, 40);
+  EXPECT_EQ(Matching(Alternatives(kMaxFilterStrings)),
+            (Names{"sha256:aaa", "sha256:bbb", "sha256:ddd"}));
+  EXPECT_EQ(Matching(Conditions(kMaxSelectorsPerString)), kAllBlobs);
+  Result<Filter> f = ParseAll({"digest,size,labels.a", "digest"});
+  ASSERT_TRUE(f.ok());
+  Result<SqlCondition> c = Compile(*f, BlobSchema(), 1);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->sql,
+            "((1 AND (1 AND b.digest IN (SELECT digest FROM blob_labels WHERE key = ?1))) OR (1))");
+}
+
+TEST_F(FilterSqlTest, FiltersBeyondTheLimitsAreInvalidArgument) {
+  // 999 strings used to reach SQLite and fail there ("Expression tree is
+  // too large", an I/O error to the caller).
+  for (const size_t n : {kMaxFilterStrings + 1, size_t{999}}) {
+    Result<Names> r = BlobsMatching(Alternatives(n));
+    ASSERT_FALSE(r.ok()) << n;
+    EXPECT_TRUE(r.status().IsInvalidArgument()) << r.status().ToString();
+    EXPECT_THAT(r.status().message(), HasSubstr("filter strings, the limit is"));
+  }
+  Result<Names> r = BlobsMatching({Conditions(2000)});
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsInvalidArgument()) << r.status().ToString();
+
+  // Compile refuses a hand-built filter past the limits too.
+  Filter f;
+  f.any.assign(999, Conjunction{Selector{{"digest"}, Op::kEqual, "x"}});
+  Result<SqlCondition> c = Compile(f, BlobSchema(), 1);
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(c.status().IsInvalidArgument()) << c.status().ToString();
+  f.any.assign(1, Conjunction(2000, Selector{{"digest"}, Op::kEqual, "x"}));
+  c = Compile(f, BlobSchema(), 1);
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(c.status().IsInvalidArgument()) << c.status().ToString();
+}
+
+TEST_F(FilterSqlTest, CompileErrorsQuoteLongValuesShortly) {
+  const std::string long_value(5000, '7');
+  const std::string msg = CompileError("size==" + long_value + "x");
+  EXPECT_THAT(msg, HasSubstr("takes a decimal integer"));
+  EXPECT_LT(msg.size(), 600u) << msg;
+  const std::string unknown = CompileError("labels" + std::string(3000, 'x') + "==1");
+  EXPECT_THAT(unknown, HasSubstr("unknown blob field"));
+  EXPECT_LT(unknown.size(), 600u) << unknown;
+}
+
+// A regex that compiles but is too costly for some value fails the statement
+// with regexp()'s argument error, naming the filter, which RegexpErrorStatus
+// turns into InvalidArgument.
+TEST_F(FilterSqlTest, RegexTooCostlyForAValueNamesTheFilter) {
+  const std::string value = std::string(3000, 'a') + "b";
+  db_.exec("INSERT INTO blob_labels VALUES ('sha256:ccc', 'y', '" + value + "')");
+  db_.exec("INSERT INTO blobs VALUES ('sha256:" + value + "', 1, 1, 1)");
+  for (const char* filter : {"labels.y~=^(a|aa)*$", "digest~=^sha256:(a|aa)*$"}) {
+    Result<Names> r = BlobsMatching({filter});
+    ASSERT_FALSE(r.ok()) << filter;
+    const std::string& msg = r.status().message();
+    EXPECT_THAT(msg, HasSubstr(std::string(kArgumentErrorPrefix) + "filter " + filter +
+                               ": regular expression"));
+    EXPECT_THAT(msg, HasSubstr("too costly"));
+    std::optional<Status> s = RegexpErrorStatus(msg);
+    ASSERT_TRUE(s.has_value()) << msg;
+    EXPECT_TRUE(s->IsInvalidArgument());
+    EXPECT_THAT(s->message(), StartsWith(std::string("filter ") + filter + ": regular expression"));
+  }
 }
 
 }  // namespace

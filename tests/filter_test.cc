@@ -1,5 +1,6 @@
 #include "filter.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -9,7 +10,10 @@
 namespace contentstore::filter {
 namespace {
 
+using ::testing::EndsWith;
 using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::SizeIs;
 using ::testing::StartsWith;
 
 using Path = std::vector<std::string>;
@@ -305,6 +309,125 @@ TEST(ToString, ParsesBackToTheSameSelector) {
     ASSERT_TRUE(back.ok()) << text << ": " << back.status().ToString();
     EXPECT_EQ(*back, Conjunction{s}) << text;
   }
+}
+
+// --- Size limits (filter.h), and what error messages quote.
+
+// `n` selectors "labels.k0==0,labels.k1==1,...", in one string.
+std::string Selectors(size_t n, size_t first = 0) {
+  std::string out;
+  for (size_t i = first; i < first + n; ++i) {
+    if (!out.empty()) out += ",";
+    out += fmt::format("labels.k{}=={}", i, i);
+  }
+  return out;
+}
+
+TEST(Limits, SelectorsInOneString) {
+  EXPECT_THAT(MustParse(Selectors(kMaxSelectorsPerString)), SizeIs(kMaxSelectorsPerString));
+  const std::string msg = ParseError(Selectors(kMaxSelectorsPerString + 1));
+  EXPECT_THAT(msg, HasSubstr(fmt::format("more than {} selectors", kMaxSelectorsPerString)));
+  // A string of 2,000 conditions used to reach SQLite, which refused it as
+  // an I/O error ("Expression tree is too large").
+  EXPECT_THAT(ParseError(Selectors(2000)), HasSubstr("selectors"));
+}
+
+TEST(Limits, BytesInOneString) {
+  const std::string head = "labels.a==\"";
+  const auto of_size = [&](size_t n) {
+    return head + std::string(n - head.size() - 1, 'x') + "\"";
+  };
+  ASSERT_EQ(of_size(kMaxFilterBytes).size(), kMaxFilterBytes);
+  EXPECT_THAT(MustParse(of_size(kMaxFilterBytes)), SizeIs(1));
+  const std::string msg = ParseError(of_size(kMaxFilterBytes + 1));
+  EXPECT_THAT(msg, HasSubstr(fmt::format("is {} bytes long, the limit is {}", kMaxFilterBytes + 1,
+                                         kMaxFilterBytes)));
+  EXPECT_LT(msg.size(), 400u);
+}
+
+TEST(Limits, FilterStrings) {
+  std::vector<std::string> texts;
+  for (size_t i = 0; i < kMaxFilterStrings; ++i) texts.push_back(fmt::format("labels.k=={}", i));
+  Result<Filter> at = ParseAll(texts);
+  ASSERT_TRUE(at.ok()) << at.status().ToString();
+  EXPECT_THAT(at->any, SizeIs(kMaxFilterStrings));
+  // One more, even one that would not parse: the count is refused first.
+  texts.push_back("labels.x=y");
+  Result<Filter> beyond = ParseAll(texts);
+  ASSERT_FALSE(beyond.ok());
+  EXPECT_TRUE(beyond.status().IsInvalidArgument());
+  EXPECT_THAT(beyond.status().message(),
+              HasSubstr(fmt::format("{} filter strings, the limit is {}", kMaxFilterStrings + 1,
+                                    kMaxFilterStrings)));
+}
+
+TEST(Limits, SelectorsInAll) {
+  std::vector<std::string> texts;
+  for (size_t n = 0; n < kMaxSelectors; n += kMaxSelectorsPerString) {
+    texts.push_back(Selectors(kMaxSelectorsPerString, n));
+  }
+  Result<Filter> at = ParseAll(texts);
+  ASSERT_TRUE(at.ok()) << at.status().ToString();
+  EXPECT_TRUE(CheckLimits(*at).ok());
+  texts.push_back("labels.one_more");
+  Result<Filter> beyond = ParseAll(texts);
+  ASSERT_FALSE(beyond.ok());
+  EXPECT_TRUE(beyond.status().IsInvalidArgument());
+  EXPECT_THAT(beyond.status().message(),
+              HasSubstr(fmt::format("{} selectors in all, the limit is {}", kMaxSelectors + 1,
+                                    kMaxSelectors)));
+}
+
+TEST(Limits, CheckLimitsJudgesHandBuiltFilters) {
+  Filter f;
+  f.any.assign(kMaxFilterStrings, Conjunction{Sel({"digest"})});
+  EXPECT_TRUE(CheckLimits(f).ok());
+  f.any.emplace_back(Conjunction{Sel({"digest"})});
+  EXPECT_TRUE(CheckLimits(f).IsInvalidArgument());
+  f.any.assign(1, Conjunction(kMaxSelectorsPerString + 1, Sel({"digest"})));
+  EXPECT_TRUE(CheckLimits(f).IsInvalidArgument());
+}
+
+TEST(ErrorMessages, QuoteAtMostAbout200BytesOfTheInput) {
+  const std::string before(5000, 'a');
+  const std::string after(5000, 'b');
+  const std::string msg = ParseError("labels.x==" + before + " " + after);
+  EXPECT_LT(msg.size(), 300u) << msg;
+  EXPECT_THAT(msg, StartsWith("filters: parse error: [..."));
+  EXPECT_THAT(msg, HasSubstr(std::string(100, 'a') + " >| |< " + std::string(100, 'b') + "..."));
+  EXPECT_THAT(msg, Not(HasSubstr(std::string(101, 'a'))));
+  EXPECT_THAT(msg, EndsWith("]: unexpected input:  "));
+
+  // An error at the end quotes the start of the input.
+  const std::string at_end = ParseError("labels.x==" + before + ",");
+  EXPECT_LT(at_end.size(), 300u) << at_end;
+  EXPECT_THAT(at_end, StartsWith("filters: parse error: [labels.x==aaa"));
+  EXPECT_THAT(at_end, HasSubstr("...]: expected field or quoted"));
+}
+
+TEST(ErrorMessages, CutAtCharacterBoundaries) {
+  // "é" is two bytes: cutting in the middle of one would leave invalid UTF-8.
+  std::string e;
+  for (int i = 0; i < 300; ++i) e += "\xc3\xa9";
+  // The 100 bytes before the mark start, and the 100 after it end, inside an "é".
+  const std::string msg = ParseError("a==" + e + "y x" + e);
+  EXPECT_THAT(msg, Not(HasSubstr("\\x")));
+  EXPECT_THAT(msg, HasSubstr("...\xc3\xa9"));
+  EXPECT_THAT(msg, HasSubstr("x\xc3\xa9"));
+}
+
+TEST(ErrorMessages, ControlCharactersAreEscaped) {
+  EXPECT_EQ(ParseError("a==x\x1b[31m"),
+            "filters: parse error: [a==x >|\\x1b|< [31m]: unexpected input: \\x1b");
+  EXPECT_THAT(ParseError("a==\"x\ny\""), HasSubstr("\\x0a"));
+}
+
+TEST(Describe, CutsLongSelectors) {
+  EXPECT_EQ(Describe(Sel({"labels", "a b"}, Op::kEqual, "x")), R"(labels."a b"==x)");
+  const std::string d = Describe(Sel({"labels", "k"}, Op::kEqual, std::string(1000, 'v')));
+  EXPECT_THAT(d, StartsWith("labels.k==vvv"));
+  EXPECT_THAT(d, EndsWith("v..."));
+  EXPECT_LE(d.size(), 203u);
 }
 
 }  // namespace

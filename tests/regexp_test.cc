@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@ namespace contentstore {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::StartsWith;
 
 bool Matches(std::string_view pattern, std::string_view subject) {
   Result<bool> r = RegexMatches(pattern, subject);
@@ -230,6 +232,55 @@ TEST_F(RegexpSql, CatastrophicPatternEndsWithAnSqlError) {
   } catch (const SQLite::Exception& e) {
     EXPECT_THAT(e.what(), HasSubstr("too costly"));
   }
+}
+
+// The failures that are the caller's (a pattern too costly for a value, or
+// one that does not compile) carry kArgumentErrorPrefix and the third
+// argument, so the catalog can report them as InvalidArgument naming the
+// filter rather than as an I/O error.
+TEST_F(RegexpSql, ArgumentErrorsNameTheFilterAndMapToInvalidArgument) {
+  SQLite::Statement q(db_, "SELECT regexp('^(a|a)*$', ?1, 'filter labels.x~=^(a|a)*$')");
+  q.bind(1, std::string(40, 'a') + "!");
+  try {
+    q.executeStep();
+    ADD_FAILURE() << "expected the match limit to stop the statement";
+  } catch (const SQLite::Exception& e) {
+    EXPECT_THAT(e.what(), StartsWith(std::string(kArgumentErrorPrefix) +
+                                     "filter labels.x~=^(a|a)*$: regular expression"));
+    std::optional<Status> s = RegexpErrorStatus(std::string("catalog /x/catalog.db: ") + e.what());
+    ASSERT_TRUE(s.has_value());
+    EXPECT_TRUE(s->IsInvalidArgument());
+    EXPECT_THAT(s->message(), StartsWith("filter labels.x~=^(a|a)*$: regular expression"));
+    EXPECT_THAT(s->message(), HasSubstr("too costly"));
+  }
+
+  SQLite::Statement bad(db_, "SELECT regexp('[', 'abc')");
+  try {
+    bad.executeStep();
+    ADD_FAILURE() << "a bad pattern must fail the statement";
+  } catch (const SQLite::Exception& e) {
+    std::optional<Status> s = RegexpErrorStatus(e.what());
+    ASSERT_TRUE(s.has_value()) << e.what();
+    EXPECT_TRUE(s->IsInvalidArgument());
+    EXPECT_THAT(s->message(), StartsWith("invalid regular expression \"[\""));
+  }
+}
+
+TEST(RegexpErrorStatus, IgnoresOtherErrors) {
+  for (const char* msg : {"no such table: blobs", "database is locked", "regexp(): out of memory",
+                          "Expression tree is too large (maximum depth 1000)"}) {
+    EXPECT_FALSE(RegexpErrorStatus(msg).has_value()) << msg;
+  }
+}
+
+TEST(CheckRegex, QuotesAtMostAbout200BytesOfThePattern) {
+  const std::string pattern = "(" + std::string(5000, 'a');
+  const Status s = CheckRegex(pattern);
+  ASSERT_TRUE(s.IsInvalidArgument());
+  EXPECT_LT(s.message().size(), 400u) << s.message();
+  EXPECT_THAT(s.message(), HasSubstr("aaa..."));
+  // Control characters are escaped, not echoed to a terminal.
+  EXPECT_THAT(CheckRegex("\x1b[").message(), HasSubstr("\\x1b["));
 }
 
 }  // namespace
