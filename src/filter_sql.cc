@@ -76,13 +76,16 @@ class Compiler {
   Result<SqlCondition> Run(const Filter& filter) && {
     // A hand-built filter gets the limits ParseAll applies.
     if (Status s = CheckLimits(filter); !s.ok()) return s;
-    if (filter.matches_all()) return SqlCondition{"1", {}};
     std::vector<std::string> alternatives;
     for (const Conjunction& conjunction : filter.any) {
+      if (conjunction.empty()) continue;
       Result<std::string> c = CompileConjunction(conjunction);
       if (!c.ok()) return c.status();
       alternatives.push_back(std::move(c).value());
     }
+    // After compiling the rest: an empty string beside `lables.x` matches
+    // everything, but the typo is still an error.
+    if (filter.matches_all()) return SqlCondition{"1", {}};
     std::string sql = JoinBalanced(alternatives, "OR");
     if (filter.any.size() > 1) sql = "(" + sql + ")";
     return SqlCondition{std::move(sql), std::move(params_)};

@@ -314,10 +314,13 @@ TEST_F(FilterSqlTest, UnknownFieldsAreErrors) {
   EXPECT_THAT(CompileError("name==x"), HasSubstr(R"("name")"));
   // A known field with a path below it is not known.
   EXPECT_THAT(CompileError("digest.x"), HasSubstr(R"("digest.x")"));
-  // An unknown field fails the filter even when another string would match.
-  Result<Names> r = BlobsMatching({"digest", "nope"});
-  ASSERT_FALSE(r.ok());
-  EXPECT_TRUE(r.status().IsInvalidArgument());
+  // An unknown field fails the filter even when another string would match,
+  // or matches everything.
+  for (const Names& filters : {Names{"digest", "nope"}, Names{"nope", ""}, Names{"", "size==x"}}) {
+    Result<Names> r = BlobsMatching(filters);
+    ASSERT_FALSE(r.ok()) << filters[0] << " | " << filters[1];
+    EXPECT_TRUE(r.status().IsInvalidArgument());
+  }
 }
 
 TEST_F(FilterSqlTest, LabelsNeedsAKey) {
