@@ -156,7 +156,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fs::copy(paths.fixture, paths.root, fs::copy_options::recursive, ec);
   if (ec) Die("copying the fixture: " + ec.message());
   std::string_view db, wal;
-  Unpack(std::string_view(reinterpret_cast<const char*>(data), size), &db, &wal);
+  Unpack(AsText(data, size), &db, &wal);
   WriteFile(paths.root / "catalog.db", db);
   if (!wal.empty()) WriteFile(paths.root / "catalog.db-wal", wal);
 

@@ -79,7 +79,7 @@ void CheckDigester(Algorithm algorithm, std::string_view bytes) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace contentstore;
   using namespace contentstore::fuzz;
-  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  const std::string_view text = AsText(data, size);
 
   CheckParse(text);
   Result<Algorithm> alg = ParseAlgorithm(text);

@@ -68,7 +68,7 @@ std::string Canonical(int64_t nanos) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace contentstore;
   using namespace contentstore::fuzz;
-  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  const std::string_view text = AsText(data, size);
   Result<std::chrono::nanoseconds> d = cli::ParseDuration(text);
   const std::optional<int64_t> want = Reference(text);
   if (d.ok() != want.has_value()) {

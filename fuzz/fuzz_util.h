@@ -7,6 +7,7 @@
 #ifndef CONTENTSTORE_FUZZ_FUZZ_UTIL_H_
 #define CONTENTSTORE_FUZZ_FUZZ_UTIL_H_
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -15,6 +16,11 @@
 #include "contentstore/status.h"
 
 namespace contentstore::fuzz {
+
+// The fuzzer's input as text.
+inline std::string_view AsText(const uint8_t* data, size_t size) {
+  return {reinterpret_cast<const char*>(data), size};
+}
 
 [[noreturn]] inline void Die(const std::string& what) {
   std::fprintf(stderr, "invariant violated: %s\n", what.c_str());

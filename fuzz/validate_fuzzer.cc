@@ -50,7 +50,7 @@ void Expect(const Status& s, bool ok, std::string_view what, std::string_view in
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace contentstore;
   using namespace contentstore::fuzz;
-  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  const std::string_view text = AsText(data, size);
 
   Expect(ValidateRef(text), NameOk(text, kMaxRefBytes), "ValidateRef", text);
   Expect(ValidateLeaseId(text), NameOk(text, 256), "ValidateLeaseId", text);

@@ -345,6 +345,14 @@ TEST(Limits, BytesInOneString) {
   EXPECT_LT(msg.size(), 400u);
 }
 
+// ParseAll(texts) is InvalidArgument saying `message`.
+void ExpectRefused(const std::vector<std::string>& texts, const std::string& message) {
+  Result<Filter> f = ParseAll(texts);
+  ASSERT_FALSE(f.ok());
+  EXPECT_TRUE(f.status().IsInvalidArgument()) << f.status().ToString();
+  EXPECT_THAT(f.status().message(), HasSubstr(message));
+}
+
 TEST(Limits, FilterStrings) {
   std::vector<std::string> texts;
   for (size_t i = 0; i < kMaxFilterStrings; ++i) texts.push_back(fmt::format("labels.k=={}", i));
@@ -353,12 +361,8 @@ TEST(Limits, FilterStrings) {
   EXPECT_THAT(at->any, SizeIs(kMaxFilterStrings));
   // One more, even one that would not parse: the count is refused first.
   texts.push_back("labels.x=y");
-  Result<Filter> beyond = ParseAll(texts);
-  ASSERT_FALSE(beyond.ok());
-  EXPECT_TRUE(beyond.status().IsInvalidArgument());
-  EXPECT_THAT(beyond.status().message(),
-              HasSubstr(fmt::format("{} filter strings, the limit is {}", kMaxFilterStrings + 1,
-                                    kMaxFilterStrings)));
+  ExpectRefused(texts, fmt::format("{} filter strings, the limit is {}", kMaxFilterStrings + 1,
+                                   kMaxFilterStrings));
 }
 
 TEST(Limits, SelectorsInAll) {
@@ -370,12 +374,8 @@ TEST(Limits, SelectorsInAll) {
   ASSERT_TRUE(at.ok()) << at.status().ToString();
   EXPECT_TRUE(CheckLimits(*at).ok());
   texts.push_back("labels.one_more");
-  Result<Filter> beyond = ParseAll(texts);
-  ASSERT_FALSE(beyond.ok());
-  EXPECT_TRUE(beyond.status().IsInvalidArgument());
-  EXPECT_THAT(beyond.status().message(),
-              HasSubstr(fmt::format("{} selectors in all, the limit is {}", kMaxSelectors + 1,
-                                    kMaxSelectors)));
+  ExpectRefused(texts,
+                fmt::format("{} selectors in all, the limit is {}", kMaxSelectors + 1, kMaxSelectors));
 }
 
 TEST(Limits, CheckLimitsJudgesHandBuiltFilters) {

@@ -427,11 +427,18 @@ class Worker:
         c = [d for d, p in self.private.items() if p["state"] == "committed"]
         return self.rng.choice(c) if c else None
 
-    def op_rm_private(self):
+    def pick_committed_private(self):
+        """(digest, its record, whether it is rooted), or None."""
         d = self.pick_committed()
         if d is None:
+            return None
+        return d, self.private[d], self.private[d]["cls"] == "rooted"
+
+    def op_rm_private(self):
+        picked = self.pick_committed_private()
+        if picked is None:
             return
-        p = self.private[d]
+        d, p, _ = picked
         self.record("rm-intent", d=d)
         p["state"] = "maybe"
         call = self.cs("rm", "rm", d, allowed=(0, 3))
@@ -442,11 +449,10 @@ class Worker:
             p["state"] = "removed"
 
     def op_get_private(self):
-        d = self.pick_committed()
-        if d is None:
+        picked = self.pick_committed_private()
+        if picked is None:
             return
-        p = self.private[d]
-        rooted = p["cls"] == "rooted"
+        d, p, rooted = picked
         call = self.cs("get --verify", "get", d, "--verify", allowed=(0, 7) if rooted else (0, 3, 7))
         if call.rc == 0 and call.out != content(p["seed"], p["size"]):
             self.fail("corrupt", call, why="bytes differ", out=None)
@@ -459,11 +465,10 @@ class Worker:
             p["state"] = "removed"
 
     def op_label(self):
-        d = self.pick_committed()
-        if d is None:
+        picked = self.pick_committed_private()
+        if picked is None:
             return
-        p = self.private[d]
-        rooted = p["cls"] == "rooted"
+        d, p, rooted = picked
         value = str(self.rng.randrange(1000))
         call = self.cs("label", "label", d, f"torture.n={value}",
                        allowed=(0,) if rooted else (0, 3))
