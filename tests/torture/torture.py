@@ -145,7 +145,8 @@ class Call:
 
     def describe(self):
         err = self.err.decode(errors="replace").strip()
-        return {"argv": self.argv, "rc": self.rc, "stderr": err[:400]}
+        out = self.out[:200].decode(errors="replace").strip()
+        return {"argv": self.argv, "rc": self.rc, "stdout": out, "stderr": err[:400]}
 
 
 def run_cli(cli, root, args, data=None, timeout=CALL_TIMEOUT):
@@ -380,6 +381,11 @@ class Worker:
                 "--label", f"{GC_ROOT}=torture"]
         if self.rng.random() < 0.5:
             args += ["--expected-digest", p["d"]]
+        elif not p["lease"] and p["alg"] != "sha256":
+            # gc --ingest-expiry may have taken an unleased ingest, and a new
+            # one hashes sha256 unless told. A leased one must still be
+            # there, hashing with its own algorithm: no flag, to test that.
+            args += ["--algorithm", p["alg"]]
         call = self.cs("ingest (resume)", *args, data=stdin)
         p["state"] = "unknown"
         if call.rc == 0:
@@ -602,7 +608,12 @@ class Worker:
         call = self.cs("gc", *args)
         if call.rc != 0:
             return
-        removed = set(json.loads(call.out)["removed_blobs"])
+        report = json.loads(call.out)
+        if report["removed_ingests"]:
+            # The checker compares them with the ingests leases hold.
+            self.ops.write({"op": "gc-removed-ingests", "refs": report["removed_ingests"],
+                            "argv": args})
+        removed = set(report["removed_blobs"])
         mine = {d for d, p in self.private.items()
                 if p["cls"] == "rooted" and p["state"] == "committed"}
         for d in removed & (mine | self.shared):
@@ -896,7 +907,24 @@ class Checker:
             self.fail(kind, call, ref=ref, lock_row=ref in locked_rows)
         self.facts["ingests_resumed"] = resumed
 
+    def check_gc_kept_leased_ingests(self):
+        """The workers' leases never expire and are never deleted, so no gc
+        may remove an ingest one of them holds."""
+        leased = set()
+        for w in range(self.args.workers):
+            for r in read_lines(os.path.join(self.args.work, f"oracle-{w}.jsonl")):
+                if r["ev"] == "partial-intent" and r["lease"]:
+                    leased.add(r["ref"])
+        for w in range(self.args.workers):
+            for r in read_lines(os.path.join(self.args.work, f"ops-{w}.jsonl")):
+                if r["op"] != "gc-removed-ingests":
+                    continue
+                for ref in sorted(set(r["refs"]) & leased):
+                    self.fail("ingest_lost", ref=ref, argv=r["argv"],
+                              why="gc removed an ingest that a lease holds")
+
     def run(self):
+        self.check_gc_kept_leased_ingests()
         private, shared, refs = self.oracle()
         problems = self.fsck("fsck")
         self.facts["fsck_findings"] = len(problems)
@@ -921,6 +949,8 @@ def summarize(args, sup, checker):
         for r in read_lines(os.path.join(args.work, f"ops-{w}.jsonl")):
             if r["op"] == "fsck-findings":
                 fsck_during.update(r["kinds"])
+                continue
+            if r["op"] == "gc-removed-ingests":
                 continue
             ops[r["op"]] += 1
             codes[r["op"]][str(r["rc"])] += 1
