@@ -74,13 +74,8 @@ void CheckDigester(Algorithm algorithm, std::string_view bytes) {
 }
 
 }  // namespace
-}  // namespace contentstore::fuzz
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace contentstore;
-  using namespace contentstore::fuzz;
-  const std::string_view text = AsText(data, size);
-
+void FuzzText(std::string_view text) {
   CheckParse(text);
   Result<Algorithm> alg = ParseAlgorithm(text);
   const bool known = text == "sha256" || text == "sha384" || text == "sha512";
@@ -101,5 +96,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (Algorithm a : {Algorithm::kSHA256, Algorithm::kSHA384, Algorithm::kSHA512}) {
     CheckDigester(a, text);
   }
-  return 0;
 }
+
+}  // namespace contentstore::fuzz

@@ -63,12 +63,8 @@ std::string Canonical(int64_t nanos) {
 }
 
 }  // namespace
-}  // namespace contentstore::fuzz
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace contentstore;
-  using namespace contentstore::fuzz;
-  const std::string_view text = AsText(data, size);
+void FuzzText(std::string_view text) {
   Result<std::chrono::nanoseconds> d = cli::ParseDuration(text);
   const std::optional<int64_t> want = Reference(text);
   if (d.ok() != want.has_value()) {
@@ -80,7 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // control characters but not invalid UTF-8 (cli/output.h Escaped), so
     // neither its size nor its UTF-8 is bounded (see fuzz/README.md).
     if (!d.status().IsInvalidArgument()) Die("not InvalidArgument: " + d.status().ToString());
-    return 0;
+    return;
   }
   if (d->count() < 0) Die("negative duration from \"" + std::string(text) + "\"");
   if (d->count() != *want) {
@@ -91,5 +87,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string canonical = Canonical(d->count());
   Result<std::chrono::nanoseconds> again = cli::ParseDuration(canonical);
   if (!again.ok() || *again != *d) Die("canonical form does not parse back: " + canonical);
-  return 0;
 }
+
+}  // namespace contentstore::fuzz

@@ -22,6 +22,11 @@ inline std::string_view AsText(const uint8_t* data, size_t size) {
   return {reinterpret_cast<const char*>(data), size};
 }
 
+// The targets whose input is one text (digest, duration, validate) define
+// this instead of LLVMFuzzerTestOneInput, which text_fuzzer_main.cc defines
+// for them: it runs the checks on `text` and returns only if they pass.
+void FuzzText(std::string_view text);
+
 [[noreturn]] inline void Die(const std::string& what) {
   std::fprintf(stderr, "invariant violated: %s\n", what.c_str());
   std::abort();

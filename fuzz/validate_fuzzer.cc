@@ -45,13 +45,8 @@ void Expect(const Status& s, bool ok, std::string_view what, std::string_view in
 }
 
 }  // namespace
-}  // namespace contentstore::fuzz
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace contentstore;
-  using namespace contentstore::fuzz;
-  const std::string_view text = AsText(data, size);
-
+void FuzzText(std::string_view text) {
   Expect(ValidateRef(text), NameOk(text, kMaxRefBytes), "ValidateRef", text);
   Expect(ValidateLeaseId(text), NameOk(text, 256), "ValidateLeaseId", text);
 
@@ -66,5 +61,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (ValidateLabels(labels).ok() != label_ok) {
     Die("ValidateLabels disagrees with ValidateLabel");
   }
-  return 0;
 }
+
+}  // namespace contentstore::fuzz

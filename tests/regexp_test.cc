@@ -140,6 +140,20 @@ class RegexpSql : public ::testing::Test {
     return q.getColumn(0).isNull() ? -1 : q.getColumn(0).getInt64();
   }
 
+  // The message with which `sql` fails, ?1 bound to `subject` if given; a
+  // test failure and "" when it does not fail.
+  std::string Error(const std::string& sql, const std::optional<std::string>& subject = {}) {
+    SQLite::Statement q(db_, sql);
+    if (subject) q.bind(1, *subject);
+    try {
+      q.executeStep();
+    } catch (const SQLite::Exception& e) {
+      return e.what();
+    }
+    ADD_FAILURE() << "expected " << sql << " to fail";
+    return "";
+  }
+
   SQLite::Database db_;
 };
 
@@ -224,14 +238,8 @@ TEST_F(RegexpSql, LongSubjectDoesNotCrash) {
 }
 
 TEST_F(RegexpSql, CatastrophicPatternEndsWithAnSqlError) {
-  SQLite::Statement q(db_, "SELECT regexp('^(a|a)*$', ?1)");
-  q.bind(1, std::string(40, 'a') + "!");
-  try {
-    q.executeStep();
-    ADD_FAILURE() << "expected the match limit to stop the statement";
-  } catch (const SQLite::Exception& e) {
-    EXPECT_THAT(e.what(), HasSubstr("too costly"));
-  }
+  EXPECT_THAT(Error("SELECT regexp('^(a|a)*$', ?1)", std::string(40, 'a') + "!"),
+              HasSubstr("too costly"));
 }
 
 // The failures that are the caller's (a pattern too costly for a value, or
@@ -239,31 +247,21 @@ TEST_F(RegexpSql, CatastrophicPatternEndsWithAnSqlError) {
 // argument, so the catalog can report them as InvalidArgument naming the
 // filter rather than as an I/O error.
 TEST_F(RegexpSql, ArgumentErrorsNameTheFilterAndMapToInvalidArgument) {
-  SQLite::Statement q(db_, "SELECT regexp('^(a|a)*$', ?1, 'filter labels.x~=^(a|a)*$')");
-  q.bind(1, std::string(40, 'a') + "!");
-  try {
-    q.executeStep();
-    ADD_FAILURE() << "expected the match limit to stop the statement";
-  } catch (const SQLite::Exception& e) {
-    EXPECT_THAT(e.what(), StartsWith(std::string(kArgumentErrorPrefix) +
-                                     "filter labels.x~=^(a|a)*$: regular expression"));
-    std::optional<Status> s = RegexpErrorStatus(std::string("catalog /x/catalog.db: ") + e.what());
-    ASSERT_TRUE(s.has_value());
-    EXPECT_TRUE(s->IsInvalidArgument());
-    EXPECT_THAT(s->message(), StartsWith("filter labels.x~=^(a|a)*$: regular expression"));
-    EXPECT_THAT(s->message(), HasSubstr("too costly"));
-  }
+  const std::string costly = Error("SELECT regexp('^(a|a)*$', ?1, 'filter labels.x~=^(a|a)*$')",
+                                   std::string(40, 'a') + "!");
+  EXPECT_THAT(costly, StartsWith(std::string(kArgumentErrorPrefix) +
+                                 "filter labels.x~=^(a|a)*$: regular expression"));
+  std::optional<Status> s = RegexpErrorStatus("catalog /x/catalog.db: " + costly);
+  ASSERT_TRUE(s.has_value());
+  EXPECT_TRUE(s->IsInvalidArgument());
+  EXPECT_THAT(s->message(), StartsWith("filter labels.x~=^(a|a)*$: regular expression"));
+  EXPECT_THAT(s->message(), HasSubstr("too costly"));
 
-  SQLite::Statement bad(db_, "SELECT regexp('[', 'abc')");
-  try {
-    bad.executeStep();
-    ADD_FAILURE() << "a bad pattern must fail the statement";
-  } catch (const SQLite::Exception& e) {
-    std::optional<Status> s = RegexpErrorStatus(e.what());
-    ASSERT_TRUE(s.has_value()) << e.what();
-    EXPECT_TRUE(s->IsInvalidArgument());
-    EXPECT_THAT(s->message(), StartsWith("invalid regular expression \"[\""));
-  }
+  const std::string bad = Error("SELECT regexp('[', 'abc')");
+  s = RegexpErrorStatus(bad);
+  ASSERT_TRUE(s.has_value()) << bad;
+  EXPECT_TRUE(s->IsInvalidArgument());
+  EXPECT_THAT(s->message(), StartsWith("invalid regular expression \"[\""));
 }
 
 TEST(RegexpErrorStatus, IgnoresOtherErrors) {
