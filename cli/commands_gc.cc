@@ -13,6 +13,7 @@
 
 #include "common.h"
 #include "duration.h"
+#include "exit_code.h"
 #include "output.h"
 #include "progress.h"
 #include "streams.h"

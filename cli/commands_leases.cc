@@ -135,7 +135,7 @@ int RunRemove(const RemoveArgs& args, const GlobalOptions& globals) {
     }
     if (exit_code == 0) exit_code = code;
   }
-  // One collection after all the deletions, where delete_lease(id, true)
+  // One collection after all the deletions, where delete_lease(id, {.sync = true})
   // would run one per lease: it is the same collection (default options).
   if (args.sync && removed) {
     if (auto report = (*store)->collect_garbage(); !report.ok()) {

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "contentstore/validate.h"
+#include "exit_code.h"
 #include "output.h"
 #include "root.h"
 #include "streams.h"

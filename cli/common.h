@@ -1,7 +1,7 @@
 // What every command shares: the global options, the table of registered
 // commands, opening the store, reading digests and labels from arguments, and
 // turning a failed Status into the message on standard error and the exit
-// code (the library's codes: see contentstore::ExitCode).
+// code (exit_code.h).
 //
 // Commands are registered on the CLI11 app by the commands_*.cc files and run
 // by main() after parsing, so parsing never touches the store.

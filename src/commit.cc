@@ -40,10 +40,9 @@
 
 namespace contentstore {
 
-Status IngestWriter::commit(int64_t size, const std::optional<Digest>& expected,
-                            const Labels& labels) {
+Status IngestWriter::commit(const CommitOptions& options) {
   if (Status s = CheckOpen(); !s.ok()) return s;
-  Status s = CommitInternal(size, expected, labels);
+  Status s = CommitInternal(options);
   if (state_ == State::kOpen) {
     if (marker_written_) {
       // Publishing failed half way (an I/O error after the marker): undo it
@@ -65,24 +64,24 @@ Status IngestWriter::commit(int64_t size, const std::optional<Digest>& expected,
   return s;
 }
 
-Status IngestWriter::CommitInternal(int64_t size, const std::optional<Digest>& expected,
-                                    const Labels& labels) {
+Status IngestWriter::CommitInternal(const CommitOptions& options) {
   const std::string what = fmt::format("commit of ref \"{}\"", Printable(ref_));
-  if (size < 0) {
-    return Status::InvalidArgument(fmt::format("{}: size {} is negative", what, size));
+  if (options.size && *options.size < 0) {
+    return Status::InvalidArgument(fmt::format("{}: size {} is negative", what, *options.size));
   }
+  const Labels& labels = options.labels;
   if (Status s = ValidateLabels(labels); !s.ok()) return s.WithContext(what);
 
   const int64_t written = hasher_.bytes();
   // Size before digest, as containerd. A size or digest given to writer() binds
   // the commit too, unless the commit names its own.
-  const std::optional<int64_t> want_size = size > 0 ? std::optional<int64_t>(size) : total_;
+  const std::optional<int64_t> want_size = options.size ? options.size : total_;
   if (want_size && *want_size != written) {
     return Status::FailedPrecondition(fmt::format(
         "{}: unexpected size: {} bytes written, expected {}", what, written, *want_size));
   }
   const Digest digest = hasher_.digest();
-  const std::optional<Digest>& want_digest = expected ? expected : expected_;
+  const std::optional<Digest>& want_digest = options.expected ? options.expected : expected_;
   if (want_digest && want_digest->algorithm() != digest.algorithm()) {
     return Status::FailedPrecondition(fmt::format(
         "{}: expected digest {} uses {}, but the ingest was hashed with {}", what,

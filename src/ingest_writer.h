@@ -40,8 +40,8 @@ class IngestWriter final : public Writer {
   Digest digest() const override;
   IngestStatus status() const override;
   Status truncate(int64_t size) override;
-  Status commit(int64_t size, const std::optional<Digest>& expected,
-                const Labels& labels) override;
+  using Writer::commit;
+  Status commit(const CommitOptions& options) override;
   Status close() override;
 
  private:
@@ -72,8 +72,7 @@ class IngestWriter final : public Writer {
   Status CheckOpen() const;
 
   // commit.cc
-  Status CommitInternal(int64_t size, const std::optional<Digest>& expected,
-                        const Labels& labels);
+  Status CommitInternal(const CommitOptions& options);
   Status Publish(const Digest& digest, const Labels& labels);
   Status RemoveIngest();
   Status RestoreDataFromFd();

@@ -150,7 +150,7 @@ Result<std::vector<Lease>> StoreImpl::list_leases(const std::vector<std::string>
   return out;
 }
 
-Status StoreImpl::delete_lease(std::string_view id_view, bool collect) {
+Status StoreImpl::delete_lease(std::string_view id_view, const DeleteLeaseOptions& options) {
   const std::string id(id_view);
   if (Status s = ValidateLeaseId(id); !s.ok()) return s;
   // A writer opened under this lease is not disturbed: its commit moves the
@@ -163,7 +163,7 @@ Status StoreImpl::delete_lease(std::string_view id_view, bool collect) {
     q->exec();
     return session.Changes() == 0 ? NoSuchLease(id) : Status::OK();
   });
-  if (!s.ok() || !collect) return s;
+  if (!s.ok() || !options.sync) return s;
   return collect_garbage(GcOptions{}).status();
 }
 

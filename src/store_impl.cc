@@ -316,7 +316,7 @@ Result<std::optional<IngestRow>> StoreImpl::LoadIngest(const std::string& ref) {
   return row;
 }
 
-Result<IngestStatus> StoreImpl::status(std::string_view ref_view) {
+Result<IngestStatus> StoreImpl::get_ingest(std::string_view ref_view) {
   const std::string ref(ref_view);
   if (Status s = ValidateRef(ref); !s.ok()) return s;
   auto loaded = LoadIngest(ref);
@@ -334,7 +334,7 @@ Result<IngestStatus> StoreImpl::status(std::string_view ref_view) {
   return row->ToStatus(row->offset, row->updated_at);
 }
 
-Result<std::vector<IngestStatus>> StoreImpl::list_statuses(
+Result<std::vector<IngestStatus>> StoreImpl::list_ingests(
     const std::vector<std::string>& filters) {
   auto query = FilteredQuery::Make(sql::q::ingest_list, filters, IngestFilterFields(), 0);
   if (!query.ok()) return query.status();

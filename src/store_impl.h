@@ -40,15 +40,16 @@ class StoreImpl final : public Store {
               const std::vector<std::string>& filters) override;
 
   Result<std::unique_ptr<Writer>> writer(const WriterOptions& options) override;
-  Result<IngestStatus> status(std::string_view ref) override;
-  Result<std::vector<IngestStatus>> list_statuses(const std::vector<std::string>& filters) override;
+  Result<IngestStatus> get_ingest(std::string_view ref) override;
+  Result<std::vector<IngestStatus>> list_ingests(const std::vector<std::string>& filters) override;
   Status abort(std::string_view ref) override;
 
   // lease.cc
   Result<Lease> create_lease(const LeaseOptions& options) override;
   Result<Lease> get_lease(std::string_view id) override;
   Result<std::vector<Lease>> list_leases(const std::vector<std::string>& filters) override;
-  Status delete_lease(std::string_view id, bool collect) override;
+  using Store::delete_lease;
+  Status delete_lease(std::string_view id, const DeleteLeaseOptions& options) override;
   Status add_lease_resource(std::string_view lease, const LeaseResource& resource) override;
   Status remove_lease_resource(std::string_view lease, const LeaseResource& resource) override;
   Result<std::vector<LeaseResource>> lease_resources(std::string_view lease) override;

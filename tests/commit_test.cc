@@ -54,13 +54,13 @@ TEST_P(CommitCrash, StoreIsConsistentAfterRecovery) {
   if (GetParam().committed) {
     ASSERT_TRUE(info.ok()) << info.status().ToString();
     EXPECT_EQ(info->labels, (Labels{{"k", "v"}}));
-    EXPECT_CODE(store->status("crash-ref").status(), kNotFound);
+    EXPECT_CODE(store->get_ingest("crash-ref").status(), kNotFound);
     auto bytes = testing::ReadAll(*store, digest);
     ASSERT_TRUE(bytes.ok());
     EXPECT_TRUE(*bytes == content);
   } else {
     EXPECT_CODE(info.status(), kNotFound);
-    auto st = store->status("crash-ref");
+    auto st = store->get_ingest("crash-ref");
     ASSERT_TRUE(st.ok()) << st.status().ToString();
     EXPECT_EQ(st->offset, static_cast<int64_t>(content.size()));
     // Resume and commit: the digest must be right.
@@ -180,7 +180,7 @@ TEST(Commit, IdenticalContentFromTwoWritersGivesOneBlob) {
   ASSERT_OK((*wb)->write(content));
   ASSERT_OK((*wa)->commit(0, std::nullopt, {{"from", "a"}}));
   EXPECT_CODE((*wb)->commit(0, std::nullopt, {{"from", "b"}}), kAlreadyExists);
-  EXPECT_CODE(store->status("b").status(), kNotFound);  // AlreadyExists removes the ingest
+  EXPECT_CODE(store->get_ingest("b").status(), kNotFound);  // AlreadyExists removes the ingest
   EXPECT_EQ(store->info(DigestOf(content))->labels, (Labels{{"from", "a"}}));
   store.reset();
   testing::ExpectConsistent(dir.path());

@@ -404,13 +404,13 @@ TEST_F(Conformance, OpenWithCommittedExpectedDigestIsAlreadyExists) {
   options.ref = "y";
   options.expected = DigestOf(c);
   EXPECT_CODE(store_->writer(options).status(), kAlreadyExists);
-  EXPECT_CODE(store_->status("y").status(), kNotFound);  // nothing was created
+  EXPECT_CODE(store_->get_ingest("y").status(), kNotFound);  // nothing was created
 }
 
 TEST_F(Conformance, OpenWriterIsVisibleInListWithZeroOffset) {
   auto w = Open("myref");
   ASSERT_NE(w, nullptr);
-  auto list = store_->list_statuses({""});
+  auto list = store_->list_ingests({""});
   ASSERT_TRUE(list.ok()) << list.status().ToString();
   ASSERT_EQ(list->size(), 1u);
   EXPECT_EQ((*list)[0].ref, "myref");
@@ -467,7 +467,7 @@ TEST_F(Conformance, UnknownThingsAreNotFound) {
   EXPECT_CODE(store_->info(d).status(), kNotFound);
   EXPECT_CODE(store_->reader(d).status(), kNotFound);
   EXPECT_CODE(store_->remove(d), kNotFound);
-  EXPECT_CODE(store_->status("nope").status(), kNotFound);
+  EXPECT_CODE(store_->get_ingest("nope").status(), kNotFound);
   EXPECT_CODE(store_->abort("nope"), kNotFound);
   Info info;
   info.digest = d;
@@ -480,7 +480,7 @@ TEST_F(Conformance, AbortRemovesTheIngestAndANewWriterStartsAtZero) {
   ASSERT_OK(w->write("hello"));
   ASSERT_OK(w->close());
   ASSERT_OK(store_->abort("a"));
-  EXPECT_CODE(store_->status("a").status(), kNotFound);
+  EXPECT_CODE(store_->get_ingest("a").status(), kNotFound);
   w = Open("a");
   ASSERT_NE(w, nullptr);
   EXPECT_EQ(w->status().offset, 0);

@@ -106,7 +106,7 @@ void Check(const std::string& root, const Outcome& out) {
       EXPECT_CODE(store->info(DigestOf(kOld)).status(), kNotFound);
     }
     if (out.aborted) {
-      EXPECT_CODE(store->status("stale").status(), kNotFound);
+      EXPECT_CODE(store->get_ingest("stale").status(), kNotFound);
     }
   }
   testing::ExpectConsistent(root);

@@ -271,12 +271,12 @@ TEST_F(GcTest, DryRunChangesNothingAndMatchesTheRealRun) {
   EXPECT_EQ(planned.removed_blobs, (std::vector<Digest>{std::min(gone1, gone2), std::max(gone1, gone2)}));
   EXPECT_EQ(planned.removed_ingests, (std::vector<std::string>{"stale"}));
   EXPECT_EQ(Present().size(), 3u);
-  EXPECT_TRUE(store_->status("stale").ok());
+  EXPECT_TRUE(store_->get_ingest("stale").ok());
   const GcReport done = Collect();
   EXPECT_EQ(done.removed_blobs, planned.removed_blobs);
   EXPECT_EQ(done.removed_ingests, planned.removed_ingests);
   EXPECT_EQ(done.bytes_freed, planned.bytes_freed);
-  EXPECT_CODE(store_->status("stale").status(), kNotFound);
+  EXPECT_CODE(store_->get_ingest("stale").status(), kNotFound);
 }
 
 TEST_F(GcTest, LeasesHoldContentUntilTheyExpireOrGo) {
@@ -304,7 +304,7 @@ TEST_F(GcTest, LeasesHoldContentUntilTheyExpireOrGo) {
   EXPECT_EQ(later.removed_leases, (std::vector<std::string>{"short"}));
   EXPECT_EQ(store_->list_leases()->size(), 1u);
   // Deleting the lease with collect=true takes the rest with it.
-  ASSERT_OK(store_->delete_lease(forever->id, false));
+  ASSERT_OK(store_->delete_lease(forever->id));
   EXPECT_EQ(Collect(zero).removed_blobs, (std::vector<Digest>{held}));
 }
 
@@ -360,9 +360,9 @@ TEST_F(GcTest, StaleIngestsGoUnlessHeldOrLeased) {
   }
   const GcReport report = Collect();
   EXPECT_EQ(report.removed_ingests, (std::vector<std::string>{"closed"}));
-  EXPECT_TRUE(store_->status("live").ok());
-  EXPECT_TRUE(store_->status("leased").ok());
-  EXPECT_TRUE(store_->status("recent").ok());
+  EXPECT_TRUE(store_->get_ingest("live").ok());
+  EXPECT_TRUE(store_->get_ingest("leased").ok());
+  EXPECT_TRUE(store_->get_ingest("recent").ok());
   EXPECT_FALSE(testing::FileExists(dir_.path() + "/ingest/" + Layout::IngestId("closed")));
 }
 
@@ -379,7 +379,7 @@ TEST_F(GcTest, LeaseDeletedUnderARunningWriterDoesNotBreakItsCommit) {
   ASSERT_TRUE(held.ok());
   EXPECT_EQ(*held, (std::vector<LeaseResource>{{LeaseResource::Type::kIngest, "layer"}}));
   ASSERT_OK((*w)->write("layer bytes"));
-  ASSERT_OK(store_->delete_lease("pull", true));  // with a synchronous collection
+  ASSERT_OK(store_->delete_lease("pull", DeleteLeaseOptions{.sync = true}));
   ASSERT_OK((*w)->commit(0, DigestOf("layer bytes")));
   EXPECT_TRUE(store_->info(DigestOf("layer bytes")).ok());
 }

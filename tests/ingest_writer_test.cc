@@ -108,10 +108,10 @@ TEST_F(IngestWriterTest, CheckpointsSaveOffsetAndHashStateInTheCatalog) {
   EXPECT_EQ(SqlInt("SELECT offset FROM ingests WHERE ref = 'ref'"), 140 << 10);
   EXPECT_EQ(SqlInt("SELECT hash_state IS NOT NULL FROM ingests WHERE ref = 'ref'"), 1);
   // The catalog lags; status(ref) does not.
-  auto list = store_->list_statuses();
+  auto list = store_->list_ingests();
   ASSERT_TRUE(list.ok());
   EXPECT_EQ((*list)[0].offset, 140 << 10);
-  EXPECT_EQ(store_->status("ref")->offset, 200 << 10);
+  EXPECT_EQ(store_->get_ingest("ref")->offset, 200 << 10);
   ASSERT_OK(w->close());
   EXPECT_EQ(SqlInt("SELECT offset FROM ingests WHERE ref = 'ref'"), 200 << 10);
 }
@@ -281,6 +281,29 @@ TEST_F(IngestWriterTest, CommitChecksAlgorithmSizeAndTheWritersExpectations) {
   ASSERT_OK(w->commit(100, std::nullopt));  // the commit's own size wins
 }
 
+TEST_F(IngestWriterTest, CommitOptionsCheckAnExplicitZeroSizeWhereContainerdsFormDoesNot) {
+  const std::string content = MakeContent(100);
+  auto w = Open("ref");
+  ASSERT_OK(w->write(content));
+  CommitOptions zero;
+  zero.size = 0;  // "the blob is empty": a real check, unlike commit(0, ...)
+  EXPECT_CODE(w->commit(zero), kFailedPrecondition);
+  w = Open("ref");
+  CommitOptions negative;
+  negative.size = -1;
+  EXPECT_CODE(w->commit(negative), kInvalidArgument);
+  w = Open("ref");
+  CommitOptions right;
+  right.size = 100;
+  right.expected = DigestOf(content);
+  right.labels = {{"k", "v"}};
+  ASSERT_OK(w->commit(right));
+  EXPECT_EQ(store_->info(DigestOf(content))->labels, (Labels{{"k", "v"}}));
+  w = Open("other");
+  ASSERT_OK(w->write(MakeContent(7, 2)));
+  ASSERT_OK(w->commit(0, std::nullopt));  // containerd's form: 0 checks nothing
+}
+
 TEST_F(IngestWriterTest, BadLabelsAtCommitKeepTheIngest) {
   const std::string content = MakeContent(300);
   auto w = Open("ref");
@@ -326,7 +349,7 @@ TEST_F(IngestWriterTest, StatusOfAClosedIngestComesFromTheDataFile) {
   ASSERT_OK(w->write("12345"));
   const auto after = std::chrono::system_clock::now();
   ASSERT_OK(w->close());
-  auto st = store_->status("ref");
+  auto st = store_->get_ingest("ref");
   ASSERT_TRUE(st.ok());
   EXPECT_EQ(st->offset, 5);
   EXPECT_EQ(st->total, 10);
@@ -347,7 +370,7 @@ TEST_F(IngestWriterTest, BadArgumentsWriteNothing) {
   EXPECT_CODE(store_->writer(options).status(), kInvalidArgument);
   EXPECT_TRUE(testing::ListDir(dir_.path() + "/ingest").empty());
   EXPECT_EQ(SqlInt("SELECT count(*) FROM ingests"), 0);
-  EXPECT_CODE(store_->status("a\nb").status(), kInvalidArgument);
+  EXPECT_CODE(store_->get_ingest("a\nb").status(), kInvalidArgument);
   EXPECT_CODE(store_->abort(""), kInvalidArgument);
 }
 

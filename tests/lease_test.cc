@@ -102,7 +102,7 @@ TEST_F(LeaseTest, WriterUnderAMissingLeaseIsNotFoundAndCreatesNothing) {
   options.ref = "r";
   options.lease = "missing";
   EXPECT_CODE(store_->writer(options).status(), kNotFound);
-  EXPECT_CODE(store_->status("r").status(), kNotFound);
+  EXPECT_CODE(store_->get_ingest("r").status(), kNotFound);
   EXPECT_TRUE(testing::ListDir(dir_.path() + "/ingest").empty());
 }
 

@@ -198,7 +198,7 @@ void CommitStorm(bool identical) {
     return Status::OK();
   }));
   EXPECT_EQ(walked, expected);
-  auto active = store->list_statuses();
+  auto active = store->list_ingests();
   ASSERT_TRUE(active.ok());
   EXPECT_TRUE(active->empty());
   store.reset();

@@ -20,16 +20,16 @@ TEST(Status, CarriesCodeAndMessage) {
   EXPECT_EQ(s.WithContext("info").ToString(), "NotFound: info: blob sha256:abc");
 }
 
-TEST(Status, ExitCodesMatchTheCommandLineContract) {
-  EXPECT_EQ(ExitCode(Code::kOk), 0);
-  EXPECT_EQ(ExitCode(Code::kIOError), 1);
-  EXPECT_EQ(ExitCode(Code::kInternal), 1);
-  EXPECT_EQ(ExitCode(Code::kInvalidArgument), 2);
-  EXPECT_EQ(ExitCode(Code::kNotFound), 3);
-  EXPECT_EQ(ExitCode(Code::kAlreadyExists), 4);
-  EXPECT_EQ(ExitCode(Code::kUnavailable), 5);
-  EXPECT_EQ(ExitCode(Code::kFailedPrecondition), 6);
-  EXPECT_EQ(ExitCode(Code::kDataLoss), 7);
+TEST(Status, EveryCodeHasItsCheck) {
+  EXPECT_TRUE(Status::InvalidArgument("x").IsInvalidArgument());
+  EXPECT_TRUE(Status::NotFound("x").IsNotFound());
+  EXPECT_TRUE(Status::AlreadyExists("x").IsAlreadyExists());
+  EXPECT_TRUE(Status::Unavailable("x").IsUnavailable());
+  EXPECT_TRUE(Status::FailedPrecondition("x").IsFailedPrecondition());
+  EXPECT_TRUE(Status::DataLoss("x").IsDataLoss());
+  EXPECT_TRUE(Status::IOError("x").IsIOError());
+  EXPECT_TRUE(Status::Internal("x").IsInternal());
+  EXPECT_FALSE(Status::Internal("x").IsIOError());
 }
 
 TEST(Result, HoldsValueOrError) {

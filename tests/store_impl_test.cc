@@ -81,8 +81,8 @@ TEST_F(StoreTest, BadFiltersAreInvalidArgument) {
                           "digest==", "size~=[", "labels", "a=b"}) {
     EXPECT_CODE(Walk({bad}).status(), kInvalidArgument) << bad;
   }
-  EXPECT_CODE(store_->list_statuses({"digest==x"}).status(), kInvalidArgument);
-  EXPECT_CODE(store_->list_statuses({"ref~=("}).status(), kInvalidArgument);
+  EXPECT_CODE(store_->list_ingests({"digest==x"}).status(), kInvalidArgument);
+  EXPECT_CODE(store_->list_ingests({"ref~=("}).status(), kInvalidArgument);
 }
 
 TEST_F(StoreTest, WalkPagesThroughManyBlobsInDigestOrder) {
@@ -133,7 +133,7 @@ TEST_F(StoreTest, ListStatusesFiltersOnRef) {
   }
   auto refs = [&](const std::vector<std::string>& filters) {
     std::vector<std::string> out;
-    auto list = store_->list_statuses(filters);
+    auto list = store_->list_ingests(filters);
     EXPECT_TRUE(list.ok()) << list.status().ToString();
     if (list.ok()) {
       for (const IngestStatus& s : *list) out.push_back(s.ref);

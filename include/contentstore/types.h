@@ -11,8 +11,8 @@
 
 #include <chrono>
 #include <cstdint>
-#include <map>
 #include <cstddef>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -68,6 +68,19 @@ struct WriterOptions {
   // commit finds the blob already there). NotFound if it does not exist. If
   // the lease is deleted while the writer runs, the commit still succeeds.
   std::optional<std::string> lease;
+};
+
+// What Writer::commit() checks and records.
+struct CommitOptions {
+  // The blob's size; commit() refuses any other. Unset: the size given to
+  // writer() as WriterOptions::total, if any, else unchecked. Negative is
+  // InvalidArgument.
+  std::optional<int64_t> size;
+  // The blob's digest; commit() refuses any other. Unset: the digest given
+  // to writer() as WriterOptions::expected, if any, else unchecked.
+  std::optional<Digest> expected;
+  // Set on the new blob (an empty value sets nothing).
+  Labels labels;
 };
 
 // One blob for Store::put_blobs.
