@@ -14,8 +14,8 @@
 #include <set>
 #include <sstream>
 
-#include "posix.h"
-#include "test_hooks.h"
+#include "env/posix.h"
+#include "env/test_hooks.h"
 
 namespace contentstore::testing {
 
