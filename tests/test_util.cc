@@ -1,5 +1,7 @@
 #include "test_util.h"
 
+#include <dirent.h>
+
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -14,8 +16,7 @@
 #include <set>
 #include <sstream>
 
-#include "env/posix.h"
-#include "env/test_hooks.h"
+#include "env/crash_point.h"
 
 namespace contentstore::testing {
 
@@ -115,7 +116,18 @@ bool FileExists(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0;
 }
 
-std::vector<std::string> ListDir(const std::string& path) { return posix::ListDir(path); }
+std::vector<std::string> ListDir(const std::string& path) {
+  std::vector<std::string> names;
+  DIR* dir = ::opendir(path.c_str());
+  if (dir == nullptr) return names;
+  while (dirent* e = ::readdir(dir)) {
+    std::string name = e->d_name;
+    if (name != "." && name != "..") names.push_back(std::move(name));
+  }
+  ::closedir(dir);
+  std::sort(names.begin(), names.end());
+  return names;
+}
 
 int RunInChild(const std::function<int()>& body) {
   fflush(nullptr);

@@ -9,6 +9,8 @@
 
 namespace contentstore {
 
+class Env;
+
 struct Options {
   // Create ROOT and its catalog if they do not exist. When false, opening a
   // root without a catalog is NotFound.
@@ -39,6 +41,19 @@ struct Options {
   // a few statements long, so waits are short unless a process is stuck.
   // Default: 10000.
   int busy_timeout_ms = 10000;
+
+  // Open for reading only: nothing under ROOT is created, changed or
+  // removed, so it works on a store this user cannot write (the catalog and
+  // the blob files must be readable). Writers, updates, removals, leases and
+  // collection return FailedPrecondition. Recovery of writers that died
+  // mid-commit is left to the next writable open; reads meanwhile see the
+  // catalog as it is (a blob such a writer was publishing is simply not
+  // there yet). Default: false.
+  bool read_only = false;
+
+  // The file system and clock the store uses (contentstore/env.h); must
+  // outlive the store. Default (nullptr): Env::Default(), the real ones.
+  Env* env = nullptr;
 };
 
 }  // namespace contentstore

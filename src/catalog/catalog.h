@@ -1,151 +1,150 @@
-// Catalog: the store's SQLite connection (ROOT/catalog.db, WAL mode).
+// The catalog as the rest of the store sees it: transactions that run named
+// queries, whatever SQL engine is underneath.
 //
-// All SQL runs through Catalog::Read and Catalog::Write, which hold the
-// connection's mutex, and translate SQLite's exceptions into Status at this one
-// boundary (SQLITE_BUSY -> Unavailable, constraint violations -> AlreadyExists,
-// a corrupt or non-database file -> IOError naming the catalog). Write
-// transactions are BEGIN IMMEDIATE: they take SQLite's write lock up front,
-// so two processes never both start writing and then fail at COMMIT.
+// Nothing outside src/catalog/ holds SQL text or reads a column by position.
+// Feature code calls the typed row classes (blob_rows.h, ingest_rows.h,
+// lease_rows.h, gc_rows.h, deletion_queue.h, catalog_check.h); they name
+// their queries by QueryId, bind parameters by name (":digest") and read
+// columns by name. The text of each named query comes from the engine's
+// dialect (queries/<dialect>/*.sql, compiled in as queries.h), so a second
+// engine supplies its own text for the same names and the row classes stay
+// as they are.
 //
-// Keep write transactions to a few statements: no file I/O that waits on the
-// disk (fsync), no hashing and no waiting for ref locks inside them, so one
-// slow writer never stalls the others (containerd#8790).
+// Errors: the engine throws from inside a body (a constraint, a busy
+// database, a damaged file); Read and Write catch it and return a Status
+// (engine_error.h has the mapping), after rolling back. Bodies return Status
+// for their own refusals, which also roll back.
 //
-// Thread-safety: Catalog is thread-safe; a Session is valid only inside the
-// Read/Write call that handed it out.
+// Thread-safety: a Catalog is thread-safe (calls are serialized on one
+// connection); a Transaction and its Queries are valid only inside the Read
+// or Write call that handed them out.
 
-#ifndef CONTENTSTORE_SRC_CATALOG_H_
-#define CONTENTSTORE_SRC_CATALOG_H_
+#ifndef CONTENTSTORE_SRC_CATALOG_CATALOG_H_
+#define CONTENTSTORE_SRC_CATALOG_CATALOG_H_
 
-#include <sqlite3.h>
-
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
-
+#include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
-#include "contentstore/options.h"
+#include "catalog/queries.h"
 #include "contentstore/status.h"
-#include "util/group_sync.h"
-#include "env/posix.h"
 
-namespace contentstore {
+namespace contentstore::catalog {
 
-// A prepared statement from the session's cache, reset when it goes out of
-// scope so it never holds a read snapshot open.
-class Query {
+// One prepared statement. Parameters are bound by name, columns read by
+// name; a parameter left unbound is NULL.
+class Statement {
  public:
-  explicit Query(SQLite::Statement& stmt) : stmt_(&stmt) {}
-  Query(const Query&) = delete;
-  Query& operator=(const Query&) = delete;
-  ~Query() {
-    stmt_->tryReset();
-    try {
-      stmt_->clearBindings();
-    } catch (...) {  // sqlite3_clear_bindings cannot fail; SQLiteCpp still declares a throw
-    }
-  }
-  SQLite::Statement* operator->() { return stmt_; }
-  SQLite::Statement& operator*() { return *stmt_; }
+  virtual ~Statement() = default;
 
- private:
-  SQLite::Statement* stmt_;
+  virtual void Bind(const char* name, int64_t value) = 0;
+  virtual void Bind(const char* name, std::string_view text) = 0;
+  virtual void BindBlob(const char* name, std::string_view bytes) = 0;
+  virtual void BindNull(const char* name) = 0;
+  void Bind(const char* name, const std::string& text) { Bind(name, std::string_view(text)); }
+  void Bind(const char* name, const char* text) { Bind(name, std::string_view(text)); }
+  void Bind(const char* name, const std::optional<int64_t>& value) {
+    value ? Bind(name, *value) : BindNull(name);
+  }
+  void Bind(const char* name, const std::optional<std::string>& text) {
+    text ? Bind(name, std::string_view(*text)) : BindNull(name);
+  }
+  // Parameters numbered by position (?NNN), for compiled filters.
+  virtual void BindIndex(int index, int64_t value) = 0;
+  virtual void BindIndex(int index, std::string_view text) = 0;
+
+  // The next row; false when there is none.
+  virtual bool Step() = 0;
+  // Runs a statement that returns no rows.
+  virtual void Run() = 0;
+
+  virtual bool IsNull(const char* column) = 0;
+  virtual int64_t Int64(const char* column) = 0;
+  virtual std::string Text(const char* column) = 0;
+  std::optional<int64_t> OptionalInt64(const char* column) {
+    return IsNull(column) ? std::nullopt : std::optional<int64_t>(Int64(column));
+  }
+  std::optional<std::string> OptionalText(const char* column) {
+    return IsNull(column) ? std::nullopt : std::optional<std::string>(Text(column));
+  }
+
+ protected:
+  friend class Query;
+  // Back to the start with no bindings: never leaves a read snapshot open.
+  virtual void Reset() noexcept = 0;
 };
 
-class Session {
+// A statement from the transaction's cache, reset when it leaves scope.
+class Query {
  public:
-  // A cached prepared statement for `sql` (prepared on first use).
-  Query Prepare(std::string_view sql);
-  // Statements of dynamic SQL (compiled filters) would pile up in a
-  // long-running process: past this many, the cache is emptied before the
-  // next Read/Write (never while a Query is alive).
-  static constexpr size_t kMaxCachedStatements = 256;
-  // Rows changed by the last INSERT, UPDATE or DELETE.
-  int Changes() const { return sqlite3_changes(db_.getHandle()); }
-  SQLite::Database& db() { return db_; }
+  explicit Query(Statement& statement) : statement_(&statement) {}
+  Query(Query&& other) noexcept : statement_(other.statement_) { other.statement_ = nullptr; }
+  Query(const Query&) = delete;
+  Query& operator=(const Query&) = delete;
+  Query& operator=(Query&&) = delete;
+  ~Query() {
+    if (statement_ != nullptr) statement_->Reset();
+  }
+  Statement* operator->() { return statement_; }
+  Statement& operator*() { return *statement_; }
 
  private:
-  friend class Catalog;
-  explicit Session(SQLite::Database& db) : db_(db) {}
-  void TrimCache() {
-    if (cache_.size() > kMaxCachedStatements) cache_.clear();
-  }
+  Statement* statement_;
+};
 
-  // Looked up by string_view without building a std::string per call.
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  SQLite::Database& db_;
-  std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>, Hash, std::equal_to<>>
-      cache_;
+class Transaction {
+ public:
+  virtual ~Transaction() = default;
+  // A named query of the engine's dialect.
+  virtual Query Prepare(QueryId id) = 0;
+  // The dialect's text of a named query.
+  virtual std::string_view Text(QueryId id) = 0;
+  // SQL built at run time from a named query's text (a compiled filter, see
+  // filtered_query.h). Cached, with a bound on how many are kept.
+  virtual Query PrepareText(const std::string& sql) = 0;
+  // A named script: several statements run in order, no rows returned.
+  virtual void RunScript(ScriptId id) = 0;
+  // Rows changed by the last INSERT, UPDATE or DELETE.
+  virtual int64_t Changes() = 0;
+};
+
+// How durable a write transaction is when Write() returns.
+enum class Sync {
+  // Survives a process crash; after a power loss it may be missing until a
+  // later kFull commit or SyncWal().
+  kNormal,
+  // Survives a power loss (unless Options::sync is false). The commit itself
+  // is as kNormal; the log is made durable after the write lock is released,
+  // shared with every thread that needs it (group commit), so another
+  // process's transaction never waits for our fsync.
+  kFull,
 };
 
 class Catalog {
  public:
-  // How durable a write transaction is when Write() returns.
-  enum class Sync {
-    // Survives a process crash; after a power loss it may be missing until a
-    // later kFull commit or SyncWal() (WAL mode, synchronous=NORMAL).
-    kNormal,
-    // Survives a power loss, unless the store was opened with
-    // Options::sync = false. The transaction commits like kNormal, then the
-    // WAL is fdatasync'ed after the catalog lock is released, shared with
-    // every other thread that needs it (group commit): another process's
-    // transaction never waits for our fsync. A later transaction's frames
-    // follow ours in the WAL, so whatever syncs them syncs ours too.
-    kFull,
-  };
+  virtual ~Catalog() = default;
 
-  // Opens or creates the catalog, sets WAL mode and the busy handler, and
-  // brings the schema to the current version (see catalog_schema.cc).
-  // NotFound if the file is missing and !options.create_if_missing.
-  static Result<std::unique_ptr<Catalog>> Open(const std::string& path, const Options& options);
-  ~Catalog();
+  using Body = std::function<Status(Transaction&)>;
+  // Runs `body` in a write transaction that takes the write lock up front
+  // (BEGIN IMMEDIATE). A non-OK status or an exception rolls back.
+  virtual Status Write(Sync sync, const Body& body) = 0;
+  // Runs `body` in a read transaction: one consistent snapshot for all its
+  // statements.
+  virtual Status Read(const Body& body) = 0;
+  // Makes every transaction committed so far durable (group commit).
+  virtual Status SyncWal() = 0;
 
-  using Body = std::function<Status(Session&)>;
-  // Runs `body` in BEGIN IMMEDIATE ... COMMIT. A non-OK status from `body`
-  // (or an exception inside it) rolls back and is returned.
-  Status Write(Sync sync, const Body& body);
-  // Runs `body` outside any explicit transaction (each statement sees a
-  // consistent snapshot of its own).
-  Status Read(const Body& body);
-
-  // Makes every transaction committed so far durable: fdatasync of the WAL,
-  // grouped with other threads' (group_sync.h).
-  Status SyncWal();
-
-  const std::string& path() const { return path_; }
-  // The schema version of this catalog (PRAGMA user_version).
-  int schema_version();
-
- private:
-  Catalog(std::string path, const Options& options);
-  Status Init(bool existed);
-  Status Migrate();
-  Status SyncWalNow();
-  Status Translate(const std::exception& e) const;
-
-  const std::string path_;
-  const Options options_;
-  std::mutex mu_;
-  std::unique_ptr<SQLite::Database> db_;  // declared before session_: statements die first
-  std::unique_ptr<Session> session_;
-  GroupSync wal_sync_;
-  posix::UniqueFd wal_fd_;  // opened lazily by SyncWalNow, which GroupSync runs alone
-  // Busy handler state: when the current wait for a lock began.
-  int64_t busy_since_ns_ = 0;
-  friend int BusyHandler(void* self, int attempt);
+  // The catalog's location, for messages.
+  virtual const std::string& path() const = 0;
+  // The schema version the catalog is at.
+  virtual Result<int> SchemaVersion() = 0;
+  // True when the catalog was opened read-only.
+  virtual bool read_only() const = 0;
 };
 
-// Milliseconds the busy handler waited in total (all catalogs); for tests.
-int64_t CatalogBusyWaitMillis();
+}  // namespace contentstore::catalog
 
-}  // namespace contentstore
-
-#endif  // CONTENTSTORE_SRC_CATALOG_H_
+#endif  // CONTENTSTORE_SRC_CATALOG_CATALOG_H_

@@ -10,20 +10,22 @@
 #include <string>
 
 #include "contentstore/reader.h"
-#include "env/posix.h"
+#include "contentstore/env.h"
+#include "env/unique_fd.h"
 
 namespace contentstore {
 
 class BlobReader final : public Reader {
  public:
-  BlobReader(posix::UniqueFd fd, std::string path, int64_t size)
-      : fd_(std::move(fd)), path_(std::move(path)), size_(size) {}
+  BlobReader(Env& env, UniqueFd fd, std::string path, int64_t size)
+      : env_(env), fd_(std::move(fd)), path_(std::move(path)), size_(size) {}
 
   int64_t size() const override { return size_; }
   Result<size_t> read_at(int64_t offset, std::span<std::byte> buf) const override;
 
  private:
-  posix::UniqueFd fd_;
+  Env& env_;
+  UniqueFd fd_;
   std::string path_;
   int64_t size_;
 };

@@ -26,9 +26,10 @@ struct DataFile::Buffer {
   std::string checkpoint;   // when set: the hash state at file_offset + used
 };
 
-DataFile::DataFile(posix::UniqueFd fd, std::string path, int64_t size, bool sync,
+DataFile::DataFile(Env& env, UniqueFd fd, std::string path, int64_t size, bool sync,
                    int64_t checkpoint_every, CheckpointFn on_checkpoint)
-    : fd_(std::move(fd)),
+    : env_(env),
+      fd_(std::move(fd)),
       path_(std::move(path)),
       size_(size),
       sync_(sync),
@@ -50,10 +51,10 @@ DataFile::~DataFile() {
 }
 
 Status DataFile::AppendBuffered(const void* data, size_t size) {
-  if (Status s = posix::WriteAt(fd_.get(), data, size, size_, path_); !s.ok()) {
+  if (Status s = env_.WriteAt(fd_.get(), data, size, size_, path_); !s.ok()) {
     // Part of it may have landed: cut it off, so the file holds exactly what
     // was appended.
-    (void)posix::Truncate(fd_.get(), size_, path_);
+    (void)env_.Truncate(fd_.get(), size_, path_);
     return s;
   }
   size_ += static_cast<int64_t>(size);
@@ -64,9 +65,9 @@ Status DataFile::StartDirect() {
   // A second descriptor on the same file; O_DIRECT where the file system
   // takes it. /proc/self/fd reaches the same inode whatever its name.
   const std::string self = "/proc/self/fd/" + std::to_string(fd_.get());
-  auto direct = posix::Open(self, O_WRONLY | O_DIRECT);
-  if (!direct.ok()) direct = posix::Open(self, O_WRONLY);
-  if (!direct.ok()) direct = posix::Open(path_, O_WRONLY);
+  auto direct = OpenPath(env_, self, O_WRONLY | O_DIRECT);
+  if (!direct.ok()) direct = OpenPath(env_, self, O_WRONLY);
+  if (!direct.ok()) direct = OpenPath(env_, path_, O_WRONLY);
   if (!direct.ok()) return direct.status();
   direct_fd_ = std::move(*direct);
   filling_ = std::make_unique<Buffer>();
@@ -76,7 +77,7 @@ Status DataFile::StartDirect() {
   filling_->file_offset = size_ & ~static_cast<int64_t>(kAlignment - 1);
   filling_->used = static_cast<size_t>(size_ - filling_->file_offset);
   if (filling_->used > 0) {
-    auto got = posix::ReadAt(fd_.get(), filling_->data, filling_->used, filling_->file_offset,
+    auto got = env_.ReadAt(fd_.get(), filling_->data, filling_->used, filling_->file_offset,
                              path_);
     if (!got.ok()) return got.status();
     if (*got != filling_->used) {
@@ -95,9 +96,9 @@ void DataFile::Run() {
     if (stop_) return;
     Buffer* b = writing_.get();
     lock.unlock();
-    Status s = posix::WriteAt(direct_fd_.get(), b->data, b->used, b->file_offset, path_);
+    Status s = env_.WriteAt(direct_fd_.get(), b->data, b->used, b->file_offset, path_);
     if (s.ok() && !b->checkpoint.empty()) {
-      if (sync_) s = posix::SyncData(fd_.get(), path_);
+      if (sync_) s = env_.SyncData(fd_.get(), path_);
       if (s.ok()) s = on_checkpoint_(b->file_offset + static_cast<int64_t>(b->used), b->checkpoint);
     }
     lock.lock();
@@ -173,7 +174,7 @@ Status DataFile::Flush() {
   Buffer& b = *filling_;
   const size_t whole = b.used & ~(kAlignment - 1);
   if (whole > 0) {
-    if (Status s = posix::WriteAt(direct_fd_.get(), b.data, whole, b.file_offset, path_);
+    if (Status s = env_.WriteAt(direct_fd_.get(), b.data, whole, b.file_offset, path_);
         !s.ok()) {
       return s;
     }
@@ -182,7 +183,7 @@ Status DataFile::Flush() {
   if (tail > 0) {
     // Direct I/O writes whole blocks only; the last partial block goes
     // through the page cache (and is written again, whole, with what follows).
-    if (Status s = posix::WriteAt(fd_.get(), b.data + whole, tail,
+    if (Status s = env_.WriteAt(fd_.get(), b.data + whole, tail,
                                   b.file_offset + static_cast<int64_t>(whole), path_);
         !s.ok()) {
       return s;
@@ -197,7 +198,7 @@ Status DataFile::Flush() {
 Status DataFile::Sync() {
   if (Status s = Flush(); !s.ok()) return s;
   if (!sync_ || synced_) return Status::OK();
-  if (Status s = posix::SyncData(fd_.get(), path_); !s.ok()) return s;
+  if (Status s = env_.SyncData(fd_.get(), path_); !s.ok()) return s;
   synced_ = true;
   return Status::OK();
 }
@@ -208,7 +209,7 @@ Status DataFile::Truncate() {
     filling_->file_offset = 0;
     filling_->used = 0;
   }
-  if (Status s = posix::Truncate(fd_.get(), 0, path_); !s.ok()) return s;
+  if (Status s = env_.Truncate(fd_.get(), 0, path_); !s.ok()) return s;
   size_ = 0;
   last_checkpoint_ = 0;
   synced_ = !sync_;

@@ -39,7 +39,8 @@
 
 #include "contentstore/status.h"
 #include "util/hasher.h"
-#include "env/posix.h"
+#include "contentstore/env.h"
+#include "env/unique_fd.h"
 
 namespace contentstore {
 
@@ -57,7 +58,7 @@ class DataFile {
   // ingest's. With `sync` false, Sync() only flushes (Options::sync).
   // `on_checkpoint` is called from the writer thread in direct mode (see
   // above); 0 for `checkpoint_every` disables that.
-  DataFile(posix::UniqueFd fd, std::string path, int64_t size, bool sync,
+  DataFile(Env& env, UniqueFd fd, std::string path, int64_t size, bool sync,
            int64_t checkpoint_every, CheckpointFn on_checkpoint);
   ~DataFile();
   DataFile(const DataFile&) = delete;
@@ -92,7 +93,8 @@ class DataFile {
   void Run();               // the writer thread
   Status AppendBuffered(const void* data, size_t size);
 
-  posix::UniqueFd fd_;
+  Env& env_;
+  UniqueFd fd_;
   const std::string path_;
   int64_t size_;
   const bool sync_;
@@ -103,7 +105,7 @@ class DataFile {
 
   // Direct mode (after kDirectThreshold).
   bool direct_ = false;
-  posix::UniqueFd direct_fd_;  // O_DIRECT, or a second ordinary descriptor
+  UniqueFd direct_fd_;  // O_DIRECT, or a second ordinary descriptor
   std::unique_ptr<Buffer> filling_;  // the caller's buffer
   std::unique_ptr<Buffer> writing_;  // the thread's buffer, when busy
   std::unique_ptr<Buffer> spare_;

@@ -3,23 +3,26 @@
 //
 //   1. check size, then digest (FailedPrecondition; the ingest stays)
 //   2. fdatasync the data; make it read-only (0444)
-//   3. mark the ingest directory with "<alg>/<hex>" (commit_marker.h)
-//   4. rename ingest/<id>/data to blobs/<alg>/<hex>, never replacing a file
-//      that is already there with the right size
-//   5. fsync blobs/<alg> (containerd 1.6 skipped this; containerd#10457)
-//   6. one catalog transaction, durable: check the blob file is (still) there,
-//      insert the blob row and its labels, delete the ingest row
-//   7. remove the marker and the ingest directory
+//   3. mark the ingest directory with "<alg>/<hex>" (files/commit_marker.h)
+//   4. publish the data into the blob tier (rename ingest/<id>/data to
+//      blobs/<alg>/<hex>), never replacing a blob that is already there
+//      with the right size
+//   5. make the publication durable (fsync blobs/<alg>; containerd 1.6
+//      skipped this: containerd#10457)
+//   6. one catalog transaction, durable: check the blob file is (still)
+//      there, insert the blob row and its labels, delete the ingest row,
+//      move the ingest's leases to the blob
+//   7. remove the ingest directory (and the marker with it)
 //
 // A crash before 4 leaves a resumable ingest. Between 4 and 6 the marker tells
-// recovery (recovery.cc) which blob file to put back. After 6 the blob is
+// recovery (recovery.h) which blob file to put back. After 6 the blob is
 // committed and only an empty ingest directory without a row may remain.
 //
-// Step 6 re-checks the file because it may vanish between 4 and 6: a flush of
-// pending deletions (store_impl.cc) unlinks the file of a digest that has no
-// row, and during that window ours has none yet. The flush checks "no row"
-// inside its own transaction, so either it ran first (we see the file gone and
-// put it back) or we did (it sees our row and leaves the file alone).
+// Step 6 re-checks the file because it may vanish between 4 and 6: the file
+// reaper (file_reaper.h) takes the file of a digest that has no row, and
+// during that window ours has none yet. The reaper checks "no row" inside its
+// own transaction, so either it ran first (we see the file gone and put it
+// back) or we did (it sees our row and leaves the file alone).
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -28,15 +31,16 @@
 
 #include <vector>
 
-#include "util/clock.h"
+#include "catalog/blob_rows.h"
+#include "catalog/ingest_rows.h"
+#include "catalog/lease_rows.h"
+#include "contentstore/validate.h"
+#include "env/crash_point.h"
 #include "files/commit_marker.h"
-#include "embedded_sql.h"
+#include "files/layout.h"
 #include "store/ingest_writer.h"
 #include "store/recovery.h"
-#include "store/store_impl.h"
-#include "env/test_hooks.h"
 #include "util/text.h"
-#include "contentstore/validate.h"
 
 namespace contentstore {
 
@@ -47,15 +51,15 @@ Status IngestWriter::commit(const CommitOptions& options) {
     if (marker_written_) {
       // Publishing failed half way (an I/O error after the marker): undo it
       // now, while we hold the ref. If even that fails, leave the row locked
-      // so the next Store::Open finishes the job (recovery.cc).
-      auto undone = RecoverIngestDir(store_, ref_, id_, dir_fd_.get());
+      // so the next Store::Open finishes the job (recovery.h).
+      auto undone = RecoverIngestDir(ctx_, ref_, id_, dir_fd_.get());
       if (!undone.ok() || *undone == IngestRecovery::kRemoved) {
         state_ = State::kClosed;
         data_.reset();
         dir_fd_.reset();
         return s;
       }
-      (void)posix::ChangeMode(data_->fd(), 0644, data_path_);
+      (void)ctx_.env.ChangeMode(data_->fd(), 0644, data_file_.path);
     }
     // Commit always closes the writer (containerd's contract); on a mismatch
     // the bytes stay for a retry or an abort.
@@ -64,14 +68,8 @@ Status IngestWriter::commit(const CommitOptions& options) {
   return s;
 }
 
-Status IngestWriter::CommitInternal(const CommitOptions& options) {
-  const std::string what = fmt::format("commit of ref \"{}\"", Printable(ref_));
-  if (options.size && *options.size < 0) {
-    return Status::InvalidArgument(fmt::format("{}: size {} is negative", what, *options.size));
-  }
-  const Labels& labels = options.labels;
-  if (Status s = ValidateLabels(labels); !s.ok()) return s.WithContext(what);
-
+Result<Digest> IngestWriter::CheckExpectations(const CommitOptions& options,
+                                               const std::string& what) {
   const int64_t written = hasher_.bytes();
   // Size before digest, as containerd. A size or digest given to writer() binds
   // the commit too, unless the commit names its own.
@@ -80,7 +78,7 @@ Status IngestWriter::CommitInternal(const CommitOptions& options) {
     return Status::FailedPrecondition(fmt::format(
         "{}: unexpected size: {} bytes written, expected {}", what, written, *want_size));
   }
-  const Digest digest = hasher_.digest();
+  Digest digest = hasher_.digest();
   const std::optional<Digest>& want_digest = options.expected ? options.expected : expected_;
   if (want_digest && want_digest->algorithm() != digest.algorithm()) {
     return Status::FailedPrecondition(fmt::format(
@@ -93,148 +91,143 @@ Status IngestWriter::CommitInternal(const CommitOptions& options) {
         "{}: unexpected digest: the bytes written hash to {}, expected {}", what, digest.str(),
         want_digest->str()));
   }
+  return digest;
+}
+
+Status IngestWriter::CommitInternal(const CommitOptions& options) {
+  const std::string what = fmt::format("commit of ref \"{}\"", Printable(ref_));
+  if (options.size && *options.size < 0) {
+    return Status::InvalidArgument(fmt::format("{}: size {} is negative", what, *options.size));
+  }
+  if (Status s = ValidateLabels(options.labels); !s.ok()) return s.WithContext(what);
+  // 1.
+  auto digest = CheckExpectations(options, what);
+  if (!digest.ok()) return digest.status();
 
   bool exists = false;
-  Status s = store_.catalog().Read([&](Session& session) {
-    auto q = session.Prepare(sql::q::blob_size);
-    q->bind(1, digest.str());
-    exists = q->executeStep();
+  Status s = ctx_.catalog.Read([&](catalog::Transaction& tx) {
+    exists = catalog::BlobRows(tx).Exists(digest->str());
     return Status::OK();
   });
   if (!s.ok()) return s;
   if (exists) {
     if (Status r = RemoveIngest(); !r.ok()) return r;
-    return Status::AlreadyExists(fmt::format("{}: blob {} already exists", what, digest.str()));
+    return Status::AlreadyExists(fmt::format("{}: blob {} already exists", what, digest->str()));
   }
-  return Publish(digest, labels).WithContext(what);
+  return Publish(*digest, options.labels).WithContext(what);
 }
 
-Status IngestWriter::Publish(const Digest& digest, const Labels& labels) {
-  auto blob_dir = store_.blob_dir_fd(digest.algorithm());
-  if (!blob_dir.ok()) return blob_dir.status();
-  const std::string& hex = digest.hex();
-  const std::string blob_path = store_.layout().blob_path(digest);
-  const int64_t size = hasher_.bytes();
-
+Status IngestWriter::SealData(const Digest& digest) {
   if (Status s = data_->Sync(); !s.ok()) return s;
-  if (Status s = posix::ChangeMode(data_->fd(), 0444, data_path_); !s.ok()) return s;
+  if (Status s = ctx_.env.ChangeMode(data_->fd(), 0444, data_file_.path); !s.ok()) return s;
   test_hooks::CrashPoint("commit.before_marker");
-  if (Status s = WriteCommitMarker(dir_fd_.get(), dir_path_, Layout::BlobRelativePath(digest));
+  if (Status s = WriteCommitMarker(ctx_.env, dir_fd_.get(), dir_path_,
+                                   Layout::BlobRelativePath(digest));
       !s.ok()) {
-    (void)posix::ChangeMode(data_->fd(), 0644, data_path_);
+    (void)ctx_.env.ChangeMode(data_->fd(), 0644, data_file_.path);
     return s;
   }
   marker_written_ = true;
   test_hooks::CrashPoint("commit.after_marker");
+  return Status::OK();
+}
 
-  bool moved = false;        // our data file is now the blob file
+Status IngestWriter::RecordCommit(const Digest& digest, const Labels& labels, int64_t size,
+                                  bool* vanished, bool* already_exists) {
+  const int64_t now = ctx_.env.NowNanos();
+  const std::string name = digest.str();
+  return ctx_.catalog.Write(catalog::Sync::kFull, [&](catalog::Transaction& tx) -> Status {
+    auto present = ctx_.blobs.Holds(digest, size);
+    if (!present.ok() || !*present) {
+      *vanished = true;
+      return Status::Unavailable("blob file vanished before its row was written");
+    }
+    catalog::BlobRows blobs(tx);
+    *already_exists = !blobs.Insert(name, size, now);
+    if (!*already_exists) blobs.SetLabels(name, labels);
+    catalog::IngestRows(tx).DeleteOwned(ref_, token_);
+    catalog::LeaseRows(tx).MoveIngestToBlob(ref_, name);
+    return Status::OK();
+  });
+}
+
+Status IngestWriter::Publish(const Digest& digest, const Labels& labels) {
+  const int64_t size = hasher_.bytes();
+  // 2, 3.
+  if (Status s = SealData(digest); !s.ok()) return s;
+
+  bool moved = false;  // our data file is now the blob file
   bool already_exists = false;
   for (int attempt = 0;; ++attempt) {
     if (attempt == 5) {
       return Status::Unavailable(fmt::format(
-          "blob file {} keeps disappearing while committing (concurrent deletions?)", blob_path));
+          "blob file {} keeps disappearing while committing (concurrent deletions?)",
+          ctx_.blobs.Where(digest)));
     }
+    // 4.
     if (!moved) {
-      Status r = posix::RenameNoReplace(dir_fd_.get(), Layout::kDataFile, *blob_dir, hex, blob_path);
-      if (r.ok()) {
-        moved = true;
-      } else if (r.IsAlreadyExists()) {
-        // Someone published these bytes already (or a crash left them). Blob
-        // files only ever appear complete (renamed after an fsync), so a file
-        // of the right size is the blob; keep it and drop ours after the
-        // transaction. A wrong size means damage: replace it with ours.
-        auto st = posix::StatAt(*blob_dir, hex, blob_path);
-        if (!st.ok() || !S_ISREG(st->st_mode) || st->st_size != size) {
-          if (Status rr = posix::Rename(dir_fd_.get(), Layout::kDataFile, *blob_dir, hex, blob_path);
-              !rr.ok()) {
-            return rr;
-          }
-          moved = true;
-        }
-      } else {
-        return r;  // commit() undoes the marker
-      }
+      auto published = ctx_.blobs.Publish(digest, size, data_file_, BlobTier::Mode::kMove);
+      if (!published.ok()) return published.status();  // commit() undoes the marker
+      moved = *published == BlobTier::Published::kMoved;
     }
     test_hooks::CrashPoint("commit.after_rename");
-    if (Status r = store_.SyncBlobDir(digest.algorithm()); !r.ok()) {
+    // 5.
+    if (Status r = ctx_.blobs.SyncPublished(digest.algorithm()); !r.ok()) {
       return r;  // commit() puts the file back
     }
     test_hooks::CrashPoint("commit.after_dir_sync");
-
-    const int64_t now = NowNanos();
+    // 6.
     bool vanished = false;
-    Status t = store_.catalog().Write(Catalog::Sync::kFull, [&](Session& session) -> Status {
-      auto st = posix::StatAt(*blob_dir, hex, blob_path);
-      if (!st.ok() || st->st_size != size) {
-        vanished = true;
-        return Status::Unavailable("blob file vanished before its row was written");
-      }
-      auto insert = session.Prepare(sql::q::blob_insert);
-      const std::string name = digest.str();
-      insert->bindNoCopy(1, name);
-      insert->bind(2, size);
-      insert->bind(3, now);
-      insert->exec();
-      already_exists = session.Changes() == 0;
-      if (!already_exists) {
-        for (const auto& [key, value] : labels) {
-          if (value.empty()) continue;  // empty values are never stored
-          auto label = session.Prepare(sql::q::label_set);
-          label->bindNoCopy(1, name);
-          label->bindNoCopy(2, key);
-          label->bindNoCopy(3, value);
-          label->exec();
-        }
-      }
-      auto remove = session.Prepare(sql::q::ingest_delete_owned);
-      remove->bindNoCopy(1, ref_);
-      remove->bindNoCopy(2, token_);
-      remove->exec();
-      MoveIngestLeasesToBlob(session, ref_, name);
-      return Status::OK();
-    });
+    Status t = RecordCommit(digest, labels, size, &vanished, &already_exists);
     if (t.ok()) break;
     if (!vanished) return t;  // commit() puts the file back
     if (moved) {
-      // Our file was the one unlinked; the descriptor still reads it.
+      // Our file was the one taken; the descriptor still reads it.
       if (Status r = RestoreDataFromFd(); !r.ok()) return r;
       moved = false;
     }
   }
   test_hooks::CrashPoint("commit.after_catalog");
-
-  marker_written_ = false;
-  state_ = State::kCommitted;
-  committed_ = digest;
-  if (!moved) (void)posix::UnlinkAt(dir_fd_.get(), Layout::kDataFile, 0, data_path_);
-  (void)RemoveIngestFiles(store_, id_, dir_fd_.get());
-  data_.reset();
-  dir_fd_.reset();
+  // 7.
+  FinishCommitted(digest, moved);
   if (already_exists) {
     return Status::AlreadyExists(fmt::format("blob {} already exists", digest.str()));
   }
   return Status::OK();
 }
 
+void IngestWriter::FinishCommitted(const Digest& digest, bool data_is_the_blob) {
+  marker_written_ = false;
+  state_ = State::kCommitted;
+  committed_ = digest;
+  if (!data_is_the_blob) (void)ctx_.env.UnlinkAt(dir_fd_.get(), data_file_.name, 0, data_file_.path);
+  (void)ctx_.dirs.Remove(id_, dir_fd_.get());
+  data_.reset();
+  dir_fd_.reset();
+}
+
 // Copies the (unlinked) data file back to ingest/<id>/data, durably.
 Status IngestWriter::RestoreDataFromFd() {
-  auto fresh = posix::OpenAt(dir_fd_.get(), Layout::kDataFile, O_RDWR | O_CREAT | O_TRUNC, 0644,
-                             data_path_);
+  auto fresh = OpenAt(ctx_.env, dir_fd_.get(), data_file_.name, O_RDWR | O_CREAT | O_TRUNC, 0644,
+                      data_file_.path);
   if (!fresh.ok()) return fresh.status();
   std::vector<char> buf(1 << 20);
   for (int64_t off = 0; off < hasher_.bytes();) {
-    auto got = posix::ReadAt(data_->fd(), buf.data(), buf.size(), off, data_path_);
+    auto got = ctx_.env.ReadAt(data_->fd(), buf.data(), buf.size(), off, data_file_.path);
     if (!got.ok()) return got.status();
-    if (*got == 0) return Status::DataLoss(fmt::format("{} shrank while committing", data_path_));
-    if (Status s = posix::WriteAt(fresh->get(), buf.data(), *got, off, data_path_); !s.ok()) {
+    if (*got == 0) {
+      return Status::DataLoss(fmt::format("{} shrank while committing", data_file_.path));
+    }
+    if (Status s = ctx_.env.WriteAt(fresh->get(), buf.data(), *got, off, data_file_.path);
+        !s.ok()) {
       return s;
     }
     off += static_cast<int64_t>(*got);
   }
-  if (store_.options().sync) {
-    if (Status s = posix::SyncData(fresh->get(), data_path_); !s.ok()) return s;
+  if (ctx_.options.sync) {
+    if (Status s = ctx_.env.SyncData(fresh->get(), data_file_.path); !s.ok()) return s;
   }
-  if (Status s = posix::ChangeMode(fresh->get(), 0444, data_path_); !s.ok()) return s;
+  if (Status s = ctx_.env.ChangeMode(fresh->get(), 0444, data_file_.path); !s.ok()) return s;
   data_ = MakeDataFile(std::move(*fresh));
   return Status::OK();
 }
@@ -244,21 +237,13 @@ Status IngestWriter::RestoreDataFromFd() {
 // leases now hold the blob.
 Status IngestWriter::RemoveIngest() {
   const std::string digest = hasher_.digest().str();
-  Status s = store_.catalog().Write(Catalog::Sync::kFull, [&](Session& session) {
-    auto q = session.Prepare(sql::q::ingest_delete_owned);
-    q->bindNoCopy(1, ref_);
-    q->bindNoCopy(2, token_);
-    q->exec();
-    MoveIngestLeasesToBlob(session, ref_, digest);
+  Status s = ctx_.catalog.Write(catalog::Sync::kFull, [&](catalog::Transaction& tx) {
+    catalog::IngestRows(tx).DeleteOwned(ref_, token_);
+    catalog::LeaseRows(tx).MoveIngestToBlob(ref_, digest);
     return Status::OK();
   });
   if (!s.ok()) return s;
-  state_ = State::kCommitted;
-  committed_ = hasher_.digest();
-  (void)posix::UnlinkAt(dir_fd_.get(), Layout::kDataFile, 0, data_path_);
-  (void)RemoveIngestFiles(store_, id_, dir_fd_.get());
-  data_.reset();
-  dir_fd_.reset();
+  FinishCommitted(hasher_.digest(), /*data_is_the_blob=*/false);
   return Status::OK();
 }
 

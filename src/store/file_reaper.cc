@@ -1,14 +1,13 @@
 #include "store/file_reaper.h"
 
-#include <fcntl.h>
-
 #include <chrono>
 #include <set>
 #include <vector>
 
-#include "embedded_sql.h"
-#include "store/store_impl.h"
-#include "env/test_hooks.h"
+#include "catalog/blob_rows.h"
+#include "catalog/deletion_queue.h"
+#include "catalog/gc_rows.h"
+#include "env/crash_point.h"
 
 namespace contentstore {
 namespace {
@@ -22,13 +21,10 @@ constexpr auto kGatherTime = std::chrono::milliseconds(20);
 // than competing with a burst of removals for the catalog.
 constexpr auto kQuietTime = std::chrono::milliseconds(200);
 
-std::string TrashName(const Digest& digest) {
-  return std::string(AlgorithmName(digest.algorithm())) + "-" + digest.hex();
-}
-
 }  // namespace
 
-FileReaper::FileReaper(StoreImpl& store) : store_(store) {}
+FileReaper::FileReaper(catalog::Catalog& catalog, BlobTier& blobs)
+    : catalog_(catalog), blobs_(blobs) {}
 
 FileReaper::~FileReaper() {
   {
@@ -76,12 +72,12 @@ Status FileReaper::Flush() {
 }
 
 Status FileReaper::DeleteQueuedFiles() {
+  if (catalog_.read_only()) return Status::OK();  // nothing can have been queued here
   std::lock_guard flush_lock(flush_mu_);
   // 1. What is queued now, by this process or any other.
   std::vector<std::string> queued;
-  Status s = store_.catalog().Read([&](Session& session) {
-    auto q = session.Prepare(sql::q::pending_deletion_list);
-    while (q->executeStep()) queued.push_back(q->getColumn(0).getString());
+  Status s = catalog_.Read([&](catalog::Transaction& tx) {
+    queued = catalog::DeletionQueue(tx).List();
     return Status::OK();
   });
   if (!s.ok() || queued.empty()) return s;
@@ -93,48 +89,36 @@ Status FileReaper::DeleteQueuedFiles() {
 // ones that removed the rows, because nothing depends on it but the
 // catalog's size.
 Status FileReaper::ForgetUnusedNodes() {
+  if (catalog_.read_only()) return Status::OK();
   std::lock_guard flush_lock(flush_mu_);
-  Catalog& catalog = store_.catalog();
   bool any = false;
-  Status s = catalog.Read([&](Session& session) {
-    any = session.Prepare(sql::q::gc_nodes_to_check_any)->executeStep();
+  Status s = catalog_.Read([&](catalog::Transaction& tx) {
+    any = catalog::GcRows(tx).AnyNodesToCheck();
     return Status::OK();
   });
   if (!s.ok() || !any) return s;
-  return catalog.Write(Catalog::Sync::kNormal, [](Session& session) {
-    session.db().exec(std::string(sql::q::gc_forget_nodes));
+  return catalog_.Write(catalog::Sync::kNormal, [](catalog::Transaction& tx) {
+    catalog::GcRows(tx).ForgetUnusedNodes();
     return Status::OK();
   });
 }
 
 Status FileReaper::DeleteFiles(const std::vector<std::string>& queued) {
-  Catalog& catalog = store_.catalog();
-  const Layout& layout = store_.layout();
-  Status s;
   // 2. Those row deletions become durable before any file goes.
-  if (Status w = catalog.SyncWal(); !w.ok()) return w;
-  auto trash = posix::OpenDir(layout.trash_dir());
-  if (!trash.ok()) return trash.status();
-
+  if (Status w = catalog_.SyncWal(); !w.ok()) return w;
   for (size_t start = 0; start < queued.size(); start += kBatch) {
     const size_t end = std::min(queued.size(), start + kBatch);
-    // 3. Move the files of digests that still have no row out of blobs/.
-    std::vector<std::string> moved;
+    // 3. Take the files of digests that still have no row out of blobs/.
     std::set<Algorithm> touched;
-    s = catalog.Write(Catalog::Sync::kNormal, [&](Session& session) -> Status {
+    Status s = catalog_.Write(catalog::Sync::kNormal, [&](catalog::Transaction& tx) -> Status {
+      catalog::BlobRows blobs(tx);
       for (size_t i = start; i < end; ++i) {
         auto digest = Digest::Parse(queued[i]);
         if (!digest.ok()) continue;
-        auto exists = session.Prepare(sql::q::blob_size);
-        exists->bindNoCopy(1, queued[i]);
-        if (exists->executeStep()) continue;  // committed again: keep the file
-        auto dir = store_.blob_dir_fd(digest->algorithm());
-        if (!dir.ok()) return dir.status();
-        Status r = posix::Rename(*dir, digest->hex(), trash->get(), TrashName(*digest),
-                                 layout.trash_dir() + "/" + TrashName(*digest));
+        if (blobs.Exists(queued[i])) continue;  // committed again: keep the file
+        Status r = blobs_.Retire(*digest);
         if (r.IsNotFound()) continue;
         if (!r.ok()) return r;
-        moved.push_back(TrashName(*digest));
         touched.insert(digest->algorithm());
       }
       return Status::OK();
@@ -142,39 +126,25 @@ Status FileReaper::DeleteFiles(const std::vector<std::string>& queued) {
     if (!s.ok()) return s;
     test_hooks::CrashPoint("reaper.after_trash");
     // 4. The slow part, holding no lock.
-    for (const std::string& name : moved) {
-      Status u = posix::UnlinkAt(trash->get(), name, 0, layout.trash_dir() + "/" + name);
-      if (!u.ok() && !u.IsNotFound()) return u;
+    if (!touched.empty()) {
+      if (Status p = blobs_.PurgeRetired(); !p.ok()) return p;
     }
     // 5. Forget the batch only once its files are durably out of blobs/.
     for (Algorithm algorithm : touched) {
-      if (Status d = store_.SyncBlobDir(algorithm); !d.ok()) return d;
+      if (Status d = blobs_.SyncPublished(algorithm); !d.ok()) return d;
     }
-    s = catalog.Write(Catalog::Sync::kNormal, [&](Session& session) {
+    s = catalog_.Write(catalog::Sync::kNormal, [&](catalog::Transaction& tx) {
+      catalog::DeletionQueue queue(tx);
+      catalog::GcRows graph(tx);
       for (size_t i = start; i < end; ++i) {
-        auto done = session.Prepare(sql::q::pending_deletion_remove);
-        done->bindNoCopy(1, queued[i]);
-        done->exec();
+        queue.Remove(queued[i]);
         // The removed blob's graph node, to be forgotten later unless a
         // link names it or the blob comes back.
-        auto check = session.Prepare(sql::q::gc_check_node_of);
-        check->bindNoCopy(1, queued[i]);
-        check->exec();
+        graph.CheckNodeOf(queued[i]);
       }
       return Status::OK();
     });
     if (!s.ok()) return s;
-  }
-  return Status::OK();
-}
-
-Status FileReaper::EmptyTrash() {
-  const std::string dir = store_.layout().trash_dir();
-  auto fd = posix::OpenDir(dir);
-  if (!fd.ok()) return fd.status();
-  for (const std::string& name : posix::ListDir(dir)) {
-    Status u = posix::UnlinkAt(fd->get(), name, 0, dir + "/" + name);
-    if (!u.ok() && !u.IsNotFound()) return u;
   }
   return Status::OK();
 }

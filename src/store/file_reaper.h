@@ -16,7 +16,8 @@
 //   5. fsyncs blobs/<alg>/, then drops the batch from the queue: a queue entry
 //      is only forgotten once its file is durably out of blobs/.
 // A crash anywhere leaves queue entries (redone at the next flush, which
-// Store::Open runs) or trash files (Store::Open empties trash/).
+// Store::Open runs) or trash files (Store::Open empties trash/). Steps 3 to
+// 5 are the blob tier's Retire, PurgeRetired and SyncPublished.
 //
 // Flushes run on a background thread started by the first Queued(), a few
 // milliseconds after deletions arrive or at once when a batch is full, and
@@ -25,8 +26,8 @@
 //
 // Thread-safety: thread-safe.
 
-#ifndef CONTENTSTORE_SRC_FILE_REAPER_H_
-#define CONTENTSTORE_SRC_FILE_REAPER_H_
+#ifndef CONTENTSTORE_SRC_STORE_FILE_REAPER_H_
+#define CONTENTSTORE_SRC_STORE_FILE_REAPER_H_
 
 #include <condition_variable>
 #include <mutex>
@@ -34,15 +35,15 @@
 #include <thread>
 #include <vector>
 
+#include "catalog/catalog.h"
 #include "contentstore/status.h"
+#include "files/blob_tier.h"
 
 namespace contentstore {
 
-class StoreImpl;
-
 class FileReaper {
  public:
-  explicit FileReaper(StoreImpl& store);
+  FileReaper(catalog::Catalog& catalog, BlobTier& blobs);
   // Stops the thread and flushes what is queued.
   ~FileReaper();
   FileReaper(const FileReaper&) = delete;
@@ -53,8 +54,6 @@ class FileReaper {
   // Deletes the files of everything queued so far, now, in this thread;
   // then forgets the reference-graph nodes left unused (gc_nodes_to_check).
   Status Flush();
-  // Unlinks whatever a crashed flush left in trash/ (Store::Open).
-  Status EmptyTrash();
 
   // Deletions queued before a background flush starts.
   static constexpr int kBatch = 256;
@@ -69,7 +68,8 @@ class FileReaper {
   // The background thread runs this once deletions pause (kQuietTime).
   Status ForgetUnusedNodes();
 
-  StoreImpl& store_;
+  catalog::Catalog& catalog_;
+  BlobTier& blobs_;
   std::mutex flush_mu_;  // one flush at a time
   std::mutex mu_;
   std::condition_variable wake_;
@@ -80,4 +80,4 @@ class FileReaper {
 
 }  // namespace contentstore
 
-#endif  // CONTENTSTORE_SRC_FILE_REAPER_H_
+#endif  // CONTENTSTORE_SRC_STORE_FILE_REAPER_H_

@@ -8,16 +8,17 @@
 //     table; blobs it does not hold, minus those younger than the grace
 //     period, go into another, into pending_file_deletions, and out of blobs
 //     (their links go by trigger). Graph nodes left unused are forgotten
-//     later, with the files (file_reaper.cc). A commit is a transaction
+//     later, with the files (file_reaper.h). A commit is a transaction
 //     too, so it lands wholly before (and its blob is marked like any other,
 //     protected by the grace period) or wholly after (and the collector never
 //     saw it). Leases, gc.root labels and ingests' expected digests are read
 //     inside the same transaction, so a root added before it counts.
-//  2. Files. Pending deletions are flushed (store_impl.cc): the WAL is synced
-//     so the row deletions are durable, then each file is unlinked only if,
-//     inside a later transaction, still no row names it. A commit of the same
-//     digest that renamed its file meanwhile re-checks its file inside its own
-//     transaction and puts it back if it was unlinked (commit.cc).
+//  2. Files. Pending deletions are flushed (file_reaper.h): the WAL is
+//     synced so the row deletions are durable, then each file is taken out of
+//     the blob tier only if, inside a later transaction, still no row names
+//     it. A commit of the same digest that published its file meanwhile
+//     re-checks its file inside its own transaction and puts it back if it
+//     was taken (commit.cc).
 //  3. Ingests not written within the expiry and held by no unexpired lease
 //     are aborted, unless a live writer holds them: their directory's flock is
 //     taken (without waiting) before the row goes, so a writer that is still
@@ -25,161 +26,157 @@
 // Blobs come before ingests so that a dry run (which aborts nothing) and the
 // documented sqlite3 query see the same roots as a real run: an ingest's
 // expected digest stays a root until the run after the ingest goes.
+//
+// "Now" is the catalog's view gc_now, read once per run: the same clock that
+// decides, in gc_roots, which leases have expired.
 
-#include <dirent.h>
-#include <fcntl.h>
+#include "store/gc.h"
+
 #include <sys/stat.h>
-
-#include <fmt/format.h>
 
 #include <algorithm>
 
-#include "util/clock.h"
-#include "embedded_sql.h"
-#include "catalog/ingest_row.h"
+#include "catalog/gc_rows.h"
+#include "catalog/ingest_rows.h"
+#include "catalog/lease_rows.h"
+#include "env/crash_point.h"
+#include "env/unique_fd.h"
+#include "files/layout.h"
 #include "store/recovery.h"
-#include "store/store_impl.h"
-#include "env/test_hooks.h"
 
 namespace contentstore {
 namespace {
 
-// Locks held on the ingest directories a run is about to abort.
+// Stale ingests are aborted in batches, so a store with many of them does not
+// run out of descriptors holding their locks.
+constexpr size_t kIngestBatch = 128;
+
+// An ingest about to be aborted, its directory locked (or gone).
 struct LockedIngest {
   std::string ref;
   std::string id;
-  posix::UniqueFd dir_fd;
+  UniqueFd dir_fd;
 };
+
+void AddDoomed(const std::vector<catalog::BlobSize>& doomed, GcReport& report) {
+  for (const catalog::BlobSize& b : doomed) {
+    auto digest = Digest::Parse(b.digest);
+    if (!digest.ok()) continue;  // not a digest: no file to delete either
+    report.removed_blobs.push_back(*digest);
+    report.bytes_freed += b.size;
+  }
+}
 
 }  // namespace
 
-Result<GcReport> StoreImpl::collect_garbage(const GcOptions& options) {
+Result<GcReport> GarbageCollector::Run(const GcOptions& options) {
   if (options.grace.count() < 0 || options.ingest_expiry.count() < 0) {
     return Status::InvalidArgument("gc: grace period and ingest expiry must not be negative");
   }
-  const int64_t started = MonotonicNanos();
-  const int64_t now = NowNanos();
-  const int64_t blob_cutoff = now - options.grace.count();
-  const int64_t ingest_cutoff = now - options.ingest_expiry.count();
-  GcReport report;
-
-  // 1. Blobs (and expired leases).
-  auto collect_blobs = [&](Session& session, bool sweep) -> Status {
-    {
-      auto q = session.Prepare(sql::q::gc_expired_leases);
-      q->bind(1, now);
-      while (q->executeStep()) report.removed_leases.push_back(q->getColumn(0).getString());
-    }
-    auto read_doomed = [&](std::string_view query) {
-      auto q = session.Prepare(query);
-      if (!sweep) q->bind(1, blob_cutoff);
-      while (q->executeStep()) {
-        auto digest = Digest::Parse(q->getColumn(0).getString());
-        if (!digest.ok()) continue;  // not a digest: no file to delete either
-        report.removed_blobs.push_back(*digest);
-        report.bytes_freed += q->getColumn(1).getInt64();
-      }
-    };
-    if (!sweep) {
-      // The dry run: the same selection, changing nothing. Expired leases
-      // already hold nothing in gc_roots.
-      read_doomed(sql::q::gc_would_remove);
-      return Status::OK();
-    }
-    auto expire = session.Prepare(sql::q::gc_delete_expired_leases);
-    expire->bind(1, now);
-    expire->exec();
-    session.db().exec(std::string(sql::q::gc_temp_create));
-    session.db().exec(std::string(sql::q::gc_temp_clear));
-    session.Prepare(sql::q::gc_mark)->exec();
-    auto mark = session.Prepare(sql::q::gc_doomed_mark);
-    mark->bind(1, blob_cutoff);
-    mark->exec();
-    auto queue = session.Prepare(sql::q::gc_doomed_queue_files);
-    queue->bind(1, now);
-    queue->exec();
-    session.Prepare(sql::q::gc_doomed_delete_rows)->exec();
-    read_doomed(sql::q::gc_doomed_list);
-    session.db().exec(std::string(sql::q::gc_temp_clear));
-    return Status::OK();
-  };
-  Status s = options.dry_run
-                 ? catalog_->Read([&](Session& session) { return collect_blobs(session, false); })
-                 : catalog_->Write(Catalog::Sync::kFull,
-                                   [&](Session& session) { return collect_blobs(session, true); });
-  if (!s.ok()) return s.WithContext("gc");
-  if (!options.dry_run) {
-    test_hooks::CrashPoint("gc.after_sweep");
-    if (options.wait_for_files) {
-      if (Status f = FlushPendingDeletions(); !f.ok()) return f.WithContext("gc: deleting files");
-    } else {
-      reaper_->Queued();
-    }
+  if (!options.dry_run && ctx_.catalog.read_only()) {
+    return Status::FailedPrecondition("gc: the store is open read-only (use a dry run)");
   }
-
-  // 2. Stale ingests.
-  struct Candidate {
-    std::string ref, id;
-  };
-  std::vector<Candidate> candidates;
-  s = catalog_->Read([&](Session& session) {
-    auto q = session.Prepare(sql::q::gc_stale_ingests);
-    q->bind(1, ingest_cutoff);
-    q->bind(2, now);
-    while (q->executeStep()) {
-      candidates.push_back({q->getColumn(0).getString(), q->getColumn(1).getString()});
-    }
+  const int64_t started = ctx_.env.MonotonicNanos();
+  int64_t now = 0;
+  Status s = ctx_.catalog.Read([&](catalog::Transaction& tx) {
+    now = catalog::GcRows(tx).Now();
     return Status::OK();
   });
   if (!s.ok()) return s.WithContext("gc");
-  // In batches, so a store with many stale ingests does not run out of
-  // descriptors holding their locks.
-  constexpr size_t kBatch = 128;
-  for (size_t start = 0; start < candidates.size(); start += kBatch) {
+  GcReport report;
+  if (Status b = CollectBlobs(options, now, report); !b.ok()) return b;
+  if (Status i = CollectIngests(options, now, report); !i.ok()) return i;
+  std::sort(report.removed_blobs.begin(), report.removed_blobs.end());
+  std::sort(report.removed_ingests.begin(), report.removed_ingests.end());
+  report.duration = std::chrono::nanoseconds(ctx_.env.MonotonicNanos() - started);
+  return report;
+}
+
+Status GarbageCollector::CollectBlobs(const GcOptions& options, int64_t now, GcReport& report) {
+  const int64_t cutoff = now - options.grace.count();
+  Status s;
+  if (options.dry_run) {
+    // The same selection, changing nothing. Expired leases already hold
+    // nothing in gc_roots.
+    s = ctx_.catalog.Read([&](catalog::Transaction& tx) {
+      report.removed_leases = catalog::LeaseRows(tx).ExpiredIds(now);
+      AddDoomed(catalog::GcRows(tx).WouldRemove(cutoff), report);
+      return Status::OK();
+    });
+    return s.WithContext("gc");
+  }
+  s = ctx_.catalog.Write(catalog::Sync::kFull, [&](catalog::Transaction& tx) {
+    catalog::LeaseRows leases(tx);
+    report.removed_leases = leases.ExpiredIds(now);
+    leases.DeleteExpired(now);
+    catalog::GcRows gc(tx);
+    gc.ClearScratch();
+    gc.Mark();
+    gc.SelectDoomed(cutoff);
+    gc.SweepDoomed(now);
+    AddDoomed(gc.Doomed(), report);
+    gc.ClearScratch();
+    return Status::OK();
+  });
+  if (!s.ok()) return s.WithContext("gc");
+  test_hooks::CrashPoint("gc.after_sweep");
+  if (!options.wait_for_files) {
+    reaper_.Queued();
+    return Status::OK();
+  }
+  return reaper_.Flush().WithContext("gc: deleting files");
+}
+
+Status GarbageCollector::CollectIngests(const GcOptions& options, int64_t now,
+                                        GcReport& report) {
+  const int64_t cutoff = now - options.ingest_expiry.count();
+  std::vector<catalog::IngestPlace> candidates;
+  Status s = ctx_.catalog.Read([&](catalog::Transaction& tx) {
+    candidates = catalog::IngestRows(tx).Stale(cutoff, now);
+    return Status::OK();
+  });
+  if (!s.ok()) return s.WithContext("gc");
+  for (size_t start = 0; start < candidates.size(); start += kIngestBatch) {
     std::vector<LockedIngest> locked;
-    for (size_t i = start; i < std::min(candidates.size(), start + kBatch); ++i) {
-      const Candidate& c = candidates[i];
-      const std::string dir = layout_.ingest_dir(c.id);
-      auto dir_fd = posix::OpenAt(ingest_root_fd(), c.id, O_RDONLY | O_DIRECTORY, 0, dir);
+    for (size_t i = start; i < std::min(candidates.size(), start + kIngestBatch); ++i) {
+      const catalog::IngestPlace& c = candidates[i];
+      auto dir_fd = ctx_.dirs.OpenExisting(c.id);
       if (!dir_fd.ok() && !dir_fd.status().IsNotFound()) return dir_fd.status();
       if (dir_fd.ok()) {
-        if (!posix::TryLockExclusive(dir_fd->get(), dir).ok()) continue;  // a live writer
+        if (!ctx_.dirs.TryLock(c.id, dir_fd->get()).ok()) continue;  // a live writer
         // A writer that died recently wrote after its last checkpoint: the
         // data file's time says so.
-        struct stat st {};
-        if (::fstatat(dir_fd->get(), Layout::kDataFile, &st, 0) == 0 &&
-            int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec >= ingest_cutoff) {
+        const LocalFile data = ctx_.dirs.DataFile(c.id, dir_fd->get());
+        auto st = ctx_.env.StatAt(data.dir_fd, data.name, data.path);
+        if (st.ok() &&
+            int64_t{st->st_mtim.tv_sec} * 1000000000 + st->st_mtim.tv_nsec >= cutoff) {
           continue;
         }
         if (!options.dry_run) {
-          auto recovered = RecoverIngestDir(*this, c.ref, c.id, dir_fd->get());
+          auto recovered = RecoverIngestDir(ctx_, c.ref, c.id, dir_fd->get());
           if (!recovered.ok()) return recovered.status();
           if (*recovered == IngestRecovery::kRemoved) continue;
         }
       }
-      locked.push_back({c.ref, c.id, dir_fd.ok() ? std::move(*dir_fd) : posix::UniqueFd()});
+      locked.push_back({c.ref, c.id, dir_fd.ok() ? std::move(*dir_fd) : UniqueFd()});
     }
     for (const LockedIngest& l : locked) report.removed_ingests.push_back(l.ref);
     if (options.dry_run || locked.empty()) continue;
-    s = catalog_->Write(Catalog::Sync::kFull, [&](Session& session) {
+    s = ctx_.catalog.Write(catalog::Sync::kFull, [&](catalog::Transaction& tx) {
+      catalog::IngestRows ingests(tx);
+      catalog::LeaseRows leases(tx);
       for (const LockedIngest& l : locked) {
-        auto q = session.Prepare(sql::q::ingest_delete);
-        q->bindNoCopy(1, l.ref);
-        q->exec();
-        DropIngestLeases(session, l.ref);
+        ingests.Delete(l.ref);
+        leases.DropIngest(l.ref);
       }
       return Status::OK();
     });
     if (!s.ok()) return s.WithContext("gc: aborting stale ingests");
     for (const LockedIngest& l : locked) {
-      if (l.dir_fd.valid()) (void)RemoveIngestFiles(*this, l.id, l.dir_fd.get());
+      if (l.dir_fd.valid()) (void)ctx_.dirs.Remove(l.id, l.dir_fd.get());
     }
   }
-
-  std::sort(report.removed_blobs.begin(), report.removed_blobs.end());
-  std::sort(report.removed_ingests.begin(), report.removed_ingests.end());
-  report.duration = std::chrono::nanoseconds(MonotonicNanos() - started);
-  return report;
+  return Status::OK();
 }
 
 }  // namespace contentstore

@@ -7,15 +7,20 @@
 
 #include <set>
 
-#include "files/blob_reader.h"
-#include "util/clock.h"
-#include "embedded_sql.h"
-#include "filter/filtered_query.h"
-#include "catalog/ingest_row.h"
+#include "catalog/blob_rows.h"
+#include "catalog/deletion_queue.h"
+#include "catalog/filtered_query.h"
+#include "catalog/ingest_rows.h"
+#include "catalog/lease_rows.h"
+#include "catalog/sqlite_catalog.h"
+#include "contentstore/validate.h"
+#include "store/batch.h"
+#include "store/fsck.h"
+#include "store/gc.h"
 #include "store/ingest_writer.h"
 #include "store/recovery.h"
 #include "util/text.h"
-#include "contentstore/validate.h"
+#include "util/timestamp.h"
 
 namespace contentstore {
 namespace {
@@ -27,127 +32,20 @@ Status NotCommitted(const Digest& digest) {
   return Status::NotFound(fmt::format("blob {} not found", digest.str()));
 }
 
-}  // namespace
-
-Result<std::unique_ptr<Store>> Store::Open(const std::string& root, const Options& options) {
-  auto store = StoreImpl::Open(root, options);
-  if (!store.ok()) return store.status();
-  return std::unique_ptr<Store>(std::move(*store));
-}
-
-StoreImpl::StoreImpl(Layout layout, const Options& options)
-    : layout_(std::move(layout)), options_(options) {}
-
-// The reaper, destroyed first, unlinks what remove() queued; if that fails
-// (or the process dies first) the next Open does it.
-StoreImpl::~StoreImpl() = default;
-
-Result<std::unique_ptr<StoreImpl>> StoreImpl::Open(const std::string& root,
-                                                   const Options& options) {
-  if (root.empty()) return Status::InvalidArgument("store root must not be empty");
-  std::unique_ptr<StoreImpl> store(new StoreImpl(Layout(root), options));
-  const Layout& layout = store->layout_;
-  struct stat st {};
-  if (::stat(layout.root().c_str(), &st) != 0) {
-    if (!options.create_if_missing) {
-      return Status::NotFound(fmt::format("store root {} does not exist", layout.root()));
-    }
-    // Create the root and any missing parents.
-    std::string path;
-    for (size_t pos = 0; pos != std::string::npos;) {
-      pos = layout.root().find('/', pos + 1);
-      path = layout.root().substr(0, pos);
-      if (Status s = posix::MakeDir(path); !s.ok()) return s;
-    }
-  } else if (!S_ISDIR(st.st_mode)) {
-    return Status::InvalidArgument(
-        fmt::format("store root {} exists and is not a directory", layout.root()));
-  } else if (!options.create_if_missing && ::stat(layout.catalog_path().c_str(), &st) != 0) {
-    // Refuse before creating anything inside a directory that is no store.
-    return Status::NotFound(fmt::format("no store at {} (no {})", layout.root(),
-                                        Layout::kCatalogFile));
-  }
-  for (const std::string& dir : {layout.blobs_dir(), layout.ingest_root(), layout.trash_dir(),
-                                 layout.batches_dir()}) {
-    if (Status s = posix::MakeDir(dir); !s.ok()) return s;
-  }
-  auto ingest_fd = posix::OpenDir(layout.ingest_root());
-  if (!ingest_fd.ok()) return ingest_fd.status();
-  store->ingest_root_fd_ = std::move(*ingest_fd);
-
-  auto catalog = Catalog::Open(layout.catalog_path(), options);
-  if (!catalog.ok()) return catalog.status();
-  store->catalog_ = std::move(*catalog);
-  store->reaper_ = std::make_unique<FileReaper>(*store);
-  if (Status s = store->Recover(); !s.ok()) return s.WithContext("recovering the store");
-  return store;
-}
-
-Result<int> StoreImpl::blob_dir_fd(Algorithm algorithm) {
-  std::lock_guard lock(blob_dirs_mu_);
-  posix::UniqueFd& fd = blob_dir_fds_[static_cast<size_t>(algorithm)];
-  if (!fd.valid()) {
-    const std::string dir = layout_.blob_dir(algorithm);
-    struct stat st {};
-    const bool existed = ::stat(dir.c_str(), &st) == 0;
-    if (Status s = posix::MakeDir(dir); !s.ok()) return s;
-    if (!existed && options_.sync) {
-      // The new directory's own entry must survive too.
-      auto parent = posix::OpenDir(layout_.blobs_dir());
-      if (!parent.ok()) return parent.status();
-      if (Status s = posix::SyncDir(parent->get(), layout_.blobs_dir()); !s.ok()) return s;
-    }
-    auto opened = posix::OpenDir(dir);
-    if (!opened.ok()) return opened.status();
-    fd = std::move(*opened);
-  }
-  return fd.get();
-}
-
-Status StoreImpl::SyncBlobDir(Algorithm algorithm) {
-  if (!options_.sync) return Status::OK();
-  auto fd = blob_dir_fd(algorithm);
-  if (!fd.ok()) return fd.status();
-  return blob_dir_syncs_[static_cast<size_t>(algorithm)].Sync(
-      [&] { return posix::SyncDir(*fd, layout_.blob_dir(algorithm)); });
-}
-
-// --- Committed blobs ---
-
-Result<Info> StoreImpl::info(const Digest& digest) {
-  Info info;
-  info.digest = digest;
-  bool found = false;
-  const std::string name = digest.str();
-  Status s = catalog_->Read([&](Session& session) {
-    auto q = session.Prepare(sql::q::blob_info);
-    q->bindNoCopy(1, name);
-    while (q->executeStep()) {
-      if (!found) {
-        found = true;
-        info.size = q->getColumn(0).getInt64();
-        info.created_at = FromNanos(q->getColumn(1).getInt64());
-        info.updated_at = FromNanos(q->getColumn(2).getInt64());
-      }
-      if (!q->isColumnNull(3)) {
-        info.labels.emplace(q->getColumn(3).getString(), q->getColumn(4).getString());
-      }
-    }
-    return Status::OK();
-  });
-  if (!s.ok()) return s;
-  if (!found) return NotCommitted(digest);
-  return info;
-}
-
-Result<Info> StoreImpl::update(const Info& info, const std::vector<std::string>& fieldpaths) {
-  bool replace_all = fieldpaths.empty();
+// update()'s field paths: every label, or the keys named.
+struct LabelPaths {
+  bool replace_all = false;
   std::set<std::string> keys;
+};
+
+Result<LabelPaths> ParseLabelPaths(const Info& info, const std::vector<std::string>& fieldpaths) {
+  LabelPaths paths;
+  paths.replace_all = fieldpaths.empty();
   for (const std::string& path : fieldpaths) {
     if (path == "labels") {
-      replace_all = true;
+      paths.replace_all = true;
     } else if (path.starts_with("labels.") && path.size() > 7) {
-      keys.insert(path.substr(7));
+      paths.keys.insert(path.substr(7));
     } else {
       return Status::InvalidArgument(
           fmt::format("cannot update field \"{}\" of blob {}: only \"labels\" and "
@@ -158,42 +56,127 @@ Result<Info> StoreImpl::update(const Info& info, const std::vector<std::string>&
   if (Status s = ValidateLabels(info.labels); !s.ok()) {
     return s.WithContext(fmt::format("update of blob {}", info.digest.str()));
   }
-  for (const std::string& key : keys) {
+  for (const std::string& key : paths.keys) {
     if (Status s = ValidateLabel(key, ""); !s.ok()) return s;
   }
+  return paths;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& root, const Options& options) {
+  auto store = StoreImpl::Open(root, options);
+  if (!store.ok()) return store.status();
+  return std::unique_ptr<Store>(std::move(*store));
+}
+
+StoreImpl::StoreImpl(Layout layout, const Options& options)
+    : layout_(std::move(layout)),
+      options_(options),
+      env_(options.env != nullptr ? *options.env : *Env::Default()) {}
+
+// The reaper, destroyed first, unlinks what remove() queued; if that fails
+// (or the process dies first) the next Open does it.
+StoreImpl::~StoreImpl() = default;
+
+Result<std::unique_ptr<StoreImpl>> StoreImpl::Open(const std::string& root,
+                                                   const Options& options) {
+  if (root.empty()) return Status::InvalidArgument("store root must not be empty");
+  std::unique_ptr<StoreImpl> store(new StoreImpl(Layout(root), options));
+  if (Status s = store->OpenParts(); !s.ok()) return s;
+  if (!options.read_only) {
+    if (Status s = store->Recover(); !s.ok()) return s.WithContext("recovering the store");
+  }
+  return store;
+}
+
+Status StoreImpl::OpenParts() {
+  const std::string& root = layout_.root();
+  auto st = env_.StatAt(AT_FDCWD, root, root);
+  const bool read_only = options_.read_only;
+  if (!st.ok()) {
+    if (!st.status().IsNotFound()) return st.status();
+    if (!options_.create_if_missing || read_only) {
+      return Status::NotFound(fmt::format("store root {} does not exist", root));
+    }
+    // Create the root and any missing parents.
+    for (size_t pos = 0; pos != std::string::npos;) {
+      pos = root.find('/', pos + 1);
+      const std::string path = root.substr(0, pos);
+      if (Status s = env_.MakeDirAt(AT_FDCWD, path, path, 0755); !s.ok()) return s;
+    }
+  } else if (!S_ISDIR(st->st_mode)) {
+    return Status::InvalidArgument(
+        fmt::format("store root {} exists and is not a directory", root));
+  } else if ((!options_.create_if_missing || read_only) &&
+             !env_.StatAt(AT_FDCWD, layout_.catalog_path(), layout_.catalog_path()).ok()) {
+    // Refuse before creating anything inside a directory that is no store.
+    return Status::NotFound(fmt::format("no store at {} (no {})", root, Layout::kCatalogFile));
+  }
+  if (!read_only) {
+    for (const std::string& dir : {layout_.blobs_dir(), layout_.ingest_root(),
+                                   layout_.trash_dir(), layout_.batches_dir()}) {
+      if (Status s = env_.MakeDirAt(AT_FDCWD, dir, dir, 0755); !s.ok()) return s;
+    }
+  }
+  auto catalog = catalog::OpenSqliteCatalog(layout_.catalog_path(), options_, env_);
+  if (!catalog.ok()) return catalog.status();
+  catalog_ = std::move(*catalog);
+  blobs_ = std::make_unique<LocalBlobFiles>(env_, layout_, options_.sync && !read_only);
+  dirs_ = std::make_unique<IngestDirs>(env_, layout_);
+  if (Status s = dirs_->Open(); !s.ok() && !(read_only && s.IsNotFound())) return s;
+  ingest_ctx_.reset(new IngestContext{env_, options_, *catalog_, *blobs_, *dirs_});
+  leases_ = std::make_unique<Leases>(*catalog_, env_);
+  reaper_ = std::make_unique<FileReaper>(*catalog_, *blobs_);
+  return Status::OK();
+}
+
+Status StoreImpl::Recover() {
+  if (Status s = RecoverLockedIngests(*ingest_ctx_); !s.ok()) return s;
+  if (Status s = RecoverBatches(*ingest_ctx_, layout_); !s.ok()) return s;
+  if (Status s = blobs_->PurgeRetired(); !s.ok()) return s;
+  return reaper_->Flush();
+}
+
+Status StoreImpl::RefuseIfReadOnly(std::string_view what) const {
+  if (!options_.read_only) return Status::OK();
+  return Status::FailedPrecondition(
+      fmt::format("{}: the store at {} is open read-only", what, layout_.root()));
+}
+
+// --- Committed blobs ---
+
+Result<Info> StoreImpl::info(const Digest& digest) {
+  std::optional<Info> info;
+  Status s = catalog_->Read([&](catalog::Transaction& tx) {
+    info = catalog::BlobRows(tx).Find(digest);
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  if (!info) return NotCommitted(digest);
+  return std::move(*info);
+}
+
+Result<Info> StoreImpl::update(const Info& info, const std::vector<std::string>& fieldpaths) {
+  auto paths = ParseLabelPaths(info, fieldpaths);
+  if (!paths.ok()) return paths.status();
+  if (Status r = RefuseIfReadOnly("update"); !r.ok()) return r;
   const std::string name = info.digest.str();
   // Label changes decide what GC keeps: make them durable.
-  Status s = catalog_->Write(Catalog::Sync::kFull, [&](Session& session) -> Status {
-    auto touch = session.Prepare(sql::q::blob_touch);
-    touch->bindNoCopy(1, name);
-    touch->bind(2, NowNanos());
-    touch->exec();
-    if (session.Changes() == 0) return NotCommitted(info.digest);
-    auto set = [&](const std::string& key, const std::string& value) {
-      auto q = session.Prepare(sql::q::label_set);
-      q->bindNoCopy(1, name);
-      q->bindNoCopy(2, key);
-      q->bindNoCopy(3, value);
-      q->exec();
-    };
-    if (replace_all) {
-      auto clear = session.Prepare(sql::q::labels_delete_all);
-      clear->bindNoCopy(1, name);
-      clear->exec();
-      for (const auto& [key, value] : info.labels) {
-        if (!value.empty()) set(key, value);
-      }
+  Status s = catalog_->Write(catalog::Sync::kFull, [&](catalog::Transaction& tx) -> Status {
+    catalog::BlobRows blobs(tx);
+    if (!blobs.Touch(name, env_.NowNanos())) return NotCommitted(info.digest);
+    if (paths->replace_all) {
+      blobs.DeleteLabels(name);
+      blobs.SetLabels(name, info.labels);
       return Status::OK();
     }
-    for (const std::string& key : keys) {
+    for (const std::string& key : paths->keys) {
       auto it = info.labels.find(key);
       if (it != info.labels.end() && !it->second.empty()) {
-        set(key, it->second);
+        blobs.SetLabel(name, key, it->second);
       } else {
-        auto q = session.Prepare(sql::q::label_delete);
-        q->bindNoCopy(1, name);
-        q->bindNoCopy(2, key);
-        q->exec();
+        blobs.DeleteLabel(name, key);
       }
     }
     return Status::OK();
@@ -205,10 +188,8 @@ Result<Info> StoreImpl::update(const Info& info, const std::vector<std::string>&
 Result<std::unique_ptr<Reader>> StoreImpl::reader(const Digest& digest) {
   auto size_in_catalog = [&]() -> Result<std::optional<int64_t>> {
     std::optional<int64_t> size;
-    Status s = catalog_->Read([&](Session& session) {
-      auto q = session.Prepare(sql::q::blob_size);
-      q->bind(1, digest.str());
-      if (q->executeStep()) size = q->getColumn(0).getInt64();
+    Status s = catalog_->Read([&](catalog::Transaction& tx) {
+      size = catalog::BlobRows(tx).Size(digest.str());
       return Status::OK();
     });
     if (!s.ok()) return s;
@@ -217,36 +198,21 @@ Result<std::unique_ptr<Reader>> StoreImpl::reader(const Digest& digest) {
   auto size = size_in_catalog();
   if (!size.ok()) return size.status();
   if (!*size) return NotCommitted(digest);
-  const std::string path = layout_.blob_path(digest);
-  auto fd = posix::Open(path, O_RDONLY);
-  if (!fd.ok()) {
-    if (!fd.status().IsNotFound()) return fd.status();
-    // Removed between the two looks? Then it is simply not there.
-    auto again = size_in_catalog();
-    if (again.ok() && !*again) return NotCommitted(digest);
-    return Status::DataLoss(
-        fmt::format("blob {} is in the catalog but its file {} is missing", digest.str(), path));
-  }
-  auto st = posix::StatFd(fd->get(), path);
-  if (!st.ok()) return st.status();
-  if (st->st_size != **size) {
-    return Status::DataLoss(fmt::format("blob {}: file {} has {} bytes, the catalog says {}",
-                                        digest.str(), path, st->st_size, **size));
-  }
-  return std::unique_ptr<Reader>(new BlobReader(std::move(*fd), path, **size));
+  auto reader = blobs_->Open(digest, **size);
+  if (reader.ok() || !reader.status().IsNotFound()) return reader;
+  // Removed between the two looks? Then it is simply not there.
+  auto again = size_in_catalog();
+  if (again.ok() && !*again) return NotCommitted(digest);
+  return Status::DataLoss(fmt::format("blob {} is in the catalog but its file {} is missing",
+                                      digest.str(), blobs_->Where(digest)));
 }
 
 Status StoreImpl::remove(const Digest& digest) {
+  if (Status r = RefuseIfReadOnly("remove"); !r.ok()) return r;
   const std::string name = digest.str();
-  Status s = catalog_->Write(Catalog::Sync::kNormal, [&](Session& session) -> Status {
-    auto del = session.Prepare(sql::q::blob_delete);
-    del->bindNoCopy(1, name);
-    del->exec();
-    if (session.Changes() == 0) return NotCommitted(digest);
-    auto queue = session.Prepare(sql::q::pending_deletion_add);
-    queue->bindNoCopy(1, name);
-    queue->bind(2, NowNanos());
-    queue->exec();
+  Status s = catalog_->Write(catalog::Sync::kNormal, [&](catalog::Transaction& tx) -> Status {
+    if (!catalog::BlobRows(tx).Delete(name)) return NotCommitted(digest);
+    catalog::DeletionQueue(tx).Add(name, env_.NowNanos());
     return Status::OK();
   });
   if (!s.ok()) return s;
@@ -254,39 +220,22 @@ Status StoreImpl::remove(const Digest& digest) {
   return Status::OK();
 }
 
+Result<std::vector<Status>> StoreImpl::put_blobs(std::span<const BlobInput> blobs,
+                                                 const PutOptions& options) {
+  return PutBlobs(*ingest_ctx_, layout_, blobs, options);
+}
+
 Status StoreImpl::walk(const std::function<Status(const Info&)>& fn,
                        const std::vector<std::string>& filters) {
-  auto query = FilteredQuery::Make(sql::q::walk_page, filters, BlobFilterFields(), 2);
-  if (!query.ok()) return query.status();
+  auto filter = catalog::FilteredQuery::Parse(filters, catalog::BlobRows::FilterFields());
+  if (!filter.ok()) return filter.status();
   std::string after;  // digests sort after ""
   for (;;) {
     std::vector<Info> page;
-    Status s = catalog_->Read([&](Session& session) -> Status {
-      auto q = session.Prepare(query->sql());
-      q->bind(1, after);
-      q->bind(2, kWalkPage);
-      query->Bind(*q);
-      std::string current;
-      while (q->executeStep()) {
-        std::string digest = q->getColumn(0).getString();
-        if (page.empty() || digest != current) {
-          auto parsed = Digest::Parse(digest);
-          if (!parsed.ok()) {
-            return Status::DataLoss(fmt::format("catalog row with a bad digest: {}",
-                                                parsed.status().message()));
-          }
-          Info info;
-          info.digest = std::move(*parsed);
-          info.size = q->getColumn(1).getInt64();
-          info.created_at = FromNanos(q->getColumn(2).getInt64());
-          info.updated_at = FromNanos(q->getColumn(3).getInt64());
-          page.push_back(std::move(info));
-          current = std::move(digest);
-        }
-        if (!q->isColumnNull(4)) {
-          page.back().labels.emplace(q->getColumn(4).getString(), q->getColumn(5).getString());
-        }
-      }
+    Status s = catalog_->Read([&](catalog::Transaction& tx) -> Status {
+      auto got = catalog::BlobRows(tx).WalkPage(*filter, after, kWalkPage);
+      if (!got.ok()) return got.status();
+      page = std::move(*got);
       return Status::OK();
     });
     if (!s.ok()) return s;
@@ -301,60 +250,38 @@ Status StoreImpl::walk(const std::function<Status(const Info&)>& fn,
 // --- Ingests ---
 
 Result<std::unique_ptr<Writer>> StoreImpl::writer(const WriterOptions& options) {
-  return IngestWriter::Open(*this, options);
-}
-
-Result<std::optional<IngestRow>> StoreImpl::LoadIngest(const std::string& ref) {
-  std::optional<IngestRow> row;
-  Status s = catalog_->Read([&](Session& session) -> Status {
-    auto loaded = LoadIngestRow(session, ref);
-    if (!loaded.ok()) return loaded.status();
-    row = std::move(*loaded);
-    return Status::OK();
-  });
-  if (!s.ok()) return s;
-  return row;
+  return IngestWriter::Open(*ingest_ctx_, options);
 }
 
 Result<IngestStatus> StoreImpl::get_ingest(std::string_view ref_view) {
   const std::string ref(ref_view);
   if (Status s = ValidateRef(ref); !s.ok()) return s;
-  auto loaded = LoadIngest(ref);
-  if (!loaded.ok()) return loaded.status();
-  const std::optional<IngestRow>& row = *loaded;
+  std::optional<catalog::IngestRow> row;
+  Status s = catalog_->Read([&](catalog::Transaction& tx) {
+    row = catalog::IngestRows(tx).Find(ref);
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
   if (!row) return Status::NotFound(fmt::format("ingest \"{}\" not found", Printable(ref)));
-  // The catalog's offset lags a live writer by up to a checkpoint; the data
-  // file does not.
-  const std::string data = layout_.ingest_dir(row->id) + "/" + Layout::kDataFile;
-  struct stat st {};
-  if (::stat(data.c_str(), &st) == 0) {
-    const int64_t mtime = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
-    return row->ToStatus(st.st_size, std::max(row->updated_at, mtime));
+  // The data file is the truth about the offset: a live writer may be past
+  // its last checkpoint.
+  const std::string data = dirs_->PathOf(row->id) + "/" + Layout::kDataFile;
+  if (auto st = env_.StatAt(AT_FDCWD, data, data); st.ok()) {
+    const int64_t mtime = int64_t{st->st_mtim.tv_sec} * 1000000000 + st->st_mtim.tv_nsec;
+    return row->ToStatus(st->st_size, std::max(row->updated_at, mtime));
   }
   return row->ToStatus(row->offset, row->updated_at);
 }
 
 Result<std::vector<IngestStatus>> StoreImpl::list_ingests(
     const std::vector<std::string>& filters) {
-  auto query = FilteredQuery::Make(sql::q::ingest_list, filters, IngestFilterFields(), 0);
-  if (!query.ok()) return query.status();
+  auto filter = catalog::FilteredQuery::Parse(filters, catalog::IngestRows::FilterFields());
+  if (!filter.ok()) return filter.status();
   std::vector<IngestStatus> out;
-  Status s = catalog_->Read([&](Session& session) -> Status {
-    auto q = session.Prepare(query->sql());
-    query->Bind(*q);
-    while (q->executeStep()) {
-      IngestStatus status;
-      status.ref = q->getColumn(0).getString();
-      status.offset = q->getColumn(1).getInt64();
-      if (!q->isColumnNull(2)) status.total = q->getColumn(2).getInt64();
-      if (!q->isColumnNull(3)) {
-        auto d = Digest::Parse(q->getColumn(3).getString());
-        if (d.ok()) status.expected = *d;
-      }
-      status.started_at = FromNanos(q->getColumn(4).getInt64());
-      status.updated_at = FromNanos(q->getColumn(5).getInt64());
-      out.push_back(std::move(status));
-    }
+  Status s = catalog_->Read([&](catalog::Transaction& tx) -> Status {
+    auto listed = catalog::IngestRows(tx).List(*filter);
+    if (!listed.ok()) return listed.status();
+    out = std::move(*listed);
     return Status::OK();
   });
   if (!s.ok()) return s;
@@ -364,43 +291,88 @@ Result<std::vector<IngestStatus>> StoreImpl::list_ingests(
 Status StoreImpl::abort(std::string_view ref_view) {
   const std::string ref(ref_view);
   if (Status s = ValidateRef(ref); !s.ok()) return s;
+  if (Status r = RefuseIfReadOnly("abort"); !r.ok()) return r;
   const std::string id = Layout::IngestId(ref);
-  const std::string dir = layout_.ingest_dir(id);
   auto not_found = [&] {
     return Status::NotFound(fmt::format("ingest \"{}\" not found", Printable(ref)));
   };
-  auto row = LoadIngest(ref);
-  if (!row.ok()) return row.status();
-  if (!*row) return not_found();
+  bool exists = false;
+  Status s = catalog_->Read([&](catalog::Transaction& tx) {
+    exists = catalog::IngestRows(tx).Find(ref).has_value();
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  if (!exists) return not_found();
 
-  auto dir_fd = posix::OpenAt(ingest_root_fd(), id, O_RDONLY | O_DIRECTORY, 0, dir);
+  auto dir_fd = dirs_->OpenExisting(id);
   if (dir_fd.ok()) {
     // A live writer keeps its ref: aborting under it would make its commit
     // fail later (containerd allows it; moby#53335 shows what follows).
-    if (Status s = posix::TryLockExclusive(dir_fd->get(), dir); !s.ok()) {
-      if (s.IsUnavailable()) return RefLockedStatus(ref, *row);
-      return s;
+    if (Status l = dirs_->TryLock(id, dir_fd->get()); !l.ok()) {
+      if (!l.IsUnavailable()) return l;
+      return IngestWriter::RefLocked(*ingest_ctx_, ref);
     }
     // A commit that died half way: put its blob file back first, so it goes
     // with the ingest instead of staying behind without a row.
-    auto recovered = RecoverIngestDir(*this, ref, id, dir_fd->get());
+    auto recovered = RecoverIngestDir(*ingest_ctx_, ref, id, dir_fd->get());
     if (!recovered.ok()) return recovered.status();
     if (*recovered == IngestRecovery::kRemoved) return not_found();
   } else if (!dir_fd.status().IsNotFound()) {
     return dir_fd.status();
   }
   // The row goes first and durably: no checkpoint may outlive its bytes.
-  Status s = catalog_->Write(Catalog::Sync::kFull, [&](Session& session) -> Status {
-    auto q = session.Prepare(sql::q::ingest_delete);
-    q->bindNoCopy(1, ref);
-    q->exec();
-    if (session.Changes() == 0) return not_found();
-    DropIngestLeases(session, ref);
+  s = catalog_->Write(catalog::Sync::kFull, [&](catalog::Transaction& tx) -> Status {
+    if (!catalog::IngestRows(tx).Delete(ref)) return not_found();
+    catalog::LeaseRows(tx).DropIngest(ref);
     return Status::OK();
   });
   if (!s.ok()) return s;
-  if (dir_fd.ok()) return RemoveIngestFiles(*this, id, dir_fd->get());
+  if (dir_fd.ok()) return dirs_->Remove(id, dir_fd->get());
   return Status::OK();
+}
+
+// --- Leases ---
+
+Result<Lease> StoreImpl::create_lease(const LeaseOptions& options) {
+  if (Status r = RefuseIfReadOnly("create lease"); !r.ok()) return r;
+  return leases_->Create(options);
+}
+
+Result<Lease> StoreImpl::get_lease(std::string_view id) { return leases_->Get(id); }
+
+Result<std::vector<Lease>> StoreImpl::list_leases(const std::vector<std::string>& filters) {
+  return leases_->List(filters);
+}
+
+Status StoreImpl::delete_lease(std::string_view id, const DeleteLeaseOptions& options) {
+  if (Status r = RefuseIfReadOnly("delete lease"); !r.ok()) return r;
+  Status s = leases_->Delete(id);
+  if (!s.ok() || !options.sync) return s;
+  return collect_garbage(GcOptions{}).status();
+}
+
+Status StoreImpl::add_lease_resource(std::string_view lease, const LeaseResource& resource) {
+  if (Status r = RefuseIfReadOnly("add to lease"); !r.ok()) return r;
+  return leases_->Hold(lease, resource);
+}
+
+Status StoreImpl::remove_lease_resource(std::string_view lease, const LeaseResource& resource) {
+  if (Status r = RefuseIfReadOnly("remove from lease"); !r.ok()) return r;
+  return leases_->Release(lease, resource);
+}
+
+Result<std::vector<LeaseResource>> StoreImpl::lease_resources(std::string_view lease) {
+  return leases_->Resources(lease);
+}
+
+// --- Garbage collection and checks ---
+
+Result<GcReport> StoreImpl::collect_garbage(const GcOptions& options) {
+  return GarbageCollector(*ingest_ctx_, *reaper_).Run(options);
+}
+
+Result<FsckReport> StoreImpl::fsck(const FsckOptions& options) {
+  return Fsck(*ingest_ctx_, *reaper_, options).Run();
 }
 
 }  // namespace contentstore

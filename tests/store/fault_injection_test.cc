@@ -1,12 +1,15 @@
-// SQLite's "Nth fault" loop (test/malloc_common.tcl) on the file system seam:
-// run a workload with the 1st, 2nd, 3rd ... file-system call failing, until a
-// run meets no fault. After each run the store is reopened (recovery runs)
-// and must be consistent, and whatever a call reported as done must be so.
+// SQLite's "Nth fault" loop (test/malloc_common.tcl) on the Env: run a
+// workload with the 1st, 2nd, 3rd ... call failing, until a run meets no
+// fault. After each run the store is reopened (recovery runs) and must be
+// consistent, and whatever a call reported as done must be so. One family of
+// loops fails the store's own file-system calls; another fails the catalog's
+// writes and syncs (SQLite's I/O on catalog.db and its WAL, through the
+// Env's VFS).
 
 #include <gtest/gtest.h>
 
 #include "files/layout.h"
-#include "env/test_hooks.h"
+#include "test_env.h"
 #include "test_util.h"
 
 namespace contentstore {
@@ -16,12 +19,15 @@ using testing::DigestOf;
 using testing::MakeContent;
 using testing::TempDir;
 
-class FailNth : public test_hooks::FaultInjector {
+// Fails call number `n` (1-based) among the calls `counts` accepts; with
+// `sticky`, every later one too (a disk that went away rather than one bad
+// write).
+class FailNth {
  public:
-  // Fails call number `n` (1-based); with `sticky`, every call after it too
-  // (a disk that went away rather than one bad write).
-  FailNth(int n, bool sticky) : n_(n), sticky_(sticky) {}
-  Status Before(std::string_view op, std::string_view path) override {
+  using Filter = bool (*)(std::string_view op);
+  FailNth(int n, bool sticky, Filter counts) : n_(n), sticky_(sticky), counts_(counts) {}
+  Status Before(std::string_view op, std::string_view path) {
+    if (!counts_(op)) return Status::OK();
     ++calls_;
     if (calls_ == n_ || (sticky_ && calls_ > n_)) {
       hit_ = true;
@@ -34,9 +40,15 @@ class FailNth : public test_hooks::FaultInjector {
  private:
   int n_;
   bool sticky_;
+  Filter counts_;
   int calls_ = 0;
   bool hit_ = false;
 };
+
+bool FileSystemCall(std::string_view op) { return !op.starts_with("catalog."); }
+bool CatalogWriteOrSync(std::string_view op) {
+  return op == "catalog.write" || op == "catalog.sync" || op == "catalog.truncate";
+}
 
 struct Outcome {
   bool committed = false;  // commit() returned OK
@@ -58,10 +70,11 @@ void Prepare(const std::string& root) {
 }
 
 // Every call may fail; the workload carries on as a careless caller would.
-Outcome Workload(const std::string& root) {
+Outcome Workload(const std::string& root, Env* env) {
   Outcome out;
   Options options;
   options.checkpoint_bytes = 1 << 20;
+  options.env = env;
   auto store = Store::Open(root, options);
   if (!store.ok()) return out;
   WriterOptions wo;
@@ -112,16 +125,19 @@ void Check(const std::string& root, const Outcome& out) {
   testing::ExpectConsistent(root);
 }
 
-void RunLoop(bool sticky) {
+void RunLoop(bool sticky, FailNth::Filter counts, int at_least) {
   int n = 1;
   for (;; ++n) {
-    ASSERT_LT(n, 2000) << "the workload never ran without meeting a fault";
+    ASSERT_LT(n, 5000) << "the workload never ran without meeting a fault";
     TempDir dir;
     Prepare(dir.path());
-    FailNth injector(n, sticky);
-    test_hooks::SetFaultInjector(&injector);
-    const Outcome out = Workload(dir.path());
-    test_hooks::SetFaultInjector(nullptr);
+    FailNth injector(n, sticky, counts);
+    testing::TestEnv env;
+    env.SetHook([&](std::string_view op, std::string_view path) {
+      return injector.Before(op, path);
+    });
+    const Outcome out = Workload(dir.path(), &env);
+    env.SetHook(nullptr);
     SCOPED_TRACE("fault at call " + std::to_string(n));
     Check(dir.path(), out);
     if (::testing::Test::HasFatalFailure()) return;
@@ -130,11 +146,21 @@ void RunLoop(bool sticky) {
       break;
     }
   }
-  EXPECT_GT(n, 10);  // the workload does make that many file-system calls
+  EXPECT_GT(n, at_least);  // the workload does make that many such calls
 }
 
-TEST(FaultInjection, EveryTransientFaultLeavesAConsistentStore) { RunLoop(false); }
-TEST(FaultInjection, EveryPersistentFaultLeavesAConsistentStore) { RunLoop(true); }
+TEST(FaultInjection, EveryTransientFaultLeavesAConsistentStore) {
+  RunLoop(false, FileSystemCall, 10);
+}
+TEST(FaultInjection, EveryPersistentFaultLeavesAConsistentStore) {
+  RunLoop(true, FileSystemCall, 10);
+}
+TEST(FaultInjection, EveryFailedCatalogWriteOrSyncLeavesAConsistentStore) {
+  RunLoop(false, CatalogWriteOrSync, 5);
+}
+TEST(FaultInjection, ACatalogThatStopsWritingLeavesAConsistentStore) {
+  RunLoop(true, CatalogWriteOrSync, 5);
+}
 
 }  // namespace
 }  // namespace contentstore

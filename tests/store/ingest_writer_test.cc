@@ -11,7 +11,7 @@
 #include <fstream>
 
 #include "files/layout.h"
-#include "env/test_hooks.h"
+#include "test_env.h"
 #include "test_util.h"
 
 namespace contentstore {
@@ -25,8 +25,9 @@ class IngestWriterTest : public ::testing::Test {
  protected:
   void SetUp() override { Reopen(); }
 
-  void Reopen(const Options& options = {}) {
+  void Reopen(Options options = {}) {
     store_.reset();
+    options.env = &env_;
     store_ = testing::OpenStore(dir_.path(), options);
     ASSERT_NE(store_, nullptr);
   }
@@ -51,20 +52,25 @@ class IngestWriterTest : public ::testing::Test {
     return db.execAndGet(query).getInt64();
   }
 
+  testing::TestEnv env_;  // before store_: the store uses it until it dies
   TempDir dir_;
   std::unique_ptr<Store> store_;
 };
 
 // Counts reads of ingest data files, to prove what a resume re-hashes.
-class ReadCounter : public test_hooks::FaultInjector {
+class ReadCounter {
  public:
-  ReadCounter() { test_hooks::SetFaultInjector(this); }
-  ~ReadCounter() override { test_hooks::SetFaultInjector(nullptr); }
-  Status Before(std::string_view op, std::string_view path) override {
-    if (op == "read" && path.ends_with("/data")) ++reads;
-    return Status::OK();
+  explicit ReadCounter(testing::TestEnv& env) : env_(env) {
+    env_.SetHook([this](std::string_view op, std::string_view path) {
+      if (op == "read" && path.ends_with("/data")) ++reads;
+      return Status::OK();
+    });
   }
+  ~ReadCounter() { env_.SetHook(nullptr); }
   std::atomic<int> reads{0};
+
+ private:
+  testing::TestEnv& env_;
 };
 
 TEST_F(IngestWriterTest, SecondWriterOnTheSameRefIsUnavailableAndNamesTheHolder) {
@@ -121,7 +127,7 @@ TEST_F(IngestWriterTest, ResumeAfterCloseReadsNothing) {
   auto w = Open("ref");
   ASSERT_OK(w->write(content));
   ASSERT_OK(w->close());
-  ReadCounter counter;
+  ReadCounter counter(env_);
   w = Open("ref");
   EXPECT_EQ(counter.reads, 0);
   EXPECT_EQ(w->status().offset, static_cast<int64_t>(content.size()));
@@ -138,7 +144,7 @@ TEST_F(IngestWriterTest, DataBeyondTheCheckpointIsHashedAsTheTail) {
     std::ofstream out(DataPath("ref"), std::ios::binary | std::ios::app);
     out << content.substr(2 << 20);
   }
-  ReadCounter counter;
+  ReadCounter counter(env_);
   w = Open("ref");
   EXPECT_EQ(counter.reads, 1);  // 1 MiB of tail: one read of the 1 MiB buffer
   EXPECT_EQ(w->status().offset, 3 << 20);
@@ -317,16 +323,13 @@ TEST_F(IngestWriterTest, BadLabelsAtCommitKeepTheIngest) {
 }
 
 TEST_F(IngestWriterTest, FailedWriteLeavesOffsetAndDigestAlone) {
-  struct FailWrites : test_hooks::FaultInjector {
-    Status Before(std::string_view op, std::string_view) override {
-      return op == "write" ? Status::IOError("injected: no space left on device") : Status::OK();
-    }
-  } fail;
   auto w = Open("ref");
   ASSERT_OK(w->write("abc"));
-  test_hooks::SetFaultInjector(&fail);
+  env_.SetHook([](std::string_view op, std::string_view) {
+    return op == "write" ? Status::IOError("injected: no space left on device") : Status::OK();
+  });
   EXPECT_CODE(w->write("defg"), kIOError);
-  test_hooks::SetFaultInjector(nullptr);
+  env_.SetHook(nullptr);
   EXPECT_EQ(w->status().offset, 3);
   EXPECT_EQ(w->digest(), DigestOf("abc"));
   ASSERT_OK(w->write("d"));

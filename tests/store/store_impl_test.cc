@@ -12,13 +12,19 @@
 #include <fstream>
 #include <set>
 
-#include "embedded_sql.h"
-#include "filter/filtered_query.h"
+#include "catalog/blob_rows.h"
+#include "catalog/filtered_query.h"
+#include "catalog/ingest_rows.h"
+#include "catalog/sqlite_sql.h"
 #include "filter/regexp.h"
 #include "test_util.h"
 
 namespace contentstore {
 namespace {
+
+std::string QueryText(catalog::QueryId id) {
+  return std::string(catalog::sqlite::kQueries[static_cast<size_t>(id)]);
+}
 
 using testing::DigestOf;
 using testing::MakeContent;
@@ -113,10 +119,12 @@ TEST_F(StoreTest, LabelFilterIsAnsweredFromTheLabelIndex) {
   // The walk's query, as the store runs it, must start from blob_labels'
   // index rather than scan every blob.
   SQLite::Database db(dir_ / "catalog.db", SQLite::OPEN_READONLY);
-  std::string sql(sql::q::walk_page);
-  sql.replace(sql.find("/*FILTER*/1"), 11,
-              "b.digest IN (SELECT digest FROM blob_labels WHERE key = ?3 AND value = ?4)");
-  SQLite::Statement plan(db, "EXPLAIN QUERY PLAN " + sql);
+  auto query = catalog::FilteredQuery::Parse({R"(labels."a.b"==c)"},
+                                             catalog::BlobRows::FilterFields());
+  ASSERT_TRUE(query.ok());
+  auto compiled = query->Compile(QueryText(catalog::QueryId::walk_page));
+  ASSERT_TRUE(compiled.ok()) << compiled.status().ToString();
+  SQLite::Statement plan(db, "EXPLAIN QUERY PLAN " + compiled->sql);
   std::string text;
   while (plan.executeStep()) text += plan.getColumn(3).getString() + "\n";
   EXPECT_NE(text.find("blob_labels_by_key_value"), std::string::npos) << text;
@@ -159,9 +167,11 @@ TEST_F(StoreTest, ListStatusesFiltersOnRef) {
 TEST_F(StoreTest, AnchoredRefRegexIsAnIndexRange) {
   SQLite::Database db(dir_ / "catalog.db", SQLite::OPEN_READONLY);
   ASSERT_OK(RegisterRegexpFunction(db.getHandle()));
-  auto query = FilteredQuery::Make(sql::q::ingest_list, {"ref~=^layer-"}, IngestFilterFields(), 0);
+  auto query = catalog::FilteredQuery::Parse({"ref~=^layer-"}, catalog::IngestRows::FilterFields());
   ASSERT_TRUE(query.ok());
-  SQLite::Statement plan(db, "EXPLAIN QUERY PLAN " + query->sql());
+  auto compiled = query->Compile(QueryText(catalog::QueryId::ingest_list));
+  ASSERT_TRUE(compiled.ok()) << compiled.status().ToString();
+  SQLite::Statement plan(db, "EXPLAIN QUERY PLAN " + compiled->sql);
   std::string text;
   while (plan.executeStep()) text += plan.getColumn(3).getString() + "\n";
   EXPECT_NE(text.find("ref>? AND ref<?"), std::string::npos) << text;
