@@ -85,28 +85,31 @@ bool IngestRows::SetMeta(const std::string& ref, const std::string& token,
   return tx_.Changes() == 1;
 }
 
-bool IngestRows::Checkpoint(const std::string& ref, const std::string& token, int64_t offset,
-                            std::string_view hash_state, int64_t updated_at) {
-  auto q = tx_.Prepare(QueryId::ingest_checkpoint);
+namespace {
+
+// ingest_checkpoint and ingest_release take the same parameters.
+bool SaveOffset(Transaction& tx, QueryId id, const std::string& ref, const std::string& token,
+                int64_t offset, std::string_view hash_state, int64_t updated_at) {
+  auto q = tx.Prepare(id);
   q->Bind(":ref", ref);
   q->Bind(":lock_token", token);
   q->Bind(":offset", offset);
   q->BindBlob(":hash_state", hash_state);
   q->Bind(":updated_at", updated_at);
   q->Run();
-  return tx_.Changes() == 1;
+  return tx.Changes() == 1;
+}
+
+}  // namespace
+
+bool IngestRows::Checkpoint(const std::string& ref, const std::string& token, int64_t offset,
+                            std::string_view hash_state, int64_t updated_at) {
+  return SaveOffset(tx_, QueryId::ingest_checkpoint, ref, token, offset, hash_state, updated_at);
 }
 
 bool IngestRows::Release(const std::string& ref, const std::string& token, int64_t offset,
                          std::string_view hash_state, int64_t updated_at) {
-  auto q = tx_.Prepare(QueryId::ingest_release);
-  q->Bind(":ref", ref);
-  q->Bind(":lock_token", token);
-  q->Bind(":offset", offset);
-  q->BindBlob(":hash_state", hash_state);
-  q->Bind(":updated_at", updated_at);
-  q->Run();
-  return tx_.Changes() == 1;
+  return SaveOffset(tx_, QueryId::ingest_release, ref, token, offset, hash_state, updated_at);
 }
 
 void IngestRows::Unlock(const std::string& ref, const std::string& token) {

@@ -111,26 +111,24 @@ Status Leases::Delete(std::string_view id_view) {
   });
 }
 
-Status Leases::Hold(std::string_view lease_view, const LeaseResource& resource) {
-  const std::string lease(lease_view);
-  if (Status s = ValidateLeaseId(lease); !s.ok()) return s;
-  if (Status s = ValidateResource(resource); !s.ok()) return s;
-  return catalog_.Write(catalog::Sync::kFull, [&](catalog::Transaction& tx) -> Status {
-    catalog::LeaseRows rows(tx);
-    if (Status r = rows.Require(lease); !r.ok()) return r;
-    rows.Hold(lease, resource);
-    return Status::OK();
-  });
+Status Leases::Hold(std::string_view lease, const LeaseResource& resource) {
+  return ChangeResource(lease, resource, &catalog::LeaseRows::Hold);
 }
 
-Status Leases::Release(std::string_view lease_view, const LeaseResource& resource) {
+Status Leases::Release(std::string_view lease, const LeaseResource& resource) {
+  return ChangeResource(lease, resource, &catalog::LeaseRows::Release);
+}
+
+Status Leases::ChangeResource(std::string_view lease_view, const LeaseResource& resource,
+                              void (catalog::LeaseRows::*change)(const std::string&,
+                                                                 const LeaseResource&)) {
   const std::string lease(lease_view);
   if (Status s = ValidateLeaseId(lease); !s.ok()) return s;
   if (Status s = ValidateResource(resource); !s.ok()) return s;
   return catalog_.Write(catalog::Sync::kFull, [&](catalog::Transaction& tx) -> Status {
     catalog::LeaseRows rows(tx);
     if (Status r = rows.Require(lease); !r.ok()) return r;
-    rows.Release(lease, resource);
+    (rows.*change)(lease, resource);
     return Status::OK();
   });
 }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "catalog/catalog.h"
+#include "catalog/lease_rows.h"
 #include "contentstore/env.h"
 #include "contentstore/lease.h"
 #include "contentstore/status.h"
@@ -33,6 +34,11 @@ class Leases {
   Result<std::vector<LeaseResource>> Resources(std::string_view lease);
 
  private:
+  // Hold or Release, after the checks both need.
+  Status ChangeResource(std::string_view lease, const LeaseResource& resource,
+                        void (catalog::LeaseRows::*change)(const std::string&,
+                                                           const LeaseResource&));
+
   catalog::Catalog& catalog_;
   Env& env_;
 };

@@ -1930,7 +1930,7 @@ TEST_F(CliTest, GcDryRunAgreesWithTheReadmeQuery) {
   ASSERT_EQ(Cs({"label", digests[3], "containerd.io/gc.ref.content=" + digests[4]}).exit_code, 0);
   for (int i = 0; i < 6; ++i) MakeOld(digests[static_cast<size_t>(i)]);  // 6 and 7 stay young
   const std::string query =
-      "select digest from gc_unreachable where created_at < (strftime('%s','now') - 3600) * "
+      "select digest from gc_unreachable where created_at < (select now from gc_now) - 3600 * "
       "1000000000";
   std::vector<std::string> from_sql = Lines(Sql(query));
   std::sort(from_sql.begin(), from_sql.end());

@@ -12,6 +12,7 @@
 #include <set>
 
 #include "files/layout.h"
+#include "test_env.h"
 #include "test_util.h"
 
 namespace contentstore {
@@ -28,7 +29,11 @@ constexpr char kRef[] = "containerd.io/gc.ref.content";
 
 class GcTest : public ::testing::Test {
  protected:
-  void SetUp() override { store_ = testing::OpenStore(dir_.path()); }
+  void SetUp() override {
+    Options options;
+    options.env = &env_;  // time passes when a test says so
+    store_ = testing::OpenStore(dir_.path(), options);
+  }
 
   Digest Put(const std::string& content, const Labels& labels = {}) {
     Status s = testing::WriteBlob(*store_, "put-" + DigestOf(content).hex(), content, labels);
@@ -62,6 +67,7 @@ class GcTest : public ::testing::Test {
     return out;
   }
 
+  testing::TestEnv env_;
   TempDir dir_;
   std::unique_ptr<Store> store_;
 };
@@ -298,7 +304,7 @@ TEST_F(GcTest, LeasesHoldContentUntilTheyExpireOrGo) {
   zero.grace = seconds(0);
   EXPECT_EQ(Collect(zero).removed_blobs, (std::vector<Digest>{loose}));
   // Once the short lease expires, its content goes, and the lease record too.
-  ::sleep(2);
+  env_.Advance(seconds(2));
   const GcReport later = Collect(zero);
   EXPECT_EQ(later.removed_blobs, (std::vector<Digest>{expiring}));
   EXPECT_EQ(later.removed_leases, (std::vector<std::string>{"short"}));
@@ -430,7 +436,7 @@ TEST_F(GcTest, CrashBetweenTheCatalogSweepAndTheFileDeletion) {
   ASSERT_EQ(rc, 128 + SIGKILL);
   // The row is gone; the file waits in pending_file_deletions.
   EXPECT_TRUE(testing::FileExists(dir_.path() + "/blobs/sha256/" + gone.hex()));
-  store_ = testing::OpenStore(dir_.path());  // open finishes the job
+  store_ = testing::OpenStore(dir_.path(), Options{.env = &env_});  // open finishes the job
   EXPECT_FALSE(testing::FileExists(dir_.path() + "/blobs/sha256/" + gone.hex()));
   EXPECT_EQ(Present(), (std::set<Digest>{kept}));
   store_.reset();
