@@ -1,4 +1,4 @@
--- contentstore catalog: the current schema (version 4), for people.
+-- contentstore catalog: the current schema (version 5), for people.
 --
 -- A catalog is created by running migrations/NNNN_*.sql in order (the one
 -- source); this file describes the result and a test checks that they agree
@@ -341,4 +341,53 @@ BEGIN
   WHERE NOT EXISTS (SELECT 1 FROM blobs AS b WHERE b.digest = gc_nodes.digest)
     AND NOT EXISTS (SELECT 1 FROM gc_links AS l WHERE l.child = gc_nodes.id);
   DELETE FROM gc_nodes_to_check;
+END;
+
+-- While a collection runs (a row in gc_runs), every change that can make a
+-- digest reachable is logged in gc_revivals, for the collector's sweep to
+-- spare what it reaches (migration 5, src/store/gc.cc).
+
+-- Internal: collections in progress (one at a time; a row left by a
+-- collector that died is cleared by the next one).
+CREATE TABLE gc_runs (
+  id         INTEGER PRIMARY KEY,
+  pid        INTEGER NOT NULL,   -- the collecting process
+  started_at INTEGER NOT NULL    -- ns since epoch UTC
+);
+
+-- Internal: gc_nodes ids that may have become reachable during a run, in
+-- the order the changes committed.
+CREATE TABLE gc_revivals (
+  seq  INTEGER PRIMARY KEY,
+  node INTEGER NOT NULL
+);
+
+CREATE TRIGGER gc_revive_linked AFTER INSERT ON gc_links
+WHEN EXISTS (SELECT 1 FROM gc_runs)
+BEGIN
+  INSERT INTO gc_revivals (node) VALUES (NEW.child);
+END;
+
+CREATE TRIGGER gc_revive_rooted AFTER INSERT ON blob_labels
+WHEN NEW.key = 'containerd.io/gc.root' AND EXISTS (SELECT 1 FROM gc_runs)
+BEGIN
+  INSERT INTO gc_revivals (node) SELECT id FROM gc_nodes WHERE digest = NEW.digest;
+END;
+
+CREATE TRIGGER gc_revive_leased AFTER INSERT ON lease_resources
+WHEN NEW.type = 'content' AND EXISTS (SELECT 1 FROM gc_runs)
+BEGIN
+  INSERT INTO gc_revivals (node) SELECT id FROM gc_nodes WHERE digest = NEW.id;
+END;
+
+CREATE TRIGGER gc_revive_expected AFTER INSERT ON ingests
+WHEN NEW.expected IS NOT NULL AND EXISTS (SELECT 1 FROM gc_runs)
+BEGIN
+  INSERT INTO gc_revivals (node) SELECT id FROM gc_nodes WHERE digest = NEW.expected;
+END;
+
+CREATE TRIGGER gc_revive_expected_changed AFTER UPDATE OF expected ON ingests
+WHEN NEW.expected IS NOT NULL AND EXISTS (SELECT 1 FROM gc_runs)
+BEGIN
+  INSERT INTO gc_revivals (node) SELECT id FROM gc_nodes WHERE digest = NEW.expected;
 END;

@@ -17,27 +17,64 @@ int64_t GcRows::Now() {
   return q->Int64("now");
 }
 
-void GcRows::ClearScratch() {
-  tx_.RunScript(ScriptId::gc_temp_create);
-  tx_.RunScript(ScriptId::gc_temp_clear);
-}
-
-void GcRows::Mark() { tx_.Prepare(QueryId::gc_mark)->Run(); }
-
-void GcRows::SelectDoomed(int64_t cutoff) {
-  auto q = tx_.Prepare(QueryId::gc_doomed_mark);
-  q->Bind(":cutoff", cutoff);
+void GcRows::StartRun(int64_t pid, int64_t now) {
+  tx_.RunScript(ScriptId::gc_run_end);  // a run that died left its row
+  auto q = tx_.Prepare(QueryId::gc_run_start);
+  q->Bind(":pid", pid);
+  q->Bind(":now", now);
   q->Run();
 }
 
-void GcRows::SweepDoomed(int64_t now) {
-  auto queue = tx_.Prepare(QueryId::gc_doomed_queue_files);
-  queue->Bind(":now", now);
-  queue->Run();
-  tx_.Prepare(QueryId::gc_doomed_delete_rows)->Run();
+void GcRows::EndRun() { tx_.RunScript(ScriptId::gc_run_end); }
+
+bool GcRows::AnyRun() { return tx_.Prepare(QueryId::gc_runs_any)->Step(); }
+
+int64_t GcRows::LastRevival() {
+  auto q = tx_.Prepare(QueryId::gc_revivals_last);
+  q->Step();
+  return q->Int64("last");
 }
 
-std::vector<BlobSize> GcRows::Doomed() { return ReadSizes(*tx_.Prepare(QueryId::gc_doomed_list)); }
+void GcRows::ClearScratch() { tx_.RunScript(ScriptId::gc_scratch_clear); }
+
+int64_t GcRows::SelectCandidates(int64_t cutoff) {
+  tx_.Prepare(QueryId::gc_mark)->Run();
+  auto select = tx_.Prepare(QueryId::gc_select_candidates);
+  select->Bind(":cutoff", cutoff);
+  select->Run();
+  auto count = tx_.Prepare(QueryId::gc_candidate_count);
+  count->Step();
+  return count->Int64("n");
+}
+
+void GcRows::Revive(int64_t after) {
+  auto q = tx_.Prepare(QueryId::gc_revive);
+  q->Bind(":after", after);
+  q->Run();
+}
+
+std::optional<int64_t> GcRows::NextBatchLow(int64_t below, int64_t limit) {
+  auto q = tx_.Prepare(QueryId::gc_batch_low);
+  q->Bind(":below", below);
+  q->Bind(":limit", limit);
+  if (!q->Step()) return std::nullopt;
+  return q->OptionalInt64("low");
+}
+
+std::vector<BlobSize> GcRows::SweepBatch(int64_t low, int64_t below, int64_t cutoff,
+                                         int64_t now) {
+  tx_.Prepare(QueryId::gc_batch_clear)->Run();
+  auto select = tx_.Prepare(QueryId::gc_batch_select);
+  select->Bind(":low", low);
+  select->Bind(":below", below);
+  select->Bind(":cutoff", cutoff);
+  select->Run();
+  auto queue = tx_.Prepare(QueryId::gc_batch_queue_files);
+  queue->Bind(":now", now);
+  queue->Run();
+  tx_.Prepare(QueryId::gc_batch_delete_rows)->Run();
+  return ReadSizes(*tx_.Prepare(QueryId::gc_batch_list));
+}
 
 std::vector<BlobSize> GcRows::WouldRemove(int64_t cutoff) {
   auto q = tx_.Prepare(QueryId::gc_would_remove);

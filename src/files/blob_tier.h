@@ -21,6 +21,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "contentstore/digest.h"
 #include "contentstore/reader.h"
@@ -66,11 +67,14 @@ class BlobTier {
   virtual Result<std::unique_ptr<Reader>> Open(const Digest& digest, int64_t size) = 0;
 
   // Takes the blob out of the tier's name space at once (cheap enough to run
-  // inside a catalog transaction); NotFound when absent. Its bytes go at the
-  // next PurgeRetired.
+  // inside a catalog transaction); NotFound when absent. Its bytes go when
+  // it is purged.
   virtual Status Retire(const Digest& digest) = 0;
-  // Frees what Retire took out, and what a crash left retired.
-  virtual Status PurgeRetired() = 0;
+  // Frees the bytes of blobs this process retired.
+  virtual Status Purge(const std::vector<Digest>& retired) = 0;
+  // Frees whatever is retired, a crash's leftovers included. Entries that
+  // are not retired blobs are left alone (fsck reports them).
+  virtual Status PurgeAllRetired() = 0;
 
   // Puts a blob that no catalog row names back into a local file (undoing a
   // commit that died before its catalog transaction). NotFound when absent.

@@ -125,17 +125,34 @@ Status LocalBlobFiles::Retire(const Digest& digest) {
   return env_.Rename(*dir, digest.hex(), trash->get(), name, layout_.trash_dir() + "/" + name);
 }
 
-Status LocalBlobFiles::PurgeRetired() {
+Status LocalBlobFiles::Purge(const std::vector<Digest>& retired) {
+  if (retired.empty()) return Status::OK();
+  const std::string dir = layout_.trash_dir();
+  auto fd = OpenDir(env_, dir);
+  if (!fd.ok()) return fd.status();
+  for (const Digest& digest : retired) {
+    const std::string name = TrashName(digest);
+    Status u = env_.UnlinkAt(fd->get(), name, 0, dir + "/" + name);
+    if (!u.ok() && !u.IsNotFound()) return u;
+  }
+  return Status::OK();
+}
+
+Status LocalBlobFiles::PurgeAllRetired() {
   const std::string dir = layout_.trash_dir();
   auto fd = OpenDir(env_, dir);
   if (!fd.ok()) return fd.status();
   auto names = env_.ListDir(fd->get(), dir);
   if (!names.ok()) return names.status();
+  std::vector<Digest> retired;
   for (const std::string& name : *names) {
-    Status u = env_.UnlinkAt(fd->get(), name, 0, dir + "/" + name);
-    if (!u.ok() && !u.IsNotFound()) return u;
+    const size_t dash = name.find('-');
+    if (dash == std::string::npos) continue;
+    auto digest = Digest::Parse(name.substr(0, dash) + ":" + name.substr(dash + 1));
+    auto st = env_.StatAt(fd->get(), name, dir + "/" + name);
+    if (digest.ok() && st.ok() && S_ISREG(st->st_mode)) retired.push_back(*digest);
   }
-  return Status::OK();
+  return Purge(retired);
 }
 
 Status LocalBlobFiles::Withdraw(const Digest& digest, const LocalFile& target) {

@@ -31,7 +31,8 @@ class LocalBlobFiles final : public BlobTier {
   Result<struct stat> Stat(const Digest& digest) override;
   Result<std::unique_ptr<Reader>> Open(const Digest& digest, int64_t size) override;
   Status Retire(const Digest& digest) override;
-  Status PurgeRetired() override;
+  Status Purge(const std::vector<Digest>& retired) override;
+  Status PurgeAllRetired() override;
   Status Withdraw(const Digest& digest, const LocalFile& target) override;
   Status Unlink(const Digest& digest, const LocalFile& source) override;
   Status List(const Visitor& visitor) override;

@@ -111,10 +111,16 @@ Status IngestWriter::CommitInternal(const CommitOptions& options) {
   });
   if (!s.ok()) return s;
   if (exists) {
-    if (Status r = RemoveIngest(); !r.ok()) return r;
-    return Status::AlreadyExists(fmt::format("{}: blob {} already exists", what, digest->str()));
+    bool gone = false;
+    if (Status r = RemoveIngest(options, &gone); !r.ok()) return r;
+    if (!gone) {
+      return Status::AlreadyExists(
+          fmt::format("{}: blob {} already exists", what, digest->str()));
+    }
+    // Removed between our look and our transaction: our bytes are still
+    // here, so they become the blob after all.
   }
-  return Publish(*digest, options.labels).WithContext(what);
+  return Publish(*digest, options).WithContext(what);
 }
 
 Status IngestWriter::SealData(const Digest& digest) {
@@ -132,8 +138,8 @@ Status IngestWriter::SealData(const Digest& digest) {
   return Status::OK();
 }
 
-Status IngestWriter::RecordCommit(const Digest& digest, const Labels& labels, int64_t size,
-                                  bool* vanished, bool* already_exists) {
+Status IngestWriter::RecordCommit(const Digest& digest, const CommitOptions& options,
+                                  int64_t size, bool* vanished, bool* already_exists) {
   const int64_t now = ctx_.env.NowNanos();
   const std::string name = digest.str();
   return ctx_.catalog.Write(catalog::Sync::kFull, [&](catalog::Transaction& tx) -> Status {
@@ -144,14 +150,17 @@ Status IngestWriter::RecordCommit(const Digest& digest, const Labels& labels, in
     }
     catalog::BlobRows blobs(tx);
     *already_exists = !blobs.Insert(name, size, now);
-    if (!*already_exists) blobs.SetLabels(name, labels);
+    if (!*already_exists || options.label_existing) blobs.SetLabels(name, options.labels);
+    if (*already_exists && options.label_existing && !options.labels.empty()) {
+      blobs.Touch(name, now);
+    }
     catalog::IngestRows(tx).DeleteOwned(ref_, token_);
     catalog::LeaseRows(tx).MoveIngestToBlob(ref_, name);
     return Status::OK();
   });
 }
 
-Status IngestWriter::Publish(const Digest& digest, const Labels& labels) {
+Status IngestWriter::Publish(const Digest& digest, const CommitOptions& options) {
   const int64_t size = hasher_.bytes();
   // 2, 3.
   if (Status s = SealData(digest); !s.ok()) return s;
@@ -178,7 +187,7 @@ Status IngestWriter::Publish(const Digest& digest, const Labels& labels) {
     test_hooks::CrashPoint("commit.after_dir_sync");
     // 6.
     bool vanished = false;
-    Status t = RecordCommit(digest, labels, size, &vanished, &already_exists);
+    Status t = RecordCommit(digest, options, size, &vanished, &already_exists);
     if (t.ok()) break;
     if (!vanished) return t;  // commit() puts the file back
     if (moved) {
@@ -234,15 +243,25 @@ Status IngestWriter::RestoreDataFromFd() {
 
 // The ingest's content is already committed: delete the row (durably, before
 // the files, so no checkpoint can outlive its bytes) and the directory; its
-// leases now hold the blob.
-Status IngestWriter::RemoveIngest() {
+// leases now hold the blob. All in the transaction that sees the blob, so it
+// cannot be removed between that look and the caller's next step.
+Status IngestWriter::RemoveIngest(const CommitOptions& options, bool* gone) {
   const std::string digest = hasher_.digest().str();
   Status s = ctx_.catalog.Write(catalog::Sync::kFull, [&](catalog::Transaction& tx) {
+    catalog::BlobRows blobs(tx);
+    if (!blobs.Exists(digest)) {
+      *gone = true;
+      return Status::OK();
+    }
+    if (options.label_existing && !options.labels.empty()) {
+      blobs.SetLabels(digest, options.labels);
+      blobs.Touch(digest, ctx_.env.NowNanos());
+    }
     catalog::IngestRows(tx).DeleteOwned(ref_, token_);
     catalog::LeaseRows(tx).MoveIngestToBlob(ref_, digest);
     return Status::OK();
   });
-  if (!s.ok()) return s;
+  if (!s.ok() || *gone) return s;
   FinishCommitted(hasher_.digest(), /*data_is_the_blob=*/false);
   return Status::OK();
 }

@@ -33,14 +33,22 @@ FileReaper::~FileReaper() {
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
-  (void)Flush();
+  std::vector<std::string> own;
+  {
+    std::lock_guard lock(mu_);
+    own.swap(own_);
+  }
+  if (!own.empty()) (void)DeleteFiles(own);  // what is left waits for a flush
 }
 
-void FileReaper::Queued() {
+void FileReaper::Queued(std::vector<std::string> digests) {
+  if (digests.empty()) return;
   std::lock_guard lock(mu_);
-  ++queued_;
+  const bool was_empty = own_.empty();
+  own_.insert(own_.end(), std::make_move_iterator(digests.begin()),
+              std::make_move_iterator(digests.end()));
   if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
-  if (queued_ == 1 || queued_ >= kBatch) wake_.notify_all();
+  if (was_empty || own_.size() >= kBatch) wake_.notify_all();
 }
 
 void FileReaper::Run() {
@@ -48,43 +56,42 @@ void FileReaper::Run() {
   bool nodes_pending = false;
   for (;;) {
     if (nodes_pending &&
-        !wake_.wait_for(lock, kQuietTime, [&] { return stop_ || queued_ > 0; })) {
+        !wake_.wait_for(lock, kQuietTime, [&] { return stop_ || !own_.empty(); })) {
       lock.unlock();
       (void)ForgetUnusedNodes();  // an error leaves them for the next time
       lock.lock();
       nodes_pending = false;
     }
-    wake_.wait(lock, [&] { return stop_ || queued_ > 0; });
+    wake_.wait(lock, [&] { return stop_ || !own_.empty(); });
     if (stop_) return;
-    wake_.wait_for(lock, kGatherTime, [&] { return stop_ || queued_ >= kBatch; });
+    wake_.wait_for(lock, kGatherTime, [&] { return stop_ || own_.size() >= kBatch; });
     if (stop_) return;
-    queued_ = 0;
+    std::vector<std::string> batch;
+    batch.swap(own_);
     lock.unlock();
-    (void)DeleteQueuedFiles();  // an error leaves the queue for the next flush
+    (void)DeleteFiles(batch);  // an error leaves the queue entries for a flush
     lock.lock();
     nodes_pending = true;
   }
 }
 
 Status FileReaper::Flush() {
-  if (Status s = DeleteQueuedFiles(); !s.ok()) return s;
-  return ForgetUnusedNodes();
-}
-
-Status FileReaper::DeleteQueuedFiles() {
-  if (catalog_.read_only()) return Status::OK();  // nothing can have been queued here
-  std::lock_guard flush_lock(flush_mu_);
-  // 1. What is queued now, by this process or any other.
+  if (catalog_.read_only()) return Status::OK();
   std::vector<std::string> queued;
   Status s = catalog_.Read([&](catalog::Transaction& tx) {
     queued = catalog::DeletionQueue(tx).List();
     return Status::OK();
   });
-  if (!s.ok() || queued.empty()) return s;
-  return DeleteFiles(queued);
+  if (!s.ok()) return s;
+  if (Status d = DeleteFiles(queued); !d.ok()) return d;
+  {
+    std::lock_guard flush_lock(flush_mu_);
+    if (Status p = blobs_.PurgeAllRetired(); !p.ok()) return p;
+  }
+  return ForgetUnusedNodes();
 }
 
-// 6. Graph nodes that removals and label changes may have left unused
+// Graph nodes that removals and label changes may have left unused
 // (gc_nodes_to_check): forgotten in their own transaction, apart from the
 // ones that removed the rows, because nothing depends on it but the
 // catalog's size.
@@ -104,12 +111,15 @@ Status FileReaper::ForgetUnusedNodes() {
 }
 
 Status FileReaper::DeleteFiles(const std::vector<std::string>& queued) {
-  // 2. Those row deletions become durable before any file goes.
+  if (queued.empty()) return Status::OK();
+  std::lock_guard flush_lock(flush_mu_);
+  // 1. Those row deletions become durable before any file goes.
   if (Status w = catalog_.SyncWal(); !w.ok()) return w;
   for (size_t start = 0; start < queued.size(); start += kBatch) {
     const size_t end = std::min(queued.size(), start + kBatch);
-    // 3. Take the files of digests that still have no row out of blobs/.
+    // 2. Take the files of digests that still have no row out of blobs/.
     std::set<Algorithm> touched;
+    std::vector<Digest> retired;
     Status s = catalog_.Write(catalog::Sync::kNormal, [&](catalog::Transaction& tx) -> Status {
       catalog::BlobRows blobs(tx);
       for (size_t i = start; i < end; ++i) {
@@ -120,16 +130,15 @@ Status FileReaper::DeleteFiles(const std::vector<std::string>& queued) {
         if (r.IsNotFound()) continue;
         if (!r.ok()) return r;
         touched.insert(digest->algorithm());
+        retired.push_back(*digest);
       }
       return Status::OK();
     });
     if (!s.ok()) return s;
     test_hooks::CrashPoint("reaper.after_trash");
-    // 4. The slow part, holding no lock.
-    if (!touched.empty()) {
-      if (Status p = blobs_.PurgeRetired(); !p.ok()) return p;
-    }
-    // 5. Forget the batch only once its files are durably out of blobs/.
+    // 3. The slow part, holding no lock.
+    if (Status p = blobs_.Purge(retired); !p.ok()) return p;
+    // 4. Forget the batch only once its files are durably out of blobs/.
     for (Algorithm algorithm : touched) {
       if (Status d = blobs_.SyncPublished(algorithm); !d.ok()) return d;
     }

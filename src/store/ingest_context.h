@@ -14,11 +14,13 @@
 #include "contentstore/options.h"
 #include "files/blob_tier.h"
 #include "files/ingest_dirs.h"
+#include "files/layout.h"
 
 namespace contentstore {
 
 struct IngestContext {
   Env& env;
+  const Layout& layout;
   const Options& options;
   catalog::Catalog& catalog;
   BlobTier& blobs;

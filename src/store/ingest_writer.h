@@ -89,16 +89,20 @@ class IngestWriter final : public Writer {
   // Checks size, then digest, against the commit's and the writer's
   // expectations.
   Result<Digest> CheckExpectations(const CommitOptions& options, const std::string& what);
-  Status Publish(const Digest& digest, const Labels& labels);
+  Status Publish(const Digest& digest, const CommitOptions& options);
   // Steps 2 and 3: the data durable and read-only, the marker written.
   Status SealData(const Digest& digest);
   // Step 6: the catalog transaction. Sets *vanished when the blob file was
   // gone, *already_exists when the digest was committed meanwhile.
-  Status RecordCommit(const Digest& digest, const Labels& labels, int64_t size, bool* vanished,
-                      bool* already_exists);
+  Status RecordCommit(const Digest& digest, const CommitOptions& options, int64_t size,
+                      bool* vanished, bool* already_exists);
   // Step 7, and the end of every successful commit.
   void FinishCommitted(const Digest& digest, bool data_is_the_blob);
-  Status RemoveIngest();
+  // The content is committed already: the ingest goes (and, if asked, the
+  // labels go on the blob), in one transaction that checks the blob is still
+  // there. Sets *gone when it was removed meanwhile (the caller publishes
+  // its own bytes instead).
+  Status RemoveIngest(const CommitOptions& options, bool* gone);
   Status RestoreDataFromFd();
 
   IngestContext& ctx_;

@@ -17,6 +17,7 @@
 #include "store/batch.h"
 #include "store/fsck.h"
 #include "store/gc.h"
+#include "store/ingest_sweep.h"
 #include "store/ingest_writer.h"
 #include "store/recovery.h"
 #include "util/text.h"
@@ -125,17 +126,20 @@ Status StoreImpl::OpenParts() {
   blobs_ = std::make_unique<LocalBlobFiles>(env_, layout_, options_.sync && !read_only);
   dirs_ = std::make_unique<IngestDirs>(env_, layout_);
   if (Status s = dirs_->Open(); !s.ok() && !(read_only && s.IsNotFound())) return s;
-  ingest_ctx_.reset(new IngestContext{env_, options_, *catalog_, *blobs_, *dirs_});
+  ingest_ctx_.reset(new IngestContext{env_, layout_, options_, *catalog_, *blobs_, *dirs_});
   leases_ = std::make_unique<Leases>(*catalog_, env_);
   reaper_ = std::make_unique<FileReaper>(*catalog_, *blobs_);
   return Status::OK();
 }
 
+// Quick, whatever the store's size: writers that died mid-commit or
+// mid-batch, and their directories. Deleting queued files is the
+// collector's and fsck's job (file_reaper.h), never an open's.
 Status StoreImpl::Recover() {
   if (Status s = RecoverLockedIngests(*ingest_ctx_); !s.ok()) return s;
   if (Status s = RecoverBatches(*ingest_ctx_, layout_); !s.ok()) return s;
-  if (Status s = blobs_->PurgeRetired(); !s.ok()) return s;
-  return reaper_->Flush();
+  if (Status s = GarbageCollector::ClearAbandonedRun(*ingest_ctx_); !s.ok()) return s;
+  return SweepOrphanIngestDirs(*ingest_ctx_);
 }
 
 Status StoreImpl::RefuseIfReadOnly(std::string_view what) const {
@@ -216,7 +220,7 @@ Status StoreImpl::remove(const Digest& digest) {
     return Status::OK();
   });
   if (!s.ok()) return s;
-  reaper_->Queued();
+  reaper_->Queued({name});
   return Status::OK();
 }
 

@@ -23,6 +23,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <atomic>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -1917,6 +1918,40 @@ TEST_F(CliTest, GcJsonIsOneObject) {
   EXPECT_GE(j["duration_ms"].get<int64_t>(), 0);
   EXPECT_EQ(j["dry_run"], false);
 }
+
+// Ingesting content that a removal of the same digest takes at the same
+// moment (rm in a loop, or collections with no grace) either stores it again
+// or finds it committed; it never fails (the torture run saw NotFound, exit
+// 3, when labels went onto a blob removed a moment before).
+class IngestRaceTest : public CliTest, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(IngestRaceTest, IngestOfContentBeingRemovedNeverFails) {
+  const std::string digest = Ingest("seed", "");
+  const std::string remover_kind = GetParam();
+  std::atomic<bool> stop{false};
+  std::thread remover([&] {
+    while (!stop) {
+      if (remover_kind == "rm") {
+        (void)Cs({"rm", digest});
+      } else {
+        (void)Cs({"gc", "--grace", "0s"});
+      }
+    }
+  });
+  std::map<int, int> codes;
+  for (int i = 0; i < 120; ++i) {
+    std::vector<std::string> args = {"ingest", "ref" + std::to_string(i), "--label", "a=b"};
+    if (i % 2 == 1) args.insert(args.end(), {"--expected-digest", digest});
+    const Outcome o = Cs(args, "");
+    ++codes[o.exit_code];
+    EXPECT_EQ(o.exit_code, 0) << o;
+  }
+  stop = true;
+  remover.join();
+  EXPECT_EQ(codes[0], 120);
+}
+
+INSTANTIATE_TEST_SUITE_P(Removers, IngestRaceTest, ::testing::Values("rm", "gc"));
 
 TEST_F(CliTest, GcDryRunAgreesWithTheReadmeQuery) {
   std::vector<std::string> digests;
