@@ -204,7 +204,7 @@ int RunGet(const GetArgs& args, const GlobalOptions& globals) {
   constexpr std::string_view kWhat = "get";
   auto digest = Digest::Parse(args.digest);
   if (!digest.ok()) return Report(kWhat, digest.status());
-  auto store = OpenStore(globals, IfMissing::kFail);
+  auto store = OpenStore(globals, Access::kRead);
   if (!store.ok()) return Report(kWhat, store.status());
   auto reader = (*store)->reader(*digest);
   if (!reader.ok()) return Report(kWhat, reader.status());

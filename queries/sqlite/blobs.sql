@@ -72,3 +72,6 @@ SELECT digest FROM pending_file_deletions ORDER BY digest
 
 -- name: deletion_queue_remove
 DELETE FROM pending_file_deletions WHERE digest = :digest
+
+-- name: deletion_queue_count
+SELECT count(*) AS n FROM pending_file_deletions

@@ -22,4 +22,10 @@ void DeletionQueue::Remove(std::string_view digest) {
   q->Run();
 }
 
+int64_t DeletionQueue::Count() {
+  auto q = tx_.Prepare(QueryId::deletion_queue_count);
+  q->Step();
+  return q->Int64("n");
+}
+
 }  // namespace contentstore::catalog

@@ -27,6 +27,7 @@ class DeletionQueue {
   // Every queued digest, sorted.
   std::vector<std::string> List();
   void Remove(std::string_view digest);
+  int64_t Count();
 
  private:
   Transaction& tx_;

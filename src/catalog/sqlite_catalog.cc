@@ -314,7 +314,15 @@ Status SqliteCatalog::Open(bool existed) {
     // Reading the header first turns "not a database" into a clear error
     // before anything is written to the file.
     if (existed) db_->exec("SELECT count(*) FROM sqlite_schema");
-    if (!options_.read_only) db_->exec("PRAGMA journal_mode = WAL");
+    if (!options_.read_only) {
+      db_->exec("PRAGMA journal_mode = WAL");
+      // Keep catalog.db-wal and -shm when the last connection closes (the WAL
+      // emptied to 0 bytes): a user who cannot write the store's directory
+      // can open the catalog read-only only if they exist.
+      int persist = 1;
+      sqlite3_file_control(handle, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+      db_->exec("PRAGMA journal_size_limit = 67108864");
+    }
     db_->exec("PRAGMA foreign_keys = ON");
     // Read pages through a memory map and keep more of them: a collection of
     // a million blobs walks the whole label index, and through pread and the
@@ -331,7 +339,14 @@ Status SqliteCatalog::Open(bool existed) {
     db_->exec(options_.sync ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = OFF");
     session_ = std::make_unique<SqliteSession>(handle);
   } catch (const std::exception& e) {
-    return Translate(e);
+    Status s = Translate(e);
+    if (options_.read_only) {
+      return s.WithContext(
+          "opening the catalog read-only (a reader needs catalog.db-wal and catalog.db-shm to "
+          "exist when it cannot create them: open the store once with write access, which "
+          "keeps them)");
+    }
+    return s;
   }
   return Migrate();
 }

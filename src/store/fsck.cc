@@ -25,6 +25,7 @@
 
 #include "catalog/blob_rows.h"
 #include "catalog/catalog_check.h"
+#include "catalog/deletion_queue.h"
 #include "catalog/ingest_rows.h"
 #include "files/layout.h"
 #include "util/hasher.h"
@@ -92,6 +93,12 @@ Result<FsckReport> Fsck::Run() {
   // "files without rows".
   if (!ctx_.catalog.read_only()) {
     if (Status f = reaper_.Flush(); !f.ok()) return f;
+  } else {
+    Status q = ctx_.catalog.Read([&](catalog::Transaction& tx) {
+      for (std::string& d : catalog::DeletionQueue(tx).List()) queued_.insert(std::move(d));
+      return Status::OK();
+    });
+    if (!q.ok()) return q;
   }
   for (Status (Fsck::*check)() : {&Fsck::CheckBlobRows, &Fsck::CheckBlobFiles,
                                   &Fsck::CheckIngests, &Fsck::CheckReferenceLabels,
@@ -188,7 +195,7 @@ Status Fsck::CheckBlobFiles() {
       has_row = catalog::BlobRows(tx).Exists(digest.str());
       return Status::OK();
     });
-    if (!s.ok() || has_row) return s;
+    if (!s.ok() || has_row || queued_.count(digest.str())) return s;
     FsckProblem& p = Problem(Kind::kFileWithoutRow, digest.str(), path + " has no catalog row");
     if (!options_.repair) return Status::OK();
     return AdoptFile(digest, st, path, p);

@@ -7,6 +7,7 @@
 #ifndef CONTENTSTORE_SRC_STORE_FSCK_H_
 #define CONTENTSTORE_SRC_STORE_FSCK_H_
 
+#include <set>
 #include <string>
 
 #include "contentstore/fsck.h"
@@ -42,6 +43,9 @@ class Fsck {
   FsckReport report_;
   int64_t bytes_to_verify_ = 0;
   int64_t bytes_hashed_ = 0;
+  // Read-only: files of removed blobs waiting to be deleted (a writable fsck
+  // deletes them first), which are no "files without rows".
+  std::set<std::string> queued_;
 };
 
 }  // namespace contentstore

@@ -1,7 +1,10 @@
 #include "store/store_impl.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
+
+#include <cerrno>
 
 #include <fmt/format.h>
 
@@ -10,6 +13,7 @@
 #include "catalog/blob_rows.h"
 #include "catalog/deletion_queue.h"
 #include "catalog/filtered_query.h"
+#include "catalog/gc_rows.h"
 #include "catalog/ingest_rows.h"
 #include "catalog/lease_rows.h"
 #include "catalog/sqlite_catalog.h"
@@ -140,6 +144,41 @@ Status StoreImpl::Recover() {
   if (Status s = RecoverBatches(*ingest_ctx_, layout_); !s.ok()) return s;
   if (Status s = GarbageCollector::ClearAbandonedRun(*ingest_ctx_); !s.ok()) return s;
   return SweepOrphanIngestDirs(*ingest_ctx_);
+}
+
+Result<std::vector<std::string>> StoreImpl::pending_recovery() {
+  std::vector<std::string> pending;
+  if (!options_.read_only) return pending;
+  int64_t dead_writers = 0, queued = 0;
+  bool dead_collection = false;
+  Status s = catalog_->Read([&](catalog::Transaction& tx) {
+    for (const catalog::IngestPlace& l : catalog::IngestRows(tx).Locked()) {
+      auto row = catalog::IngestRows(tx).Find(l.ref);
+      // Only a hint: the flock, which a reader may not take, decides.
+      if (row && row->lock_pid && ::kill(static_cast<pid_t>(*row->lock_pid), 0) != 0 &&
+          errno == ESRCH) {
+        ++dead_writers;
+      }
+    }
+    queued = catalog::DeletionQueue(tx).Count();
+    dead_collection = catalog::GcRows(tx).AnyRun();
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  if (dead_writers > 0) {
+    pending.push_back(fmt::format("{} ingest{} held by writers that died", dead_writers,
+                                  dead_writers == 1 ? "" : "s"));
+  }
+  if (queued > 0) {
+    pending.push_back(fmt::format("{} removed blob{} whose files are not deleted yet", queued,
+                                  queued == 1 ? "" : "s"));
+  }
+  if (dead_collection) pending.push_back("a collection that is running or died");
+  if (auto batches = env_.StatAt(AT_FDCWD, layout_.batches_dir(), layout_.batches_dir());
+      batches.ok() && batches->st_nlink > 2) {
+    pending.push_back("batches of put_blobs calls that died");
+  }
+  return pending;
 }
 
 Status StoreImpl::RefuseIfReadOnly(std::string_view what) const {

@@ -29,6 +29,7 @@ class StoreImpl final : public Store {
   ~StoreImpl() override;
 
   const std::string& root() const override { return layout_.root(); }
+  Result<std::vector<std::string>> pending_recovery() override;
 
   Result<Info> info(const Digest& digest) override;
   Result<Info> update(const Info& info, const std::vector<std::string>& fieldpaths) override;

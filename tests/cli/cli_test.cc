@@ -1923,6 +1923,71 @@ TEST_F(CliTest, GcJsonIsOneObject) {
 // moment (rm in a loop, or collections with no grace) either stores it again
 // or finds it committed; it never fails (the torture run saw NotFound, exit
 // 3, when labels went onto a blob removed a moment before).
+// Inspecting a store one does not own is a core use: as an unprivileged user
+// (nobody), every command that only reads works on a root-owned store, and
+// so does the sqlite3 shell; a command that writes fails clearly.
+TEST_F(CliTest, ReadOnlyCommandsWorkForAUserWhoCannotWriteTheStore) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root, to run commands as the user nobody";
+  const std::string digest = Ingest("blob", "inspect me", {"--label", "k=v"});
+  ASSERT_EQ(Cs({"ingest", "half", "--no-commit"}, "partial").exit_code, 0);
+  CreateLease({"--id", "L"});
+  // Only the store's own permissions keep nobody out: 0755, files 0644.
+  ASSERT_EQ(::chmod(dir_.c_str(), 0755), 0);
+  auto as_nobody = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = {"setpriv", "--reuid=65534", "--regid=65534",
+                                     "--clear-groups"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    Child child(argv, BaseEnv());
+    return child.Finish();
+  };
+  auto cs = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = {kBinary, "--root", root_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return as_nobody(argv);
+  };
+  ASSERT_EQ(as_nobody({"id", "-u"}).out, "65534\n");
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"ls"},
+                                             {"info", digest},
+                                             {"get", "--verify", digest},
+                                             {"active"},
+                                             {"status", "half"},
+                                             {"fsck"},
+                                             {"fsck", "--verify"},
+                                             {"lease", "ls"},
+                                             {"lease", "show", "L"},
+                                             {"gc", "--dry-run"}}) {
+    const Outcome o = cs(args);
+    EXPECT_EQ(o.exit_code, 0) << args[0] << ": " << o;
+    EXPECT_EQ(o.err, "") << args[0] << ": " << o;
+  }
+  EXPECT_EQ(cs({"get", digest}).out, "inspect me");
+  EXPECT_NE(cs({"ls"}).out.find("k=v"), std::string::npos);
+  // Writing is refused, with the operating system's reason.
+  const Outcome rm = cs({"rm", digest});
+  EXPECT_NE(rm.exit_code, 0) << rm;
+  EXPECT_NE(rm.err.find("contentstore: "), std::string::npos) << rm;
+  // The README's way to read the catalog with sqlite3.
+  const Outcome shell =
+      as_nobody({"sqlite3", "-readonly", root_ + "/catalog.db", "select count(*) from blobs"});
+  EXPECT_EQ(shell.exit_code, 0) << shell;
+  EXPECT_EQ(shell.out, "1\n");
+  // Nothing changed, and root can still use the store.
+  EXPECT_EQ(Cs({"info", digest}).exit_code, 0);
+}
+
+// A read-only command skips recovery, and says so when some is pending.
+TEST_F(CliTest, ReadOnlyCommandsSayWhenRecoveryIsPending) {
+  const std::string digest = Ingest("blob", "gone soon");
+  // What a process killed after removing a blob leaves: its file queued.
+  Sql("INSERT INTO pending_file_deletions (digest, deleted_at) VALUES ('" + digest + "', 1)");
+  const Outcome o = Cs({"ls"});
+  EXPECT_EQ(o.exit_code, 0) << o;
+  EXPECT_NE(o.err.find("note: recovery is pending (1 removed blob whose files are not deleted yet)"),
+            std::string::npos)
+      << o;
+}
+
 class IngestRaceTest : public CliTest, public ::testing::WithParamInterface<const char*> {};
 
 TEST_P(IngestRaceTest, IngestOfContentBeingRemovedNeverFails) {

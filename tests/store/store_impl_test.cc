@@ -317,3 +317,67 @@ TEST(StoreOpen, RefusesWhatItCannotUse) {
 
 }  // namespace
 }  // namespace contentstore
+
+namespace contentstore {
+namespace {
+
+TEST(StoreReadOnly, ReadsEverythingChangesNothing) {
+  TempDir dir;
+  const std::string content = MakeContent(3000, 4);
+  {
+    auto store = testing::OpenStore(dir.path());
+    ASSERT_OK(testing::WriteBlob(*store, "a", content, {{"k", "v"}}));
+    WriterOptions wo;
+    wo.ref = "half";
+    auto w = store->writer(wo);
+    ASSERT_TRUE(w.ok());
+    ASSERT_OK((*w)->write("half"));
+    ASSERT_OK((*w)->close());
+  }
+  const std::string catalog_before = testing::ReadFile(dir / "catalog.db");
+  Options options;
+  options.read_only = true;
+  auto store = testing::OpenStore(dir.path(), options);
+  ASSERT_NE(store, nullptr);
+  const Digest d = DigestOf(content);
+  EXPECT_EQ(store->info(d)->labels, (Labels{{"k", "v"}}));
+  EXPECT_EQ(*testing::ReadAll(*store, d), content);
+  EXPECT_EQ(store->get_ingest("half")->offset, 4);
+  EXPECT_EQ(store->list_ingests()->size(), 1u);
+  EXPECT_TRUE(store->fsck({})->clean());
+  GcOptions dry;
+  dry.dry_run = true;
+  dry.grace = std::chrono::seconds(0);
+  EXPECT_EQ(store->collect_garbage(dry)->removed_blobs, std::vector<Digest>{d});
+  EXPECT_TRUE(store->pending_recovery()->empty());
+  // Every change is refused, and nothing is written.
+  WriterOptions wo;
+  wo.ref = "new";
+  EXPECT_CODE(store->writer(wo).status(), kFailedPrecondition);
+  EXPECT_CODE(store->remove(d), kFailedPrecondition);
+  EXPECT_CODE(store->update({d, 0, {}, {}, {{"k", "w"}}}, {}).status(), kFailedPrecondition);
+  EXPECT_CODE(store->abort("half"), kFailedPrecondition);
+  EXPECT_CODE(store->create_lease().status(), kFailedPrecondition);
+  EXPECT_CODE(store->collect_garbage({}).status(), kFailedPrecondition);
+  BlobInput input{std::as_bytes(std::span(content)), std::nullopt, {}};
+  EXPECT_CODE(store->put_blobs(std::span(&input, 1)).status(), kFailedPrecondition);
+  FsckOptions repair;
+  repair.repair = true;
+  EXPECT_CODE(store->fsck(repair).status(), kFailedPrecondition);
+  store.reset();
+  EXPECT_EQ(testing::ReadFile(dir / "catalog.db"), catalog_before);
+}
+
+TEST(StoreReadOnly, ANonexistentStoreIsNotCreated) {
+  TempDir dir;
+  Options options;
+  options.read_only = true;
+  EXPECT_CODE(Store::Open(dir / "nothing", options).status(), kNotFound);
+  EXPECT_FALSE(testing::FileExists(dir / "nothing"));
+  ASSERT_EQ(::mkdir((dir / "empty").c_str(), 0755), 0);
+  EXPECT_CODE(Store::Open(dir / "empty", options).status(), kNotFound);
+  EXPECT_TRUE(testing::ListDir(dir / "empty").empty());
+}
+
+}  // namespace
+}  // namespace contentstore
