@@ -93,6 +93,11 @@ class BlobTier {
   };
   virtual Status List(const Visitor& visitor) = 0;
 
+  // Moves an entry the tier did not put there (a path List reported, or a
+  // blob's path holding something that is not a blob file) out of the tier,
+  // to where a person can look at it; returns where it went.
+  virtual Result<std::string> MoveAside(const std::string& path) = 0;
+
   // Where the blob lives, for messages.
   virtual std::string Where(const Digest& digest) const = 0;
 };

@@ -20,6 +20,19 @@ LocalFile IngestDirs::DataFile(const std::string& id, int dir_fd) const {
   return {dir_fd, Layout::kDataFile, PathOf(id) + "/" + Layout::kDataFile};
 }
 
+// Housekeeping (the sweep of orphan directories, the collector's look at
+// stale ingests, fsck) holds an ingest directory's flock for moments; a
+// writer waits those out before it calls the ref held by another writer.
+Status IngestDirs::LockBriefly(int dir_fd, const std::string& path) {
+  constexpr int kTries = 10;
+  constexpr int64_t kPauseMicros = 5000;
+  for (int i = 0;; ++i) {
+    Status s = env_.TryLock(dir_fd, path);
+    if (!s.IsUnavailable() || i + 1 == kTries) return s;
+    env_.SleepForMicros(kPauseMicros);
+  }
+}
+
 Result<UniqueFd> IngestDirs::CreateAndLock(const std::string& id) {
   const std::string path = PathOf(id);
   for (int attempt = 0; attempt < 5; ++attempt) {
@@ -27,7 +40,7 @@ Result<UniqueFd> IngestDirs::CreateAndLock(const std::string& id) {
     auto fd = OpenDirAt(env_, root_fd_.get(), id, path);
     if (fd.status().IsNotFound()) continue;
     if (!fd.ok()) return fd.status();
-    if (Status s = env_.TryLock(fd->get(), path); !s.ok()) return s;
+    if (Status s = LockBriefly(fd->get(), path); !s.ok()) return s;
     // Still the directory of that name? Else it was removed under us.
     auto held = env_.StatFd(fd->get(), path);
     if (!held.ok()) return held.status();

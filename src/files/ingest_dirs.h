@@ -32,8 +32,9 @@ class IngestDirs {
   // ingest/<id>/data as a file to publish.
   LocalFile DataFile(const std::string& id, int dir_fd) const;
 
-  // Makes ingest/<id>/ if needed, opens it and takes its flock without
-  // waiting. Unavailable while another writer holds it. A directory removed
+  // Makes ingest/<id>/ if needed, opens it and takes its flock, waiting
+  // out housekeeping's momentary holds (about 50 ms at most). Unavailable
+  // while another writer holds it. A directory removed
   // and made again between the open and the lock (a commit or abort
   // finishing) is opened again, a few times, then Unavailable.
   Result<UniqueFd> CreateAndLock(const std::string& id);
@@ -48,6 +49,8 @@ class IngestDirs {
   Result<std::vector<std::string>> List();
 
  private:
+  Status LockBriefly(int dir_fd, const std::string& path);
+
   Env& env_;
   const Layout& layout_;
   UniqueFd root_fd_;

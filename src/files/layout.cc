@@ -25,6 +25,10 @@ std::string Layout::trash_dir() const { return root_ + "/" + std::string(kTrashD
 
 std::string Layout::batches_dir() const { return root_ + "/" + std::string(kBatchesDir); }
 
+std::string Layout::lost_found_dir() const {
+  return root_ + "/" + std::string(kLostFoundDir);
+}
+
 std::string Layout::IngestId(std::string_view ref) {
   Hasher h(Algorithm::kSHA256);
   h.update(ref.data(), ref.size());

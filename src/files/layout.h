@@ -9,6 +9,7 @@
 //                                   user xattrs: symlink to "<alg>/<hex>"
 //   ROOT/trash/<alg>-<hex>          files of deleted blobs on their way out
 //   ROOT/batches/<token>/<alg>-<hex> blobs staged by Store::put_blobs
+//   ROOT/lost+found/                what fsck --repair moved out of the way
 //
 // <id> is the SHA-256 of the ref in hex: refs may contain '/' and "..", and
 // a fixed-length name is safe for any of them.
@@ -35,6 +36,7 @@ class Layout {
   static constexpr std::string_view kIngestDir = "ingest";
   static constexpr std::string_view kTrashDir = "trash";
   static constexpr std::string_view kBatchesDir = "batches";
+  static constexpr std::string_view kLostFoundDir = "lost+found";
   static constexpr const char* kDataFile = "data";
   static constexpr const char* kCommitMarker = "commit";
 
@@ -47,6 +49,7 @@ class Layout {
   std::string ingest_dir(std::string_view id) const;
   std::string trash_dir() const;                   // ROOT/trash
   std::string batches_dir() const;                 // ROOT/batches
+  std::string lost_found_dir() const;              // ROOT/lost+found
 
   // The directory name of the ingest under `ref`.
   static std::string IngestId(std::string_view ref);

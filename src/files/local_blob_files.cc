@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "files/blob_reader.h"
+#include "files/lost_found.h"
 
 namespace contentstore {
 namespace {
@@ -174,6 +175,10 @@ Status LocalBlobFiles::Unlink(const Digest& digest, const LocalFile& source) {
   }
   Status u = env_.UnlinkAt(*dir, digest.hex(), 0, path);
   return u.IsNotFound() ? Status::OK() : u;
+}
+
+Result<std::string> LocalBlobFiles::MoveAside(const std::string& path) {
+  return MoveToLostFound(env_, layout_, path);
 }
 
 Status LocalBlobFiles::List(const Visitor& visitor) {

@@ -36,6 +36,7 @@ class LocalBlobFiles final : public BlobTier {
   Status Withdraw(const Digest& digest, const LocalFile& target) override;
   Status Unlink(const Digest& digest, const LocalFile& source) override;
   Status List(const Visitor& visitor) override;
+  Result<std::string> MoveAside(const std::string& path) override;
   std::string Where(const Digest& digest) const override { return layout_.blob_path(digest); }
 
  private:

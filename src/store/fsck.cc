@@ -27,6 +27,7 @@
 #include "catalog/catalog_check.h"
 #include "catalog/deletion_queue.h"
 #include "catalog/ingest_rows.h"
+#include "env/unique_fd.h"
 #include "files/layout.h"
 #include "util/hasher.h"
 #include "util/text.h"
@@ -75,6 +76,7 @@ std::string_view FsckKindName(FsckProblem::Kind kind) {
     case Kind::kDataWithoutIngest: return "data-without-ingest";
     case Kind::kBadReference: return "bad-reference";
     case Kind::kGraphDrift: return "gc-graph-drift";
+    case Kind::kNotAFile: return "not-a-file";
   }
   return "unknown";
 }
@@ -101,8 +103,8 @@ Result<FsckReport> Fsck::Run() {
     if (!q.ok()) return q;
   }
   for (Status (Fsck::*check)() : {&Fsck::CheckBlobRows, &Fsck::CheckBlobFiles,
-                                  &Fsck::CheckIngests, &Fsck::CheckReferenceLabels,
-                                  &Fsck::CheckGraph}) {
+                                  &Fsck::CheckIngests, &Fsck::CheckHousekeeping,
+                                  &Fsck::CheckReferenceLabels, &Fsck::CheckGraph}) {
     if (Status s = (this->*check)(); !s.ok()) return s;
   }
   return std::move(report_);
@@ -150,8 +152,9 @@ Status Fsck::CheckBlobRow(const std::string& digest_text, int64_t size) {
   }
   const std::string path = ctx_.blobs.Where(*digest);
   auto st = ctx_.blobs.Stat(*digest);
-  if (!st.ok() || !S_ISREG(st->st_mode)) {
-    if (!st.ok() && !st.status().IsNotFound()) return st.status();
+  if (st.ok() && !S_ISREG(st->st_mode)) return NotAFile(*digest, size, *st);
+  if (!st.ok()) {
+    if (!st.status().IsNotFound()) return st.status();
     FsckProblem& p = Problem(Kind::kRowWithoutFile, digest_text, path + " is missing");
     if (!options_.repair) return Status::OK();
     // Delete the row only if the file is still missing once we hold the
@@ -182,20 +185,115 @@ Status Fsck::CheckBlobRow(const std::string& digest_text, int64_t size) {
   return Status::OK();
 }
 
+namespace {
+
+std::string_view TypeOf(const struct stat& st) {
+  if (S_ISDIR(st.st_mode)) return "directory";
+  if (S_ISLNK(st.st_mode)) return "symbolic link";
+  if (S_ISFIFO(st.st_mode)) return "FIFO";
+  if (S_ISSOCK(st.st_mode)) return "socket";
+  return "special file";
+}
+
+}  // namespace
+
+Status Fsck::MoveAside(FsckProblem& problem, const std::string& path) {
+  auto aside = ctx_.blobs.MoveAside(path);
+  if (!aside.ok()) {
+    problem.detail += "; could not move it aside: " + aside.status().message();
+    return Status::OK();
+  }
+  problem.repaired = true;
+  problem.detail += "; moved to " + *aside;
+  return Status::OK();
+}
+
+Status Fsck::NotAFile(const Digest& digest, int64_t size, const struct stat& st) {
+  const std::string path = ctx_.blobs.Where(digest);
+  FsckProblem& p = Problem(Kind::kNotAFile, digest.str(),
+                           fmt::format("{} is a {}, not a file", path, TypeOf(st)));
+  if (!options_.repair) return Status::OK();
+  auto aside = ctx_.blobs.MoveAside(path);
+  if (!aside.ok()) {
+    p.detail += "; could not move it aside: " + aside.status().message();
+    return Status::OK();
+  }
+  p.detail += "; moved to " + *aside;
+  if (RestoreFrom(*aside, digest, size).ok()) {
+    p.repaired = true;
+    p.detail += "; what it led to hashes to the digest: the blob is a file again";
+    return Status::OK();
+  }
+  // No bytes of the blob were there: the catalog row has no file.
+  Status r = ctx_.catalog.Write(catalog::Sync::kFull, [&](catalog::Transaction& tx) {
+    if (!ctx_.blobs.Stat(digest).status().IsNotFound()) return Status::OK();
+    catalog::BlobRows(tx).Delete(digest.str());
+    p.repaired = true;
+    p.detail += "; it held no copy of the blob: row removed";
+    return Status::OK();
+  });
+  return r;
+}
+
+Status Fsck::RestoreFrom(const std::string& aside, const Digest& digest, int64_t size) {
+  Env& env = ctx_.env;
+  // Following links: a symlink to the right bytes is the case worth saving.
+  auto in = OpenPath(env, aside, O_RDONLY | O_NONBLOCK);
+  if (!in.ok()) return in.status();
+  auto st = env.StatFd(in->get(), aside);
+  if (!st.ok()) return st.status();
+  if (!S_ISREG(st->st_mode) || st->st_size != size) {
+    return Status::DataLoss("not a file of the blob's size");
+  }
+  const std::string dir = ctx_.layout.lost_found_dir();
+  auto dir_fd = OpenDir(env, dir);
+  if (!dir_fd.ok()) return dir_fd.status();
+  const std::string name = "restore-" + digest.hex();
+  const LocalFile copy{dir_fd->get(), name, dir + "/" + name};
+  auto out = OpenAt(env, copy.dir_fd, name, O_WRONLY | O_CREAT | O_TRUNC, 0644, copy.path);
+  if (!out.ok()) return out.status();
+  Hasher hasher(digest.algorithm());
+  std::vector<char> buf(1 << 20);
+  for (int64_t off = 0; off < size;) {
+    auto n = env.ReadAt(in->get(), buf.data(), buf.size(), off, aside);
+    if (!n.ok()) return n.status();
+    if (*n == 0) return Status::DataLoss(aside + " ended early");
+    hasher.update(buf.data(), *n);
+    if (Status w = env.WriteAt(out->get(), buf.data(), *n, off, copy.path); !w.ok()) return w;
+    off += static_cast<int64_t>(*n);
+  }
+  if (hasher.digest() != digest) {
+    (void)env.UnlinkAt(copy.dir_fd, name, 0, copy.path);
+    return Status::DataLoss("its bytes hash to " + hasher.digest().str());
+  }
+  if (Status d = env.SyncData(out->get(), copy.path); !d.ok()) return d;
+  if (Status c = env.ChangeMode(out->get(), 0444, copy.path); !c.ok()) return c;
+  auto published = ctx_.blobs.Publish(digest, size, copy, BlobTier::Mode::kMove);
+  if (!published.ok()) return published.status();
+  return ctx_.blobs.SyncPublished(digest.algorithm());
+}
+
 Status Fsck::CheckBlobFiles() {
   BlobTier::Visitor visitor;
   visitor.stray = [&](const std::string& path, std::string_view why) {
-    Problem(Kind::kStrayFile, path, std::string(why));
-    return Status::OK();
+    FsckProblem& p = Problem(Kind::kStrayFile, path, std::string(why));
+    return options_.repair ? MoveAside(p, path) : Status::OK();
   };
   visitor.blob = [&](const Digest& digest, const struct stat& st, const std::string& path) {
-    if (!S_ISREG(st.st_mode)) return visitor.stray(path, "not a blob file name");
     bool has_row = false;
     Status s = ctx_.catalog.Read([&](catalog::Transaction& tx) {
       has_row = catalog::BlobRows(tx).Exists(digest.str());
       return Status::OK();
     });
-    if (!s.ok() || has_row || queued_.count(digest.str())) return s;
+    if (!s.ok()) return s;
+    if (!S_ISREG(st.st_mode)) {
+      if (has_row) return Status::OK();  // the rows' pass saw it
+      FsckProblem& p = Problem(Kind::kNotAFile, digest.str(),
+                               fmt::format("{} is a {}, not a file, and no row names it", path,
+                                           TypeOf(st)));
+      return options_.repair ? MoveAside(p, path) : Status::OK();
+    }
+    if (has_row || queued_.count(digest.str())) return Status::OK();
     FsckProblem& p = Problem(Kind::kFileWithoutRow, digest.str(), path + " has no catalog row");
     if (!options_.repair) return Status::OK();
     return AdoptFile(digest, st, path, p);
@@ -245,13 +343,17 @@ Status Fsck::CheckIngests() {
   for (const std::string& id : *dirs) {
     if (ids.count(id)) continue;
     const std::string dir = ctx_.dirs.PathOf(id);
-    FsckProblem& p = Problem(Kind::kDataWithoutIngest, dir, "no ingest row names it");
-    if (!options_.repair) continue;
     auto dir_fd = ctx_.dirs.OpenExisting(id);
-    if (!dir_fd.ok()) {
-      p.detail += "; not a directory, left alone";
+    if (!dir_fd.ok() && !dir_fd.status().IsNotFound()) {
+      FsckProblem& p = Problem(Kind::kStrayFile, dir, "not an ingest directory");
+      if (options_.repair) {
+        if (Status m = MoveAside(p, dir); !m.ok()) return m;
+      }
       continue;
     }
+    if (!dir_fd.ok()) continue;  // gone meanwhile
+    FsckProblem& p = Problem(Kind::kDataWithoutIngest, dir, "no ingest row names it");
+    if (!options_.repair) continue;
     if (!ctx_.dirs.TryLock(id, dir_fd->get()).ok()) {
       p.detail += "; a writer is using it";
       continue;
@@ -269,8 +371,41 @@ Status Fsck::CheckIngests() {
     if (Status r = ctx_.dirs.Remove(id, dir_fd->get()); r.ok()) {
       p.repaired = true;
       p.detail += "; removed";
-    } else {
-      p.detail += "; could not remove it: " + r.message();
+    } else if (Status m = MoveAside(p, dir); !m.ok()) {
+      return m;
+    }
+  }
+  return Status::OK();
+}
+
+// trash/ holds only files of removed blobs on their way out (none after a
+// flush), batches/ only directories of put_blobs calls in progress.
+Status Fsck::CheckHousekeeping() {
+  for (const std::string& dir : {ctx_.layout.trash_dir(), ctx_.layout.batches_dir()}) {
+    auto fd = OpenDir(ctx_.env, dir);
+    if (fd.status().IsNotFound()) continue;
+    if (!fd.ok()) return fd.status();
+    auto names = ctx_.env.ListDir(fd->get(), dir);
+    if (!names.ok()) return names.status();
+    const bool trash = dir == ctx_.layout.trash_dir();
+    for (const std::string& name : *names) {
+      auto st = ctx_.env.StatAt(fd->get(), name, dir + "/" + name);
+      if (!st.ok()) continue;
+      if (trash && S_ISREG(st->st_mode) && ctx_.catalog.read_only()) continue;  // on its way out
+      if (!trash && S_ISDIR(st->st_mode)) {
+        // A batch's own directory: alive while locked, else a writable open
+        // recovers it.
+        auto batch = OpenDirAt(ctx_.env, fd->get(), name, dir + "/" + name);
+        if (!batch.ok() || !ctx_.env.TryLock(batch->get(), dir + "/" + name).ok() ||
+            ctx_.catalog.read_only()) {
+          continue;
+        }
+      }
+      FsckProblem& p = Problem(Kind::kStrayFile, dir + "/" + name,
+                               trash ? "not a removed blob's file" : "not a batch in progress");
+      if (options_.repair) {
+        if (Status m = MoveAside(p, dir + "/" + name); !m.ok()) return m;
+      }
     }
   }
   return Status::OK();

@@ -30,10 +30,16 @@ class Fsck {
   Status CheckCatalogIntegrity();
   Status CheckBlobRows();        // rows against files (and bytes, with verify)
   Status CheckBlobRow(const std::string& digest_text, int64_t size);
+  // A blob's path holds a symlink, directory or other non-file.
+  Status NotAFile(const Digest& digest, int64_t size, const struct stat& st);
+  // Puts the bytes `aside` leads to back as the blob, if they hash to it.
+  Status RestoreFrom(const std::string& aside, const Digest& digest, int64_t size);
+  Status MoveAside(FsckProblem& problem, const std::string& path);
   Status CheckBlobFiles();       // files against rows
   Status AdoptFile(const Digest& digest, const struct stat& st, const std::string& path,
                    FsckProblem& problem);
   Status CheckIngests();         // ingest rows against data, directories against rows
+  Status CheckHousekeeping();    // what else is in trash/ and batches/
   Status CheckReferenceLabels();
   Status CheckGraph();
 

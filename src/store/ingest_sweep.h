@@ -3,10 +3,10 @@
 // directory, or after making the directory and before adding the row).
 // Nothing can resume such a directory; SweepOrphanIngestDirs removes every
 // one that no writer holds. It needs no grace period: a writer holds its
-// directory's flock from just after mkdir until it is done, and a writer
-// whose fresh directory is removed in the instant before its flock notices
-// (the directory it locked is no longer the one of that name) and makes
-// another.
+// directory's flock from just after mkdir until it is done; a writer that
+// meets the sweep's momentary flock waits it out; and a writer whose fresh
+// directory is removed in the instant before its flock notices (the
+// directory it locked is no longer the one of that name) and makes another.
 //
 // Runs at each writable Store::Open and each collection.
 //

@@ -122,11 +122,12 @@ TEST_F(FsckTest, EveryKindOfDamageIsReportedAndRepairedWhereSafe) {
   repair.repair = true;
   const FsckReport fixed = Run(repair);
   // Repaired: the row without file, the good file without row, the orphan
-  // ingest directory. Left for a person: the rest.
+  // ingest directory, the strays (moved to lost+found). Left for a person:
+  // the rest.
   EXPECT_EQ(Kinds(fixed, true),
-            (std::multiset<Kind>{Kind::kSizeMismatch, Kind::kFileWithoutRow, Kind::kStrayFile,
-                                 Kind::kStrayFile, Kind::kIngestWithoutData,
-                                 Kind::kBadReference}));
+            (std::multiset<Kind>{Kind::kSizeMismatch, Kind::kFileWithoutRow,
+                                 Kind::kIngestWithoutData, Kind::kBadReference}));
+  EXPECT_EQ(testing::ListDir(dir_ / "lost+found").size(), 2u);
   EXPECT_CODE(store_->info(DigestOf(a)).status(), kNotFound);
   auto d_back = testing::ReadAll(*store_, DigestOf(d));
   ASSERT_TRUE(d_back.ok()) << d_back.status().ToString();
@@ -137,8 +138,6 @@ TEST_F(FsckTest, EveryKindOfDamageIsReportedAndRepairedWhereSafe) {
   ASSERT_OK(store_->remove(DigestOf(b)));
   ASSERT_OK(store_->remove(DigestOf(c)));
   ASSERT_EQ(::unlink(BlobPath(DigestOf(e)).c_str()), 0);
-  ASSERT_EQ(::unlink((dir_.path() + "/blobs/sha256/notahash").c_str()), 0);
-  ASSERT_EQ(::rmdir((dir_.path() + "/blobs/md5").c_str()), 0);
   ASSERT_OK(store_->abort("lost-data"));
   Info info;
   info.digest = DigestOf(f);
@@ -193,6 +192,81 @@ TEST_F(FsckTest, DamagedCatalogIsReported) {
   store_ = testing::OpenStore(dir_.path());
   const FsckReport report = Run();
   EXPECT_EQ(Kinds(report).count(Kind::kCatalogDamaged), 1u) << report.problems.size();
+}
+
+// A blob path replaced by a symlink to the right bytes: reads refuse it
+// (they never follow links), fsck names it, repair puts a real file back.
+TEST_F(FsckTest, ABlobThatIsASymlinkIsDataLossAndRepairRestoresAFile) {
+  const std::string content = MakeContent(4000, 1);
+  const Digest d = DigestOf(content);
+  ASSERT_OK(testing::WriteBlob(*store_, "a", content));
+  const std::string elsewhere = dir_ / "elsewhere";
+  ASSERT_EQ(::rename(BlobPath(d).c_str(), elsewhere.c_str()), 0);
+  ASSERT_EQ(::symlink(elsewhere.c_str(), BlobPath(d).c_str()), 0);
+  EXPECT_CODE(store_->reader(d).status(), kDataLoss);
+  FsckReport report = Run();
+  EXPECT_EQ(Kinds(report), (std::multiset<Kind>{Kind::kNotAFile})) << report.problems[0].detail;
+  FsckOptions repair;
+  repair.repair = true;
+  report = Run(repair);
+  ASSERT_EQ(report.problems.size(), 1u);
+  EXPECT_TRUE(report.problems[0].repaired) << report.problems[0].detail;
+  EXPECT_EQ(*testing::ReadAll(*store_, d), content);
+  struct stat st {};
+  ASSERT_EQ(::lstat(BlobPath(d).c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  EXPECT_FALSE(testing::ListDir(dir_ / "lost+found").empty());
+  EXPECT_TRUE(Run().clean());
+  // A link to the wrong bytes: moved aside, and the row, which has no file
+  // any more, goes.
+  const std::string other = MakeContent(4000, 2);
+  const Digest e = DigestOf(other);
+  ASSERT_OK(testing::WriteBlob(*store_, "b", other));
+  ASSERT_EQ(::unlink(BlobPath(e).c_str()), 0);
+  ASSERT_EQ(::symlink(elsewhere.c_str(), BlobPath(e).c_str()), 0);
+  report = Run(repair);
+  ASSERT_EQ(report.problems.size(), 1u);
+  EXPECT_TRUE(report.problems[0].repaired) << report.problems[0].detail;
+  EXPECT_CODE(store_->info(e).status(), kNotFound);
+  EXPECT_TRUE(Run().clean());
+}
+
+TEST_F(FsckTest, ADirectoryAtABlobPathIsNamedAndMovedAside) {
+  const Digest d = DigestOf("x");
+  ASSERT_OK(testing::WriteBlob(*store_, "a", "x"));
+  ASSERT_EQ(::unlink(BlobPath(d).c_str()), 0);
+  ASSERT_EQ(::mkdir(BlobPath(d).c_str(), 0755), 0);
+  EXPECT_CODE(store_->reader(d).status(), kDataLoss);
+  EXPECT_EQ(Kinds(Run()), (std::multiset<Kind>{Kind::kNotAFile}));
+  FsckOptions repair;
+  repair.repair = true;
+  EXPECT_TRUE(Run(repair).clean());
+  EXPECT_TRUE(Run().clean());
+  EXPECT_CODE(store_->info(d).status(), kNotFound);
+}
+
+// One stray directory used to make every command fail at open.
+TEST_F(FsckTest, StrayEntriesNeverStopTheStoreAndRepairMovesThemAside) {
+  ASSERT_OK(testing::WriteBlob(*store_, "a", "keep"));
+  for (const char* dir : {"/trash/x", "/batches/not-a-batch-dir"}) {
+    ASSERT_EQ(::mkdir((dir_.path() + dir).c_str(), 0755), 0) << dir;
+  }
+  ASSERT_EQ(::mkdir((dir_.path() + "/trash/x/inside").c_str(), 0755), 0);
+  WriteFile(dir_.path() + "/batches/a-file", "?");
+  WriteFile(dir_.path() + "/ingest/a-file", "?");
+  WriteFile(dir_.path() + "/blobs/sha256/not-a-digest", "?");
+  store_.reset();
+  store_ = testing::OpenStore(dir_.path());
+  ASSERT_NE(store_, nullptr);
+  ASSERT_OK(testing::WriteBlob(*store_, "b", "more"));
+  ASSERT_OK(store_->collect_garbage({}).status());
+  const FsckReport report = Run();
+  EXPECT_EQ(Kinds(report).count(Kind::kStrayFile), 4u);  // the batch directory was recovered
+  FsckOptions repair;
+  repair.repair = true;
+  EXPECT_TRUE(Run(repair).clean());
+  EXPECT_TRUE(Run().clean());
+  EXPECT_EQ(testing::ListDir(dir_ / "lost+found").size(), 4u);
 }
 
 }  // namespace

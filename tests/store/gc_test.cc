@@ -569,7 +569,10 @@ TEST(GcConcurrency, CommitsInAnotherProcessSurviveRepeatedCollections) {
         }
         // Unreferenced content, which the collector may take at any time.
         s = testing::WriteBlob(**store, "g" + std::to_string(i), garbage);
-        if (!s.ok() && !s.IsAlreadyExists()) code = 8;
+        if (!s.ok() && !s.IsAlreadyExists()) {
+          std::fprintf(stderr, "writer: %s\n", s.ToString().c_str());
+          code = 8;
+        }
         if (!(*store)->info(DigestOf(rooted)).ok() || !(*store)->info(DigestOf(leased)).ok()) {
           code = 9;
         }
