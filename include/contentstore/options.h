@@ -51,6 +51,14 @@ struct Options {
   // there yet). Default: false.
   bool read_only = false;
 
+  // Space set aside so that a full disk can still be freed with the store's
+  // own calls: a writable open keeps a file ROOT/reserve of this many bytes
+  // allocated; when remove(), abort(), delete_lease() or collect_garbage()
+  // fail because the disk is full, the file is given up and the call tried
+  // again. It is taken back once space allows. 0 keeps no reserve.
+  // Default: 8 MiB.
+  int64_t reserve_bytes = 8 << 20;
+
   // The file system and clock the store uses (contentstore/env.h); must
   // outlive the store. Default (nullptr): Env::Default(), the real ones.
   Env* env = nullptr;

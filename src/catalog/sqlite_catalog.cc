@@ -21,6 +21,7 @@
 
 #include "catalog/env_vfs.h"
 #include "catalog/sqlite_sql.h"
+#include "env/errno_status.h"
 #include "env/unique_fd.h"
 #include "filter/regexp.h"
 #include "util/group_sync.h"
@@ -289,7 +290,12 @@ Status SqliteCatalog::Translate(const std::exception& e) const {
       return Status::Internal(std::move(msg));
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
-      return Status::IOError(fmt::format("{} (the catalog is damaged; see fsck)", msg));
+      return Status::IOError(fmt::format(
+          "{} (the catalog is damaged: `contentstore fsck --rebuild-catalog` rebuilds it from "
+          "the blob files)",
+          msg));
+    case SQLITE_FULL:
+      return Status::IOError(fmt::format("{} ({})", msg, kNoSpaceText));
     default:
       return Status::IOError(std::move(msg));
   }

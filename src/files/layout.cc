@@ -25,6 +25,8 @@ std::string Layout::trash_dir() const { return root_ + "/" + std::string(kTrashD
 
 std::string Layout::batches_dir() const { return root_ + "/" + std::string(kBatchesDir); }
 
+std::string Layout::reserve_path() const { return root_ + "/" + std::string(kReserveFile); }
+
 std::string Layout::lost_found_dir() const {
   return root_ + "/" + std::string(kLostFoundDir);
 }

@@ -10,6 +10,7 @@
 //   ROOT/trash/<alg>-<hex>          files of deleted blobs on their way out
 //   ROOT/batches/<token>/<alg>-<hex> blobs staged by Store::put_blobs
 //   ROOT/lost+found/                what fsck --repair moved out of the way
+//   ROOT/reserve                    space set aside for freeing a full disk
 //
 // <id> is the SHA-256 of the ref in hex: refs may contain '/' and "..", and
 // a fixed-length name is safe for any of them.
@@ -37,6 +38,7 @@ class Layout {
   static constexpr std::string_view kTrashDir = "trash";
   static constexpr std::string_view kBatchesDir = "batches";
   static constexpr std::string_view kLostFoundDir = "lost+found";
+  static constexpr std::string_view kReserveFile = "reserve";
   static constexpr const char* kDataFile = "data";
   static constexpr const char* kCommitMarker = "commit";
 
@@ -50,6 +52,7 @@ class Layout {
   std::string trash_dir() const;                   // ROOT/trash
   std::string batches_dir() const;                 // ROOT/batches
   std::string lost_found_dir() const;              // ROOT/lost+found
+  std::string reserve_path() const;                // ROOT/reserve
 
   // The directory name of the ingest under `ref`.
   static std::string IngestId(std::string_view ref);

@@ -132,6 +132,7 @@ Status StoreImpl::OpenParts() {
   if (Status s = dirs_->Open(); !s.ok() && !(read_only && s.IsNotFound())) return s;
   ingest_ctx_.reset(new IngestContext{env_, layout_, options_, *catalog_, *blobs_, *dirs_});
   leases_ = std::make_unique<Leases>(*catalog_, env_);
+  reserve_ = std::make_unique<SpaceReserve>(env_, layout_, read_only ? 0 : options_.reserve_bytes);
   reaper_ = std::make_unique<FileReaper>(*catalog_, *blobs_);
   return Status::OK();
 }
@@ -143,7 +144,9 @@ Status StoreImpl::Recover() {
   if (Status s = RecoverLockedIngests(*ingest_ctx_); !s.ok()) return s;
   if (Status s = RecoverBatches(*ingest_ctx_, layout_); !s.ok()) return s;
   if (Status s = GarbageCollector::ClearAbandonedRun(*ingest_ctx_); !s.ok()) return s;
-  return SweepOrphanIngestDirs(*ingest_ctx_);
+  if (Status s = SweepOrphanIngestDirs(*ingest_ctx_); !s.ok()) return s;
+  reserve_->Keep();
+  return Status::OK();
 }
 
 Result<std::vector<std::string>> StoreImpl::pending_recovery() {
@@ -253,14 +256,19 @@ Result<std::unique_ptr<Reader>> StoreImpl::reader(const Digest& digest) {
 Status StoreImpl::remove(const Digest& digest) {
   if (Status r = RefuseIfReadOnly("remove"); !r.ok()) return r;
   const std::string name = digest.str();
-  Status s = catalog_->Write(catalog::Sync::kNormal, [&](catalog::Transaction& tx) -> Status {
+  Status s = reserve_->Free([&] { return RemoveRow(digest); });
+  if (!s.ok()) return s;
+  reaper_->Queued({name});
+  return Status::OK();
+}
+
+Status StoreImpl::RemoveRow(const Digest& digest) {
+  const std::string name = digest.str();
+  return catalog_->Write(catalog::Sync::kNormal, [&](catalog::Transaction& tx) -> Status {
     if (!catalog::BlobRows(tx).Delete(name)) return NotCommitted(digest);
     catalog::DeletionQueue(tx).Add(name, env_.NowNanos());
     return Status::OK();
   });
-  if (!s.ok()) return s;
-  reaper_->Queued({name});
-  return Status::OK();
 }
 
 Result<std::vector<Status>> StoreImpl::put_blobs(std::span<const BlobInput> blobs,
@@ -331,10 +339,14 @@ Result<std::vector<IngestStatus>> StoreImpl::list_ingests(
   return out;
 }
 
-Status StoreImpl::abort(std::string_view ref_view) {
+Status StoreImpl::abort(std::string_view ref) {
+  if (Status r = RefuseIfReadOnly("abort"); !r.ok()) return r;
+  return reserve_->Free([&] { return AbortIngest(ref); });
+}
+
+Status StoreImpl::AbortIngest(std::string_view ref_view) {
   const std::string ref(ref_view);
   if (Status s = ValidateRef(ref); !s.ok()) return s;
-  if (Status r = RefuseIfReadOnly("abort"); !r.ok()) return r;
   const std::string id = Layout::IngestId(ref);
   auto not_found = [&] {
     return Status::NotFound(fmt::format("ingest \"{}\" not found", Printable(ref)));
@@ -389,7 +401,7 @@ Result<std::vector<Lease>> StoreImpl::list_leases(const std::vector<std::string>
 
 Status StoreImpl::delete_lease(std::string_view id, const DeleteLeaseOptions& options) {
   if (Status r = RefuseIfReadOnly("delete lease"); !r.ok()) return r;
-  Status s = leases_->Delete(id);
+  Status s = reserve_->Free([&] { return leases_->Delete(id); });
   if (!s.ok() || !options.sync) return s;
   return collect_garbage(GcOptions{}).status();
 }
@@ -411,7 +423,13 @@ Result<std::vector<LeaseResource>> StoreImpl::lease_resources(std::string_view l
 // --- Garbage collection and checks ---
 
 Result<GcReport> StoreImpl::collect_garbage(const GcOptions& options) {
-  return GarbageCollector(*ingest_ctx_, *reaper_).Run(options);
+  std::optional<Result<GcReport>> report;
+  Status s = reserve_->Free([&] {
+    report = GarbageCollector(*ingest_ctx_, *reaper_).Run(options);
+    return report->status();
+  });
+  if (s.ok() && !options.dry_run) reserve_->Keep();  // what it freed may make room again
+  return std::move(*report);
 }
 
 Result<FsckReport> StoreImpl::fsck(const FsckOptions& options) {

@@ -17,6 +17,7 @@
 #include "files/ingest_dirs.h"
 #include "files/layout.h"
 #include "files/local_blob_files.h"
+#include "files/space_reserve.h"
 #include "store/file_reaper.h"
 #include "store/ingest_context.h"
 #include "store/leases.h"
@@ -65,6 +66,8 @@ class StoreImpl final : public Store {
   // batch.h, the reaper's queue).
   Status Recover();
   Status RefuseIfReadOnly(std::string_view what) const;
+  Status RemoveRow(const Digest& digest);
+  Status AbortIngest(std::string_view ref);
 
   const Layout layout_;
   const Options options_;
@@ -74,6 +77,7 @@ class StoreImpl final : public Store {
   std::unique_ptr<IngestDirs> dirs_;
   std::unique_ptr<IngestContext> ingest_ctx_;
   std::unique_ptr<Leases> leases_;
+  std::unique_ptr<SpaceReserve> reserve_;
   // Last: it flushes through the catalog and the blob tier when destroyed.
   std::unique_ptr<FileReaper> reaper_;
 };

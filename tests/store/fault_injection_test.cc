@@ -123,6 +123,14 @@ void Check(const std::string& root, const Outcome& out) {
     }
   }
   testing::ExpectConsistent(root);
+  {
+    // Deletions a fault left half done are finished by the next collection.
+    auto store = testing::OpenStore(root);
+    ASSERT_NE(store, nullptr);
+    ASSERT_OK(store->collect_garbage(GcOptions{}).status());
+  }
+  EXPECT_TRUE(testing::ListDir(root + "/trash").empty()) << "gc left files in trash/";
+  testing::ExpectConsistent(root);
 }
 
 void RunLoop(bool sticky, FailNth::Filter counts, int at_least) {
