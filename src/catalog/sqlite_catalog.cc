@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <unordered_map>
 #include <vector>
@@ -276,6 +277,11 @@ Status SqliteCatalog::Translate(const std::exception& e) const {
   }
   const int code = sqlite_error->getErrorCode();
   const int extended = sqlite_error->getExtendedErrorCode();
+  // regexp() failing a statement because of its arguments (a filter's regex
+  // too costly for some value) is the caller's error, not the catalog's.
+  if (code == SQLITE_ERROR) {
+    if (std::optional<Status> s = RegexpErrorStatus(e.what())) return *std::move(s);
+  }
   std::string msg = fmt::format("catalog {}: {}", path_, e.what());
   switch (code) {
     case SQLITE_BUSY:

@@ -91,6 +91,18 @@ TEST_F(StoreTest, BadFiltersAreInvalidArgument) {
   EXPECT_CODE(store_->list_ingests({"ref~=("}).status(), kInvalidArgument);
 }
 
+// A regex that compiles but backtracks too much on some label value fails
+// the walk partway through: the caller's error (exit 2 in the command),
+// naming the filter, not an I/O error of the catalog.
+TEST_F(StoreTest, RegexTooCostlyForAValueIsInvalidArgument) {
+  Put("x", {{"y", std::string(3000, 'a') + "b"}});
+  const std::string filter = "labels.y~=^(a|aa)*$";
+  Status s = Walk({filter}).status();
+  EXPECT_CODE(s, kInvalidArgument);
+  EXPECT_THAT(s.message(), ::testing::StartsWith("filter " + filter + ": regular expression"));
+  EXPECT_THAT(s.message(), ::testing::HasSubstr("too costly"));
+}
+
 TEST_F(StoreTest, WalkPagesThroughManyBlobsInDigestOrder) {
   std::set<Digest> all;
   for (int i = 0; i < 1300; ++i) all.insert(Put(MakeContent(16, uint64_t(i) + 1)));
