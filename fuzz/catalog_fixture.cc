@@ -49,6 +49,7 @@ Status Leave(Store& store, WriterOptions options, std::string_view bytes) {
 Options FixtureOptions() {
   Options options;
   options.sync = false;  // consistent after a clean exit, which is all a fixture needs
+  options.reserve_bytes = 0;  // no 8 MiB ROOT/reserve for the fuzzer to copy per input
   return options;
 }
 

@@ -1,11 +1,13 @@
 // Fuzzes opening a store whose catalog is damaged or hostile: the input
 // replaces ROOT/catalog.db (and, packed with catalog_fixture.h's kWalMagic,
 // ROOT/catalog.db-wal) in a copy of a real store (catalog_fixture.h: blobs,
-// labels, ingests, leases, a reference graph). Then Store::Open and the calls
-// that only read: info, reader, walk (with and without filters),
-// list_statuses, status, list_leases, get_lease, lease_resources, a dry-run
-// collection and fsck without repair (with verify for a quarter of the
-// inputs: hashing dominates otherwise).
+// labels, ingests, leases, a reference graph). Then Store::Open, writable
+// (migrating an older catalog, recovering) or, for a quarter of the inputs,
+// read-only (Options::read_only, as the command's reading commands open it),
+// and the calls that only read: info, reader, walk (with and without
+// filters), list_ingests, get_ingest, list_leases, get_lease,
+// lease_resources, a dry-run collection and fsck without repair (with verify
+// for a quarter of the inputs: hashing dominates otherwise).
 //
 // Public API only (include/contentstore/): the internals are being
 // rewritten, and a damaged catalog reaches users through this API.
@@ -55,7 +57,7 @@ const Paths& Scratch() {
     if (mkdtemp(dir.data()) == nullptr) Die("mkdtemp " + dir);
     auto* p = new Paths{dir, fs::path(dir) / "fixture", fs::path(dir) / "root"};
     Check(BuildFixture(p->fixture.string()));
-    for (const char* name : {"catalog.db", "catalog.db-wal", "catalog.db-shm"}) {
+    for (const char* name : {"catalog.db", "catalog.db-wal", "catalog.db-shm", "reserve"}) {
       fs::remove(p->fixture / name);
     }
     // The scratch directory goes when the fuzzer exits normally.
@@ -116,12 +118,12 @@ void Exercise(Store& store, bool verify) {
     }
   }
 
-  Result<std::vector<IngestStatus>> ingests = store.list_statuses();
-  CheckStatus(ingests.status(), "list_statuses");
-  CheckStatus(store.list_statuses({"ref~=^ingest-"}).status(), "list_statuses(filter)");
+  Result<std::vector<IngestStatus>> ingests = store.list_ingests();
+  CheckStatus(ingests.status(), "list_ingests");
+  CheckStatus(store.list_ingests({"ref~=^ingest-"}).status(), "list_ingests(filter)");
   if (ingests.ok()) {
     for (size_t i = 0; i < ingests->size() && i < kMaxItems; ++i) {
-      CheckStatus(store.status((*ingests)[i].ref).status(), "status");
+      CheckStatus(store.get_ingest((*ingests)[i].ref).status(), "get_ingest");
     }
   }
 
@@ -164,8 +166,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.create_if_missing = false;
   options.sync = false;
   options.busy_timeout_ms = 100;  // nothing else holds it; a wait would be a bug
+  options.reserve_bytes = 0;      // 8 MiB allocated per input would only cost time
+  options.read_only = size > 0 && data[size / 3] % 4 == 1;
   Result<std::unique_ptr<Store>> store = Store::Open(paths.root.string(), options);
-  CheckStatus(store.status(), "Store::Open");
+  CheckStatus(store.status(), options.read_only ? "Store::Open(read_only)" : "Store::Open");
   if (store.ok()) Exercise(**store, /*verify=*/size > 0 && data[size / 2] % 4 == 0);
   return 0;
 }

@@ -1,11 +1,15 @@
-// Fuzzes the filter parser (filter.h) and its SQL compiler (filter_sql.h),
-// and runs the compiled SQL against a small in-memory catalog with regexp()
-// registered, comparing what SQLite selects with what the filter means.
+// Fuzzes the filter parser (filter/filter.h), its SQL compiler
+// (filter/filter_sql.h) as the catalog uses it (catalog/filtered_query.h:
+// the condition replaces a query's /*FILTER alias*/1 mark, with the row
+// classes' schemas), and runs the SQL against a small in-memory catalog with
+// regexp() registered, comparing what SQLite selects with what the filter
+// means.
 //
-// Input: one byte choosing the first SQL parameter (3 to 10: the query's own
-// ?1 and ?2 come first), then text. The whole
-// text is parsed as one filter string; split at newlines it is also a list
-// of filter strings (ORed), compiled for blobs, ingests and leases and run.
+// Input: one byte choosing how many named parameters the query has of its
+// own (2 to 9: the filter's numbered ones come after them), then text. The
+// whole text is parsed as one filter string; split at newlines it is also a
+// list of filter strings (ORed), compiled for blobs, ingests and leases and
+// run.
 //
 // Invariants (a violation aborts, which libFuzzer reports as a crash):
 //  - parsing never fails with anything but InvalidArgument, and an error
@@ -14,8 +18,10 @@
 //  - a parsed selector prints (ToString) to text that parses back to it,
 //    and a parsed string re-joined from its selectors parses to the same;
 //  - a parsed filter is within the limits (CheckLimits);
-//  - Compile fails only with InvalidArgument; its SQL numbers exactly its
-//    parameters from first_param on;
+//  - FilteredQuery::Parse accepts what ParseAll does; Compile fails only
+//    with InvalidArgument; its SQL numbers exactly its parameters, from the
+//    one after the query's own named parameters on, and a "--" comment that
+//    mentions the mark or a :name changes nothing;
 //  - the SQL prepares and runs: its only allowed failure is regexp()'s
 //    argument error (a pattern too costly for some value), which
 //    RegexpErrorStatus turns into InvalidArgument;
@@ -36,11 +42,14 @@
 #include <string_view>
 #include <vector>
 
-#include "filter.h"
-#include "filter_sql.h"
-#include "filtered_query.h"
+#include "catalog/blob_rows.h"
+#include "catalog/filtered_query.h"
+#include "catalog/ingest_rows.h"
+#include "catalog/lease_rows.h"
+#include "filter/filter.h"
+#include "filter/filter_sql.h"
+#include "filter/regexp.h"
 #include "fuzz_util.h"
-#include "regexp.h"
 
 namespace contentstore::fuzz {
 namespace {
@@ -61,7 +70,9 @@ struct Row {
 
 struct Kind {
   const FieldSchema* schema;
-  std::string select;  // {} is the condition; ?1 and ?2 are the caller's own
+  // A query as in queries/sqlite/: {} is where the query's own named
+  // parameters go (each bound to 1), and /*FILTER alias*/1 the filter's mark.
+  std::string select;
   std::vector<Row> rows;
 };
 
@@ -90,11 +101,11 @@ std::vector<Row> LeaseRows() {
           {"z", {}, {}}};
 }
 
-class Catalog {
+class MemoryCatalog {
  public:
-  Catalog() : db_(":memory:", SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE) {
+  MemoryCatalog() : db_(":memory:", SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE) {
     Check(RegisterRegexpFunction(db_.getHandle()));
-    // The tables and aliases the schemas of filtered_query.h name.
+    // The tables and columns the row classes' schemas name (schema/schema.sql).
     db_.exec(R"sql(
       CREATE TABLE blobs(digest TEXT PRIMARY KEY, size INTEGER NOT NULL);
       CREATE TABLE blob_labels(digest TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
@@ -105,14 +116,22 @@ class Catalog {
       CREATE TABLE lease_labels(lease_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
                                 PRIMARY KEY(lease_id, key));
     )sql");
-    kinds_.push_back({&BlobFilterFields(),
-                      "SELECT b.digest FROM blobs b WHERE ?1 AND ?2 AND ({}) ORDER BY b.digest",
+    // The comment line must not be taken for the mark or a parameter.
+    constexpr std::string_view kComment = "-- the /*FILTER x*/1 mark, :not_a_parameter\n";
+    kinds_.push_back({&catalog::BlobRows::FilterFields(),
+                      std::string(kComment) +
+                          "SELECT b.digest FROM blobs AS b WHERE {} AND (/*FILTER b*/1) "
+                          "ORDER BY b.digest",
                       BlobRows()});
-    kinds_.push_back({&IngestFilterFields(),
-                      "SELECT i.ref FROM ingests i WHERE ?1 AND ?2 AND ({}) ORDER BY i.ref",
+    kinds_.push_back({&catalog::IngestRows::FilterFields(),
+                      std::string(kComment) +
+                          "SELECT i.ref FROM ingests AS i WHERE {} AND (/*FILTER i*/1) "
+                          "ORDER BY i.ref",
                       IngestRows()});
-    kinds_.push_back({&LeaseFilterFields(),
-                      "SELECT l.id FROM leases l WHERE ?1 AND ?2 AND ({}) ORDER BY l.id",
+    kinds_.push_back({&catalog::LeaseRows::FilterFields(),
+                      std::string(kComment) +
+                          "SELECT l.id FROM leases AS l WHERE {} AND (/*FILTER l*/1) "
+                          "ORDER BY l.id",
                       LeaseRows()});
     for (const Row& r : kinds_[0].rows) {
       Insert("INSERT INTO blobs VALUES (?1, ?2)", {r.key}, std::stoll(r.columns.at("size")));
@@ -157,7 +176,7 @@ std::optional<bool> Evaluate(const Selector& s, const FieldSchema& schema, const
       if (c.name != field) continue;
       known = true;
       integer = c.integer;
-      present = true;  // the schemas of filtered_query.h have no nullable columns
+      present = true;  // the row classes' schemas have no nullable columns
       value = c.name == schema.columns.front().name && !c.integer ? row.key : row.columns.at(field);
     }
   }
@@ -244,26 +263,35 @@ void CheckSelectorsRoundTrip(const Conjunction& c) {
   if (!back.ok() || *back != c) Die("re-joined selectors do not parse back: " + joined);
 }
 
-void CheckCompiledAndRun(Catalog& catalog, const Filter& f, int first_param) {
-  for (const Kind& kind : catalog.kinds()) {
-    Result<filter::SqlCondition> c = filter::Compile(f, *kind.schema, first_param);
+void CheckCompiledAndRun(MemoryCatalog& memory, const std::vector<std::string>& texts,
+                         const Filter& f, int own_params) {
+  std::string own;
+  for (int i = 0; i < own_params; ++i) own += fmt::format("{}:p{}", i ? " AND " : "", i);
+  for (const Kind& kind : memory.kinds()) {
+    Result<catalog::FilteredQuery> query = catalog::FilteredQuery::Parse(texts, *kind.schema);
+    if (!query.ok()) Die("FilteredQuery::Parse refused what ParseAll accepted: " +
+                         query.status().ToString());
+    Result<catalog::FilteredQuery::Compiled> c =
+        query->Compile(fmt::format(fmt::runtime(kind.select), own));
     if (!c.ok()) {
       CheckErrorStatus(c.status(), "Compile");
       continue;
     }
+    if (c->first != own_params + 1) {
+      Die(fmt::format("the filter's parameters start at ?{}, after {} named ones", c->first,
+                      own_params));
+    }
     const std::set<int> used = Placeholders(c->sql);
     std::set<int> want;
-    for (size_t i = 0; i < c->params.size(); ++i) want.insert(first_param + static_cast<int>(i));
+    for (size_t i = 0; i < c->params.size(); ++i) want.insert(c->first + static_cast<int>(i));
     if (used != want) Die("placeholders differ from the parameters in: " + c->sql);
 
     std::vector<std::string> got;
     try {
-      SQLite::Statement q(catalog.db(), fmt::format(fmt::runtime(kind.select), c->sql));
-      // ?1 and ?2 are the select's own (true); the filter's start at
-      // first_param >= 3, any numbers between are unused.
-      q.bind(1, 1);
-      q.bind(2, 1);
-      int index = first_param;
+      SQLite::Statement q(memory.db(), c->sql);
+      // The query's own parameters (true); the filter's follow.
+      for (int i = 0; i < own_params; ++i) q.bind(fmt::format(":p{}", i), 1);
+      int index = c->first;
       for (const filter::SqlValue& v : c->params) {
         if (const auto* n = std::get_if<int64_t>(&v)) {
           q.bind(index++, *n);
@@ -296,10 +324,9 @@ void CheckCompiledAndRun(Catalog& catalog, const Filter& f, int first_param) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace contentstore;
   using namespace contentstore::fuzz;
-  static Catalog* catalog = new Catalog();  // lives for the process
+  static MemoryCatalog* memory = new MemoryCatalog();  // lives for the process
   if (size == 0) return 0;
-  // ?3 onwards: the select's ?1 and ?2 stay its own.
-  const int first_param = 3 + data[0] % 8;
+  const int own_params = 2 + data[0] % 8;
   const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
 
   Result<filter::Conjunction> one = filter::Parse(text);
@@ -324,6 +351,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (Status s = filter::CheckLimits(*all); !s.ok())
     Die("ParseAll passed a filter over the limits");
   for (const filter::Conjunction& c : all->any) CheckSelectorsRoundTrip(c);
-  CheckCompiledAndRun(*catalog, *all, first_param);
+  CheckCompiledAndRun(*memory, texts, *all, own_params);
   return 0;
 }
