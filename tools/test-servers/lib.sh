@@ -129,7 +129,7 @@ ts_stop_pid() {
 ts_dump_logs() {
   local f
   for f in "$@"; do
-    [ -s "$f" ] || continue
+    grep -q '[^[:space:]]' "$f" 2>/dev/null || continue  # missing or blank
     echo "----- last 40 lines of $f -----" >&2
     tail -n 40 "$f" >&2
   done
