@@ -69,6 +69,12 @@ except OSError:
 EOF
 }
 
+# ts_check_port PORT: dies unless PORT is a port number free on 127.0.0.1.
+ts_check_port() {
+  [[ $1 =~ ^[0-9]+$ ]] && (($1 > 0 && $1 < 65536)) || ts_die "bad port: $1"
+  ts_port_is_free "$1" || ts_die "cannot bind 127.0.0.1:$1 (in use, or below 1024 and we are not root)"
+}
+
 # ts_pid_matches PID PATTERN: true when PID is alive and its command line
 # contains PATTERN (a path inside DIR), so a recycled pid is never killed.
 ts_pid_matches() {
@@ -89,7 +95,7 @@ ts_wait_for() {
   while true; do
     if "$@" >/dev/null 2>&1; then return 0; fi
     if declare -F ts_check_alive >/dev/null && ! ts_check_alive; then
-      ts_say "a daemon exited while waiting for $what"
+      ts_say "a daemon exited or failed (see its log) while waiting for $what"
       return 1
     fi
     if awk -v n="$(ts_now)" -v d="$deadline" 'BEGIN { exit !(n > d) }'; then
