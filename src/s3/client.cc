@@ -286,26 +286,22 @@ Outcome Client::Impl::execute(Call& call, BodySink* sink) {
       out.status = ex.body_read_status.WithContext("S3 " + Printable(call.what));
       return out;
     }
-    bool retryable = false;
     if (ex.sink_stopped) {
       out.status = Status::OK();  // the sink has what it wanted, or its own error
       return out;
     }
+    // From here on, every failure that does not return is worth another try.
     if (ex.curl_code != CURLE_OK) {
-      last_failure = ex.curl_error;
       if (!IsRetryable(ex.curl_code)) {
         out.status = redact(Status::IOError("S3 " + Printable(call.what) + ": " + ex.curl_error));
         return out;
       }
-      retryable = true;
+      last_failure = ex.curl_error;
       if (MayHaveBeenSent(ex.curl_code)) out.earlier_attempt_may_have_landed = true;
     } else {
+      bool success = ex.http_status >= 200 && ex.http_status < 300;
       std::optional<S3Error> error;
-      if (ex.http_status >= 300 || ex.http_status < 200) {
-        error = ParseError(ex.http_status, ex.body);
-      } else if (call.error_may_come_with_200) {
-        error = ParseError(ex.http_status, ex.body);
-      }
+      if (!success || call.error_may_come_with_200) error = ParseError(ex.http_status, ex.body);
       if (!error) {
         out.status = Status::OK();
         out.error.reset();
@@ -318,10 +314,9 @@ Outcome Client::Impl::execute(Call& call, BodySink* sink) {
         return out;
       }
       last_failure = status.message();
-      retryable = true;
       if (MayHaveTakenEffect(*error)) out.earlier_attempt_may_have_landed = true;
     }
-    if (retryable && attempt >= retry.max_attempts) {
+    if (attempt >= retry.max_attempts) {
       out.status = redact(Status::Unavailable("S3 " + Printable(call.what) + ": gave up after " +
                                               std::to_string(attempt) + " attempt" +
                                               (attempt == 1 ? "" : "s") + ": " + last_failure));

@@ -74,12 +74,17 @@ std::optional<S3Error> ParseError(long http_status, std::string_view body) {
   S3Error error;
   error.http_status = http_status;
   pugi::xml_document doc;
-  if (body.empty() || !doc.load_buffer(body.data(), body.size())) return error;
+  if (body.empty() || !doc.load_buffer(body.data(), body.size())) {
+    // A success status without an <Error> document is a success; the
+    // caller's own parse judges its body.
+    if (http_status >= 200 && http_status < 300) return std::nullopt;
+    return error;
+  }
   pugi::xml_node root = doc.document_element();
   if (std::string_view(root.name()) != "Error") {
     // A success document (a 200 that really succeeded), or some other XML
     // with a failure status.
-    if (http_status < 300) return std::nullopt;
+    if (http_status >= 200 && http_status < 300) return std::nullopt;
     return error;
   }
   error.code = Text(root, "Code");

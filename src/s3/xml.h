@@ -31,11 +31,10 @@
 
 namespace contentstore::s3 {
 
-// The <Error> document of a refused request. An empty or non-XML body (HEAD
-// has none) gives an S3Error with only the HTTP status. Returns nullopt when
-// the body is a well-formed document that is not an <Error> (a 200 whose
-// body may hold an error, as CompleteMultipartUpload's and CopyObject's can,
-// succeeded).
+// The <Error> document of a refused request. For a failure status, an empty
+// or non-XML body (HEAD has none) gives an S3Error with only the status. For
+// a 2xx (CompleteMultipartUpload and CopyObject can put an <Error> in a 200),
+// nullopt unless the body is an <Error> document.
 std::optional<S3Error> ParseError(long http_status, std::string_view body);
 
 Result<ListObjectsPage> ParseListObjects(std::string_view body);

@@ -39,6 +39,8 @@ TEST(S3XmlTest, ErrorWithoutBodyOrXml) {
 
 TEST(S3XmlTest, A200WithAResultIsNoError) {
   EXPECT_FALSE(ParseError(200, Doc("CopyObjectResult", "<ETag>abc</ETag>")));
+  EXPECT_FALSE(ParseError(200, ""));
+  EXPECT_FALSE(ParseError(204, "not xml"));
   auto e = ParseError(200, "<Error><Code>InternalError</Code></Error>");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->code, "InternalError");
