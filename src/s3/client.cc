@@ -362,6 +362,7 @@ Result<std::string> Client::put_object(std::string_view bucket, std::string_view
   if (options.if_none_match) {
     call.request.headers.push_back("If-None-Match: *");
     call.conditional = Conditional::kIfNoneMatch;
+    call.request.fresh_connection = true;
   }
   auto hash = PayloadHash(call.request.body, impl_->options().sign_payload);
   if (!hash.ok()) return hash.status();
@@ -476,6 +477,7 @@ Result<std::string> Client::copy_object(std::string_view bucket, std::string_vie
 Result<std::string> Client::create_multipart_upload(std::string_view bucket, std::string_view key) {
   if (Status s = CheckKey(bucket, key); !s.ok()) return s;
   Call call = impl_->call("POST", bucket, key, QueryString().set("uploads", ""), "create upload");
+  call.request.fresh_connection = true;
   call.request.headers.push_back("Content-Type: application/octet-stream");
   return impl_->execute_and_parse(call, &ParseUploadId);
 }
@@ -586,6 +588,7 @@ Result<std::string> Client::complete_multipart_upload(std::string_view bucket, s
   Call call = impl_->call("POST", bucket, key,
                           QueryString().set("uploadId", std::string(upload_id)), "complete upload");
   call.request.body = Body::Memory(xml);
+  call.request.fresh_connection = true;
   call.error_may_come_with_200 = true;
   call.request.headers.push_back("Content-Type: application/xml");
   call.request.timeout = std::max(impl_->options().request_timeout, kCompleteTimeout);
@@ -619,6 +622,7 @@ Status Client::abort_multipart_upload(std::string_view bucket, std::string_view 
   if (Status s = CheckKey(bucket, key); !s.ok()) return s;
   Call call = impl_->call("DELETE", bucket, key,
                           QueryString().set("uploadId", std::string(upload_id)), "abort upload");
+  call.request.fresh_connection = true;
   Outcome out = impl_->execute(call);
   if (out.status.IsNotFound() && out.earlier_attempt_may_have_landed) return Status::OK();
   return out.status;

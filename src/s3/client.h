@@ -14,8 +14,10 @@
 // ClientOptions::retry.max_attempts attempts in all; then it is Unavailable
 // with the last failure in the message. Sending a request twice is harmless
 // for GET, HEAD, PUT, DELETE, UploadPart, CopyObject and ListParts. The
-// others are handled so that a retry whose first attempt did land (its
-// answer was lost) still reports what really happened:
+// others go out on a fresh connection (libcurl would otherwise repeat them
+// silently when a reused connection drops before the answer, and the client
+// could not tell), and are handled so that a retry whose first attempt did
+// land (its answer was lost) still reports what really happened:
 //   - put_object with if_none_match: a 412 after an attempt that may have
 //     landed is checked with a HEAD: an object whose ETag is the MD5 of our
 //     body is reported OK (it is ours, or byte-identical).

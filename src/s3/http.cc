@@ -238,6 +238,7 @@ HttpExchange Transport::perform(const HttpRequest& request, BodySink* sink) {
   curl_easy_setopt(h, CURLOPT_PASSWORD, options_.credentials.secret_access_key.c_str());
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
   curl_easy_setopt(h, CURLOPT_SHARE, shared_->share);
+  if (request.fresh_connection) curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);  // keys may hold "." and ".." segments
   curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);

@@ -51,6 +51,11 @@ struct HttpRequest {
   std::string payload_hash = "UNSIGNED-PAYLOAD";
   // Overrides ClientOptions::request_timeout for this exchange when > 0.
   std::chrono::milliseconds timeout{0};
+  // Send on a new connection. libcurl silently sends a request again when a
+  // reused connection closes before any answer; for a call whose first
+  // attempt may have taken effect that hides the ambiguity, so such calls
+  // ask for a fresh connection, where libcurl reports the failure instead.
+  bool fresh_connection = false;
 };
 
 // Takes a successful (2xx) response's body as it arrives; error bodies never

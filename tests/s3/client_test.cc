@@ -656,7 +656,7 @@ TEST_F(S3ServerTest, CompleteWhoseAnswerWasLostSucceeds) {
   std::vector<Part> parts = {{1, *p1, 0}, {2, *p2, 0}};
   auto etag = via->complete_multipart_upload(bucket(), key("lost-complete"), *upload, parts);
   ASSERT_OK(etag);
-  EXPECT_EQ(proxy.fired(), 1);  // the fault really happened
+  EXPECT_EQ(proxy.fired(), 1) << proxy.seen();  // the fault really happened
   EXPECT_EQ(*etag, MultipartETag(parts));
   EXPECT_EQ(DigestOf(*ReadAll(client(), key("lost-complete"))), DigestOf(data));
 }
@@ -668,7 +668,7 @@ TEST_F(S3ServerTest, PutIfNoneMatchWhoseAnswerWasLostSucceeds) {
   PutOptions once;
   once.if_none_match = true;
   ASSERT_OK(via->put_object(bucket(), key("lost-put"), "mine", once));
-  EXPECT_EQ(proxy.fired(), 1);
+  EXPECT_EQ(proxy.fired(), 1) << proxy.seen();
   // Someone else's bytes under the key are still refused.
   ASSERT_OK(client().put_object(bucket(), key("lost-put2"), "theirs"));
   EXPECT_CODE(via->put_object(bucket(), key("lost-put2"), "mine", once).status(), kAlreadyExists);
@@ -681,7 +681,7 @@ TEST_F(S3ServerTest, AbortWhoseAnswerWasLostSucceeds) {
   auto upload = via->create_multipart_upload(bucket(), key("lost-abort"));
   ASSERT_OK(upload);
   ASSERT_OK(via->abort_multipart_upload(bucket(), key("lost-abort"), *upload));
-  EXPECT_EQ(proxy.fired(), 1);
+  EXPECT_EQ(proxy.fired(), 1) << proxy.seen();
   EXPECT_CODE(client().list_parts(bucket(), key("lost-abort"), *upload).status(), kNotFound);
 }
 
@@ -695,7 +695,7 @@ TEST_F(S3ServerTest, ReadResumesAfterTheAnswerIsCut) {
   ASSERT_NE(via, nullptr);
   auto all = ReadAll(*via, key("cut"));
   ASSERT_OK(all);
-  EXPECT_EQ(proxy.fired(), 1);
+  EXPECT_EQ(proxy.fired(), 1) << proxy.seen();
   EXPECT_EQ(DigestOf(*all), DigestOf(data));
 
   // The same into a caller's buffer, from an offset.
@@ -705,7 +705,7 @@ TEST_F(S3ServerTest, ReadResumesAfterTheAnswerIsCut) {
   std::string buf(3 * kMiB, '\0');
   auto n = via2->get_object(bucket(), key("cut"), 1000, buf);
   ASSERT_OK(n);
-  EXPECT_EQ(proxy2.fired(), 1);
+  EXPECT_EQ(proxy2.fired(), 1) << proxy2.seen();
   ASSERT_EQ(*n, buf.size());
   EXPECT_EQ(DigestOf(buf), DigestOf(data.substr(1000, 3 * kMiB)));
 }

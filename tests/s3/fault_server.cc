@@ -126,11 +126,16 @@ FaultProxy::FaultProxy(int upstream_port, LossRule rule)
       remaining_(rule_.times),
       server_([this](int fd, int) { relay(fd); }) {}
 
+std::string FaultProxy::seen() const {
+  std::lock_guard lock(mu_);
+  return seen_;
+}
+
 void FaultProxy::relay(int client_fd) {
   int up = ConnectLocal(upstream_port_);
   if (up < 0) return;
   bool losing = false;   // the answer now coming is the one to lose
-  size_t forwarded = 0;  // of that answer
+  size_t forwarded = 0;  // bytes of that answer passed on
   char buf[65536];
   while (!server_.stopping()) {
     pollfd p[2] = {{client_fd, POLLIN, 0}, {up, POLLIN, 0}};
@@ -142,12 +147,17 @@ void FaultProxy::relay(int client_fd) {
       if (n <= 0) break;
       std::string_view chunk(buf, static_cast<size_t>(n));
       std::string_view first_line = chunk.substr(0, chunk.find("\r\n"));
+      {
+        std::lock_guard lock(mu_);
+        seen_ += std::string(first_line.substr(0, 200)) + " [" + std::to_string(n) + " bytes]\n";
+      }
       if (!losing && first_line.starts_with(rule_.method + " ") &&
           first_line.find(rule_.needle) != std::string_view::npos) {
         int r = remaining_.load();
         while (r > 0 && !remaining_.compare_exchange_weak(r, r - 1)) {
         }
         losing = r > 0;
+        forwarded = 0;  // counts the lost answer's bytes, not earlier answers'
       }
       if (!SendAll(up, buf, static_cast<size_t>(n))) break;
     }
@@ -156,12 +166,14 @@ void FaultProxy::relay(int client_fd) {
       if (n <= 0) break;
       size_t pass = static_cast<size_t>(n);
       if (losing) pass = std::min(pass, rule_.forward_bytes - forwarded);
-      if (pass > 0 && !SendAll(client_fd, buf, pass)) break;
-      forwarded += pass;
-      if (losing && forwarded >= rule_.forward_bytes) {
+      if (losing && forwarded + pass >= rule_.forward_bytes) {
+        // Counted before the client can see the cut and the test look.
         ++fired_;
+        if (pass > 0) SendAll(client_fd, buf, pass);
         break;  // cut: the client sees the connection end mid-answer
       }
+      if (!SendAll(client_fd, buf, pass)) break;
+      if (losing) forwarded += pass;
     }
   }
   ::shutdown(client_fd, SHUT_RDWR);

@@ -78,6 +78,8 @@ class FaultProxy {
   std::string endpoint() const { return server_.endpoint(); }
   // How many answers were lost or cut so far.
   int fired() const { return fired_.load(); }
+  // The first line of each chunk the client sent, for failure messages.
+  std::string seen() const;
 
  private:
   void relay(int client_fd);
@@ -86,6 +88,8 @@ class FaultProxy {
   LossRule rule_;
   std::atomic<int> fired_{0};
   std::atomic<int> remaining_;
+  mutable std::mutex mu_;
+  std::string seen_;    // guarded by mu_
   FaultServer server_;  // last: its threads use the members above
 };
 
