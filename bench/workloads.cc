@@ -461,7 +461,7 @@ Status Bench::active_group() {
   if (selected_.contains("active")) {
     Timer timer;
     timer.start();
-    auto st = (*store)->list_statuses();
+    auto st = (*store)->list_ingests();
     const double el = timer.stop();
     if (!st.ok()) {
       fail("active", st.status());
@@ -477,7 +477,7 @@ Status Bench::active_group() {
   if (selected_.contains("active_filter")) {
     Timer timer;
     timer.start();
-    auto st = (*store)->list_statuses({filter});
+    auto st = (*store)->list_ingests({filter});
     const double el = timer.stop();
     if (!st.ok()) {
       fail("active_filter", st.status());
@@ -500,7 +500,7 @@ Status Bench::active_group() {
     Timer timer;
     timer.start();
     for (const std::string* ref : picks) {
-      auto st = (*store)->status(*ref);
+      auto st = (*store)->get_ingest(*ref);
       if (!st.ok()) {
         serr = st.status().WithContext("status " + *ref);
         break;
@@ -1000,8 +1000,8 @@ Status Bench::scale() {
   for (const bool filtered : {false, true}) {
     Timer timer;
     timer.start();
-    auto st = filtered ? (*active_store)->list_statuses({"ref~=^" + a.prefix})
-                       : (*active_store)->list_statuses();
+    auto st = filtered ? (*active_store)->list_ingests({"ref~=^" + a.prefix})
+                       : (*active_store)->list_ingests();
     const double el = timer.stop();
     if (!st.ok()) return st.status();
     const size_t want = filtered ? static_cast<size_t>(a.want_filtered) : static_cast<size_t>(n);

@@ -29,9 +29,9 @@ struct AbortArgs {
 
 int RunActive(const ActiveArgs& args, const GlobalOptions& globals) {
   constexpr std::string_view kWhat = "active";
-  auto store = OpenStore(globals, IfMissing::kFail);
+  auto store = OpenStore(globals, Access::kRead);
   if (!store.ok()) return Report(kWhat, store.status());
-  auto statuses = (*store)->list_statuses(args.filters);
+  auto statuses = (*store)->list_ingests(args.filters);
   if (!statuses.ok()) return Report(kWhat, statuses.status());
   std::string out;
   if (args.json) {
@@ -54,9 +54,9 @@ int RunActive(const ActiveArgs& args, const GlobalOptions& globals) {
 
 int RunStatus(const StatusArgs& args, const GlobalOptions& globals) {
   constexpr std::string_view kWhat = "status";
-  auto store = OpenStore(globals, IfMissing::kFail);
+  auto store = OpenStore(globals, Access::kRead);
   if (!store.ok()) return Report(kWhat, store.status());
-  auto status = (*store)->status(args.ref);
+  auto status = (*store)->get_ingest(args.ref);
   if (!status.ok()) return Report(kWhat, status.status());
   std::string out;
   if (args.json) {

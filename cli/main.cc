@@ -2,7 +2,7 @@
 // command, and turns whatever happens into an exit code and at most a line on
 // standard error. Nothing escapes as a crash or a stack trace: parse errors
 // are usage errors (exit 2), library errors exit with their code (see
-// contentstore::ExitCode), and anything thrown is caught here (exit 1).
+// exit_code.h), and anything thrown is caught here (exit 1).
 
 #include <fmt/format.h>
 

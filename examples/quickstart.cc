@@ -28,7 +28,7 @@ std::string DefaultRoot() {
 
 int Fail(const char* what, const cs::Status& status) {
   std::fprintf(stderr, "quickstart: %s: %s\n", what, status.ToString().c_str());
-  return cs::ExitCode(status.code());
+  return 1;
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// Garbage collection and consistency checks.
+// Garbage collection: what Store::collect_garbage is asked and reports.
 //
 // Reachability follows containerd's labels. Roots: blobs labelled
 // "containerd.io/gc.root" (any value), everything an unexpired lease holds,
@@ -21,6 +21,8 @@
 #include <vector>
 
 #include "contentstore/digest.h"
+// The fsck types lived here before 0.2; kept reachable for old includes.
+#include "contentstore/fsck.h"
 
 namespace contentstore {
 
@@ -47,53 +49,11 @@ struct GcReport {
   std::vector<std::string> removed_leases;    // expired lease ids, sorted
   int64_t bytes_freed = 0;                    // sizes of removed blobs
   std::chrono::nanoseconds duration{};
-};
-
-struct FsckOptions {
-  // Hash every blob again and compare with its name.
-  bool verify = false;
-  // Fix what can be fixed without guessing: add rows for blob files whose
-  // bytes hash to their name, remove rows whose file is gone, remove ingest
-  // directories without a row, rebuild the reference graph from the labels.
-  // Everything else is only reported.
-  bool repair = false;
-  // Called during verify with bytes hashed so far and the total.
-  std::function<void(int64_t done, int64_t total)> progress;
-};
-
-struct FsckProblem {
-  enum class Kind {
-    kCatalogDamaged,     // PRAGMA integrity_check failed
-    kRowWithoutFile,     // a blob row whose file is missing
-    kFileWithoutRow,     // a blob file no row names
-    kSizeMismatch,       // file size differs from the row
-    kDigestMismatch,     // (verify) the bytes do not hash to the name
-    kStrayFile,          // something under blobs/ that is not a blob name
-    kIngestWithoutData,  // an ingest row with bytes recorded but no data file
-    kDataWithoutIngest,  // an ingest directory without a row
-    kBadReference,       // a containerd.io/gc.ref.content* label whose value is not a digest
-    kGraphDrift,         // gc_nodes/gc_links/blobs.gc_id disagree with the labels (repair rebuilds)
-  };
-  Kind kind;
-  std::string subject;  // the digest, ref, path or label concerned
-  std::string detail;
-  bool repaired = false;
-};
-
-// "row-without-file", "file-without-row", ...: for reports.
-std::string_view FsckKindName(FsckProblem::Kind kind);
-
-struct FsckReport {
-  std::vector<FsckProblem> problems;
-  int64_t blobs_checked = 0;
-  int64_t bytes_verified = 0;
-  // No problem left unrepaired.
-  bool clean() const {
-    for (const FsckProblem& p : problems) {
-      if (!p.repaired) return false;
-    }
-    return true;
-  }
+  // The run's write transactions, and the longest any of them held the
+  // catalog's write lock: the mark runs on a read snapshot and the sweep in
+  // short batches, so writers in other processes wait at most about this.
+  int64_t write_transactions = 0;
+  std::chrono::nanoseconds longest_write{};
 };
 
 }  // namespace contentstore

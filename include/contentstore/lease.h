@@ -36,6 +36,13 @@ struct LeaseOptions {
   Labels labels;
 };
 
+struct DeleteLeaseOptions {
+  // Collect garbage (default GcOptions) before returning, so what only the
+  // lease held is gone when delete_lease returns (containerd's
+  // SynchronousDelete). Default: false.
+  bool sync = false;
+};
+
 struct LeaseResource {
   enum class Type { kContent, kIngest };
   Type type = Type::kContent;

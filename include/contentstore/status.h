@@ -1,9 +1,11 @@
 // Status and Result: how every contentstore call reports failure.
 //
 // A Status is OK or carries a Code and a message that names the digest, ref
-// or path involved and the cause. Codes map one to one to the command line's
-// exit codes, so scripts can branch on them (see ExitCode()). The library
-// never throws; every fallible call returns a Status or a Result<T>.
+// or path involved and the cause. The command line turns codes into exit
+// codes (0 ok, 2 InvalidArgument, 3 NotFound, 4 AlreadyExists, 5 Unavailable,
+// 6 FailedPrecondition, 7 DataLoss; IOError and Internal share 1), so scripts
+// can branch on them. The library never throws; every fallible call returns a
+// Status or a Result<T>.
 //
 // Thread-safety: Status and Result are values; distinct objects may be used
 // from distinct threads freely, a single object needs external locking.
@@ -43,11 +45,6 @@ enum class Code : int {
 // The name of a code as it appears in messages: "NotFound", "IOError", ...
 std::string_view CodeName(Code code);
 
-// The command line's exit status for a code: 0 ok, 1 I/O and other failures
-// (including a corrupt or too new catalog), 2 invalid argument, 3 not found,
-// 4 already exists, 5 unavailable, 6 failed precondition, 7 data loss.
-int ExitCode(Code code);
-
 class [[nodiscard]] Status {
  public:
   // OK. Cheap: no allocation.
@@ -76,6 +73,8 @@ class [[nodiscard]] Status {
   bool IsInvalidArgument() const { return code_ == Code::kInvalidArgument; }
   bool IsFailedPrecondition() const { return code_ == Code::kFailedPrecondition; }
   bool IsDataLoss() const { return code_ == Code::kDataLoss; }
+  bool IsIOError() const { return code_ == Code::kIOError; }
+  bool IsInternal() const { return code_ == Code::kInternal; }
 
   // "NotFound: blob sha256:...: not in the catalog"; "OK" when ok().
   std::string ToString() const;

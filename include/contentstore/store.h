@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "contentstore/digest.h"
+#include "contentstore/fsck.h"
 #include "contentstore/gc.h"
 #include "contentstore/lease.h"
 #include "contentstore/options.h"
@@ -49,6 +50,12 @@ class Store {
   virtual ~Store() = default;
 
   virtual const std::string& root() const = 0;
+
+  // A store opened with Options::read_only leaves what dead processes left
+  // half done (a writable open finishes it): what that is, one line each,
+  // such as "2 ingests held by writers that died". Empty when nothing is
+  // pending, and always for a writable store.
+  virtual Result<std::vector<std::string>> pending_recovery() = 0;
 
   // --- Committed blobs ---
 
@@ -98,14 +105,24 @@ class Store {
 
   // The ingest under `ref`; its offset is what its data file holds (a live
   // writer in this or another process may hold up to 16 MiB more in its
-  // staging buffers, see Writer::write). NotFound if none.
-  virtual Result<IngestStatus> status(std::string_view ref) = 0;
+  // staging buffers, see Writer::write). NotFound if none. (containerd's
+  // Status.)
+  virtual Result<IngestStatus> get_ingest(std::string_view ref) = 0;
 
   // Ingests matching any of `filters` (field: ref), ordered by ref, from the
   // catalog: the offset of an ingest being written may lag by up to one
-  // checkpoint.
-  virtual Result<std::vector<IngestStatus>> list_statuses(
+  // checkpoint. (containerd's ListStatuses.)
+  virtual Result<std::vector<IngestStatus>> list_ingests(
       const std::vector<std::string>& filters = {}) = 0;
+
+  // The names before 0.2, kept for source compatibility.
+  [[deprecated("use get_ingest")]] Result<IngestStatus> status(std::string_view ref) {
+    return get_ingest(ref);
+  }
+  [[deprecated("use list_ingests")]] Result<std::vector<IngestStatus>> list_statuses(
+      const std::vector<std::string>& filters = {}) {
+    return list_ingests(filters);
+  }
 
   // Deletes the ingest and its bytes. NotFound if none; Unavailable if a live
   // writer holds it.
@@ -120,10 +137,16 @@ class Store {
   virtual Result<Lease> get_lease(std::string_view id) = 0;
   // Leases matching any of `filters` (fields: id, labels.<key>), by id.
   virtual Result<std::vector<Lease>> list_leases(const std::vector<std::string>& filters = {}) = 0;
-  // Deletes the lease; what it held is then only kept by other roots. With
-  // `collect`, runs a collection (default GcOptions) before returning. A
+  // Deletes the lease; what it held is then only kept by other roots. A
   // writer opened under the lease still commits. NotFound if no such lease.
-  virtual Status delete_lease(std::string_view id, bool collect = false) = 0;
+  virtual Status delete_lease(std::string_view id, const DeleteLeaseOptions& options = {}) = 0;
+  // Before 0.2: `collect` is DeleteLeaseOptions::sync.
+  [[deprecated("use delete_lease(id, DeleteLeaseOptions)")]] Status delete_lease(
+      std::string_view id, bool collect) {
+    DeleteLeaseOptions options;
+    options.sync = collect;
+    return delete_lease(id, options);
+  }
   // NotFound if no such lease; InvalidArgument for a bad digest or ref.
   // Adding what is already held is OK; the resource need not exist yet.
   virtual Status add_lease_resource(std::string_view lease, const LeaseResource& resource) = 0;

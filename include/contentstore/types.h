@@ -11,8 +11,8 @@
 
 #include <chrono>
 #include <cstdint>
-#include <map>
 #include <cstddef>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -68,6 +68,25 @@ struct WriterOptions {
   // commit finds the blob already there). NotFound if it does not exist. If
   // the lease is deleted while the writer runs, the commit still succeeds.
   std::optional<std::string> lease;
+};
+
+// What Writer::commit() checks and records.
+struct CommitOptions {
+  // The blob's size; commit() refuses any other. Unset: the size given to
+  // writer() as WriterOptions::total, if any, else unchecked. Negative is
+  // InvalidArgument.
+  std::optional<int64_t> size;
+  // The blob's digest; commit() refuses any other. Unset: the digest given
+  // to writer() as WriterOptions::expected, if any, else unchecked.
+  std::optional<Digest> expected;
+  // Set on the new blob (an empty value sets nothing).
+  Labels labels;
+  // When the content is committed already (commit() says AlreadyExists),
+  // also set `labels` on that blob (other labels stay), in the transaction
+  // that finds it: a caller that wants the bytes stored with these labels
+  // then never races a removal of the blob between two calls. containerd
+  // leaves an existing blob's labels alone. Default: false.
+  bool label_existing = false;
 };
 
 // One blob for Store::put_blobs.

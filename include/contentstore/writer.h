@@ -53,17 +53,27 @@ class Writer {
   virtual Status truncate(int64_t size) = 0;
 
   // Makes the bytes written so far the blob named by their digest.
-  //  - `size` > 0 must equal the bytes written (else FailedPrecondition);
-  //    0 checks nothing; negative is InvalidArgument.
-  //  - `expected`, when given, must equal the digest (else
-  //    FailedPrecondition). Size is checked before digest.
-  //  - `labels` are set on the new blob.
+  //  - options.size, else WriterOptions::total, must equal the bytes
+  //    written (else FailedPrecondition).
+  //  - options.expected, else WriterOptions::expected, must equal the
+  //    digest (else FailedPrecondition). Size is checked before digest.
+  //  - options.labels are set on the new blob.
   // On a mismatch the ingest stays, to be resumed or aborted. If the content
   // is already committed the result is AlreadyExists and the ingest is
   // removed. Whatever the result, the writer is closed afterwards: a second
   // commit() is FailedPrecondition.
-  virtual Status commit(int64_t size, const std::optional<Digest>& expected,
-                        const Labels& labels = {}) = 0;
+  virtual Status commit(const CommitOptions& options) = 0;
+
+  // containerd's Commit(size, expected, labels): a `size` of 0 checks
+  // nothing (containerd's convention); negative is InvalidArgument.
+  // Otherwise as commit(CommitOptions).
+  Status commit(int64_t size, const std::optional<Digest>& expected, const Labels& labels = {}) {
+    CommitOptions options;
+    if (size != 0) options.size = size;
+    options.expected = expected;
+    options.labels = labels;
+    return commit(options);
+  }
 
   // Saves the offset and hash state, and releases the ref. The bytes stay.
   // Closing twice, or after commit(), is OK.

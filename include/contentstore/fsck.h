@@ -1,0 +1,73 @@
+// Consistency checks: what Store::fsck is asked, and what it finds.
+//
+// fsck compares the catalog with the files: blob rows against blob files,
+// ingest rows against ingest directories, reference labels against the
+// digests they should name, and the numbered reference graph against the
+// labels. Repairs never guess (see FsckOptions::repair).
+//
+// Thread-safety: plain values.
+
+#ifndef CONTENTSTORE_FSCK_H_
+#define CONTENTSTORE_FSCK_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace contentstore {
+
+struct FsckOptions {
+  // Hash every blob again and compare with its name.
+  bool verify = false;
+  // Fix what can be fixed without guessing: add rows for blob files whose
+  // bytes hash to their name, remove rows whose file is gone, remove ingest
+  // directories without a row, rebuild the reference graph from the labels,
+  // move what is not a file at a blob's path to ROOT/lost+found/ (putting
+  // back a copy of the bytes when what it pointed at hashes to the digest).
+  // Everything else is only reported.
+  bool repair = false;
+  // Called during verify with bytes hashed so far and the total.
+  std::function<void(int64_t done, int64_t total)> progress;
+};
+
+struct FsckProblem {
+  enum class Kind {
+    kCatalogDamaged,     // PRAGMA integrity_check failed
+    kRowWithoutFile,     // a blob row whose file is missing
+    kFileWithoutRow,     // a blob file no row names
+    kSizeMismatch,       // file size differs from the row
+    kDigestMismatch,     // (verify) the bytes do not hash to the name
+    kStrayFile,          // something under blobs/, trash/, ingest/ or batches/ the store did not put there
+    kIngestWithoutData,  // an ingest row with bytes recorded but no data file
+    kDataWithoutIngest,  // an ingest directory without a row
+    kBadReference,       // a containerd.io/gc.ref.content* label whose value is not a digest
+    kGraphDrift,         // gc_nodes/gc_links/blobs.gc_id disagree with the labels (repair rebuilds)
+    kNotAFile,           // a blob's path is a symlink, directory or other non-file (repair moves it aside)
+  };
+  Kind kind;
+  std::string subject;  // the digest, ref, path or label concerned
+  std::string detail;
+  bool repaired = false;
+};
+
+// "row-without-file", "file-without-row", ...: for reports.
+std::string_view FsckKindName(FsckProblem::Kind kind);
+
+struct FsckReport {
+  std::vector<FsckProblem> problems;
+  int64_t blobs_checked = 0;
+  int64_t bytes_verified = 0;
+  // No problem left unrepaired.
+  bool clean() const {
+    for (const FsckProblem& p : problems) {
+      if (!p.repaired) return false;
+    }
+    return true;
+  }
+};
+
+}  // namespace contentstore
+
+#endif  // CONTENTSTORE_FSCK_H_
