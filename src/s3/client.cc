@@ -7,13 +7,13 @@
 #include <random>
 #include <thread>
 
-#include "hasher.h"
-#include "posix.h"
+#include "contentstore/env.h"
 #include "s3/errors.h"
 #include "s3/http.h"
 #include "s3/uri.h"
 #include "s3/xml.h"
-#include "text.h"
+#include "util/hasher.h"
+#include "util/text.h"
 
 namespace contentstore::s3 {
 
@@ -94,8 +94,8 @@ Result<std::string> PayloadHash(const Body& body, bool sign) {
   std::string buffer(size_t{1} << 20, '\0');
   for (uint64_t done = 0; done < body.size();) {
     size_t want = static_cast<size_t>(std::min<uint64_t>(buffer.size(), body.size() - done));
-    auto got = posix::ReadAt(body.fd(), buffer.data(), want,
-                             static_cast<int64_t>(body.offset() + done), "S3 request body");
+    auto got = body.env()->ReadAt(body.fd(), buffer.data(), want,
+                                  static_cast<int64_t>(body.offset() + done), "S3 request body");
     if (!got.ok()) return got.status();
     if (*got == 0) {
       return Status::IOError("S3 request body: the file ends " +

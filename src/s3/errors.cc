@@ -1,6 +1,6 @@
 #include "s3/errors.h"
 
-#include "text.h"
+#include "util/text.h"
 
 namespace contentstore::s3 {
 

@@ -6,8 +6,6 @@
 #include <cstring>
 #include <mutex>
 
-#include "posix.h"
-
 namespace contentstore::s3 {
 
 namespace {
@@ -101,8 +99,9 @@ size_t OnRead(char* buffer, size_t size, size_t count, void* userdata) {
   if (!body.is_file()) {
     std::memcpy(buffer, body.memory().data() + st->body_pos, want);
   } else {
-    auto got = posix::ReadAt(body.fd(), buffer, want,
-                             static_cast<int64_t>(body.offset() + st->body_pos), "S3 request body");
+    auto got = body.env()->ReadAt(body.fd(), buffer, want,
+                                  static_cast<int64_t>(body.offset() + st->body_pos),
+                                  "S3 request body");
     if (!got.ok()) {
       st->out->body_read_status = got.status();
       return CURL_READFUNC_ABORT;

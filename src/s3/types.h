@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "contentstore/env.h"
 #include "contentstore/types.h"
 
 namespace contentstore::s3 {
@@ -89,9 +90,11 @@ struct ByteRange {
 };
 
 // The body of a PUT: bytes in memory, or `length` bytes of the open file
-// `fd` from `offset`, read with pread as they are sent (the part is never
-// held in memory whole). REQUIRES: the memory or file range stays valid and
-// unchanged until the call returns (a retry reads it again).
+// `fd` from `offset`, read through `env` (Env::ReadAt, a pread) as they are
+// sent (the part is never held in memory whole); the store passes its own
+// Env, so fault-injection tests reach the body's reads too. REQUIRES: the
+// memory or file range stays valid and unchanged until the call returns (a
+// retry reads it again); `env` outlives the call.
 class Body {
  public:
   Body() = default;
@@ -101,8 +104,9 @@ class Body {
     b.length_ = bytes.size();
     return b;
   }
-  static Body File(int fd, uint64_t offset, uint64_t length) {
+  static Body File(int fd, uint64_t offset, uint64_t length, Env* env = Env::Default()) {
     Body b;
+    b.env_ = env;
     b.fd_ = fd;
     b.offset_ = offset;
     b.length_ = length;
@@ -114,9 +118,11 @@ class Body {
   std::string_view memory() const { return memory_; }
   int fd() const { return fd_; }
   uint64_t offset() const { return offset_; }
+  Env* env() const { return env_; }
 
  private:
   std::string_view memory_;
+  Env* env_ = nullptr;
   int fd_ = -1;
   uint64_t offset_ = 0;
   uint64_t length_ = 0;

@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "s3/uri.h"
-#include "text.h"
+#include "util/text.h"
 
 namespace contentstore::s3 {
 

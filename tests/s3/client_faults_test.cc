@@ -6,8 +6,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <fstream>
 
+#include "contentstore/env.h"
+#include "env/unique_fd.h"
 #include "fault_server.h"
 #include "s3/client.h"
 #include "test_util.h"
@@ -15,6 +19,7 @@
 namespace contentstore::s3 {
 namespace {
 
+using contentstore::testing::TempDir;
 using testing::FaultServer;
 
 ClientOptions FastOptions(std::string endpoint, int attempts) {
@@ -215,6 +220,52 @@ TEST(S3ClientFaultTest, PutIfNoneMatchRetriedInto412ChecksTheObject) {
     ASSERT_OK(client);
     EXPECT_CODE((*client)->put_object("bucket", "key", "a", once).status(), kAlreadyExists);
   }
+}
+
+// An Env whose every read fails, counting them.
+class FailingReadsEnv : public EnvWrapper {
+ public:
+  FailingReadsEnv() : EnvWrapper(Env::Default()) {}
+  Result<size_t> ReadAt(int, void*, size_t, int64_t, std::string_view path) override {
+    reads.fetch_add(1);
+    return Status::IOError("injected read failure: " + std::string(path));
+  }
+  std::atomic<int> reads{0};
+};
+
+// A file body is read through the Env it names (the store passes its own),
+// so fault-injection tests reach an upload's reads. A failed read is the
+// caller's problem, not the network's: it is not retried.
+TEST(S3ClientFaultTest, FileBodyIsReadThroughItsEnvAndFailedReadsAreNotRetried) {
+  TempDir dir;
+  {
+    std::ofstream f(dir / "body", std::ios::binary);
+    f << std::string(1000, 'b');
+  }
+  auto fd = OpenPath(*Env::Default(), dir / "body", O_RDONLY);
+  ASSERT_OK(fd);
+  const std::string ok =
+      "HTTP/1.1 200 OK\r\nETag: \"0cc175b9c0f1b6a831c399e269772661\"\r\n"
+      "Content-Length: 0\r\nConnection: close\r\n\r\n";
+  FaultServer server(FaultServer::Respond({ok}));
+  FailingReadsEnv env;
+  for (bool sign : {true, false}) {
+    ClientOptions o = FastOptions(server.endpoint(), 3);
+    o.sign_payload = sign;
+    auto client = Client::Create(o);
+    ASSERT_OK(client);
+    auto part =
+        (*client)->upload_part("bucket", "key", "id", 1, Body::File(fd->get(), 0, 1000, &env));
+    ASSERT_CODE(part.status(), kIOError) << "sign_payload=" << sign;
+    EXPECT_NE(part.status().message().find("injected read failure: S3 request body"),
+              std::string::npos)
+        << part.status().ToString();
+    // A signed payload is hashed before any request is made.
+    if (sign) {
+      EXPECT_EQ(server.connections(), 0);
+    }
+  }
+  EXPECT_EQ(env.reads.load(), 2);
 }
 
 TEST(S3ClientTest, CreateRefusesBadOptions) {

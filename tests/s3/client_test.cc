@@ -13,8 +13,10 @@
 #include <fstream>
 #include <thread>
 
+#include "contentstore/env.h"
+#include "env/random.h"
+#include "env/unique_fd.h"
 #include "fault_server.h"
-#include "posix.h"
 #include "server_env.h"
 #include "test_util.h"
 
@@ -41,7 +43,7 @@ class S3ServerTest : public ::testing::Test {
     ASSERT_OK(client);
     client_ = std::move(*client);
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    prefix_ = std::string("test/") + info->name() + "/" + posix::RandomHex(4) + "/";
+    prefix_ = std::string("test/") + info->name() + "/" + RandomHex(4) + "/";
   }
 
   std::string key(std::string_view name) const { return prefix_ + std::string(name); }
@@ -297,7 +299,7 @@ TEST_F(S3ServerTest, MultipartRoundTripIsByteExact) {
     std::ofstream f(dir / "data", std::ios::binary);
     f.write(data.data(), static_cast<std::streamsize>(data.size()));
   }
-  auto fd = posix::Open(dir / "data", O_RDONLY);
+  auto fd = OpenPath(*Env::Default(), dir / "data", O_RDONLY);
   ASSERT_OK(fd);
 
   auto upload = client().create_multipart_upload(bucket(), key("mp"));
@@ -345,7 +347,7 @@ TEST_F(S3ServerTest, SignedPayloadsAreAccepted) {
     std::ofstream f(dir / "data", std::ios::binary);
     f.write(data.data(), static_cast<std::streamsize>(data.size()));
   }
-  auto fd = posix::Open(dir / "data", O_RDONLY);
+  auto fd = OpenPath(*Env::Default(), dir / "data", O_RDONLY);
   ASSERT_OK(fd);
   auto upload = signing->create_multipart_upload(bucket(), key("signed-mp"));
   ASSERT_OK(upload);
@@ -366,7 +368,7 @@ TEST_F(S3ServerTest, FileBodyShorterThanItsLengthFailsCleanly) {
     std::ofstream f(dir / "short", std::ios::binary);
     f << "only these bytes";
   }
-  auto fd = posix::Open(dir / "short", O_RDONLY);
+  auto fd = OpenPath(*Env::Default(), dir / "short", O_RDONLY);
   ASSERT_OK(fd);
   auto upload = client().create_multipart_upload(bucket(), key("short"));
   ASSERT_OK(upload);
@@ -600,7 +602,7 @@ TEST_F(S3ServerTest, UploadPartCopyOfRanges) {
 }
 
 TEST_F(S3ServerTest, WrongCredentialsAreAccessDeniedWithoutTheSecret) {
-  const std::string secret = "WRONG-secret-" + posix::RandomHex(8);
+  const std::string secret = "WRONG-secret-" + RandomHex(8);
   auto bad_secret = MakeClient([&](ClientOptions& o) { o.credentials.secret_access_key = secret; });
   ASSERT_NE(bad_secret, nullptr);
   auto put = bad_secret->put_object(bucket(), key("denied"), "x");
@@ -611,7 +613,7 @@ TEST_F(S3ServerTest, WrongCredentialsAreAccessDeniedWithoutTheSecret) {
   EXPECT_EQ(msg.find(secret), std::string::npos) << msg;
   EXPECT_EQ(msg.find(server_.credentials.access_key_id), std::string::npos) << msg;
 
-  const std::string unknown_id = "AKUNKNOWN" + posix::RandomHex(4);
+  const std::string unknown_id = "AKUNKNOWN" + RandomHex(4);
   auto bad_id = MakeClient([&](ClientOptions& o) { o.credentials.access_key_id = unknown_id; });
   ASSERT_NE(bad_id, nullptr);
   auto head = bad_id->head_object(bucket(), key("denied"));
@@ -625,13 +627,13 @@ TEST_F(S3ServerTest, WrongCredentialsAreAccessDeniedWithoutTheSecret) {
 
 TEST_F(S3ServerTest, Buckets) {
   EXPECT_OK(client().head_bucket(bucket()));
-  EXPECT_CODE(client().head_bucket("no-such-bucket-" + posix::RandomHex(4)), kNotFound);
-  const std::string fresh = "cs-test-" + posix::RandomHex(6);
+  EXPECT_CODE(client().head_bucket("no-such-bucket-" + RandomHex(4)), kNotFound);
+  const std::string fresh = "cs-test-" + RandomHex(6);
   ASSERT_OK(client().create_bucket(fresh));
   EXPECT_OK(client().head_bucket(fresh));
   EXPECT_OK(client().create_bucket(fresh));  // ours already: RGW answers 200
   EXPECT_OK(client().put_object(fresh, "k", "v"));
-  auto missing = client().put_object("no-such-bucket-" + posix::RandomHex(4), "k", "v");
+  auto missing = client().put_object("no-such-bucket-" + RandomHex(4), "k", "v");
   ASSERT_CODE(missing.status(), kNotFound);
   EXPECT_NE(missing.status().message().find("NoSuchBucket"), std::string::npos)
       << missing.status().ToString();
