@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <mutex>
+
 #include "files/layout.h"
 #include "test_env.h"
 #include "test_util.h"
@@ -21,13 +23,14 @@ using testing::TempDir;
 
 // Fails call number `n` (1-based) among the calls `counts` accepts; with
 // `sticky`, every later one too (a disk that went away rather than one bad
-// write).
+// write). Thread-safe: the store's file-reaper thread calls it too.
 class FailNth {
  public:
   using Filter = bool (*)(std::string_view op);
   FailNth(int n, bool sticky, Filter counts) : n_(n), sticky_(sticky), counts_(counts) {}
   Status Before(std::string_view op, std::string_view path) {
     if (!counts_(op)) return Status::OK();
+    std::lock_guard lock(mu_);
     ++calls_;
     if (calls_ == n_ || (sticky_ && calls_ > n_)) {
       hit_ = true;
@@ -35,9 +38,13 @@ class FailNth {
     }
     return Status::OK();
   }
-  bool hit() const { return hit_; }
+  bool hit() const {
+    std::lock_guard lock(mu_);
+    return hit_;
+  }
 
  private:
+  mutable std::mutex mu_;
   int n_;
   bool sticky_;
   Filter counts_;
