@@ -33,15 +33,20 @@ std::vector<std::string> Filters(const google::protobuf::RepeatedPtrField<std::s
   return std::vector<std::string>(filters.begin(), filters.end());
 }
 
+grpc::Status Stopping() { return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is stopping"); }
+
 grpc::Status ClientGone() { return grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"); }
 
 }  // namespace
 
-ContentService::ContentService(Store& store, WriteStreams& streams, ContentServiceOptions options)
-    : store_(store), streams_(streams), options_(options) {}
+ContentService::ContentService(Store& store, CallGate& gate, WriteStreams& streams,
+                               ContentServiceOptions options)
+    : store_(store), gate_(gate), streams_(streams), options_(options) {}
 
 grpc::Status ContentService::Info(grpc::ServerContext*, const api::InfoRequest* request,
                                   api::InfoResponse* response) {
+  CallGate::Pass pass(gate_);
+  if (!pass) return Stopping();
   auto digest = Digest::Parse(request->digest());
   if (!digest.ok()) return ToGrpc(digest.status());
   auto info = store_.info(*digest);
@@ -52,6 +57,8 @@ grpc::Status ContentService::Info(grpc::ServerContext*, const api::InfoRequest* 
 
 grpc::Status ContentService::Update(grpc::ServerContext*, const api::UpdateRequest* request,
                                     api::UpdateResponse* response) {
+  CallGate::Pass pass(gate_);
+  if (!pass) return Stopping();
   auto digest = Digest::Parse(request->info().digest());
   if (!digest.ok()) return ToGrpc(digest.status());
   contentstore::Info info;
@@ -66,6 +73,8 @@ grpc::Status ContentService::Update(grpc::ServerContext*, const api::UpdateReque
 
 grpc::Status ContentService::List(grpc::ServerContext*, const api::ListContentRequest* request,
                                   grpc::ServerWriter<api::ListContentResponse>* writer) {
+  CallGate::Pass pass(gate_);
+  if (!pass) return Stopping();
   api::ListContentResponse batch;
   size_t batch_bytes = 0;
   bool gone = false;
@@ -92,6 +101,8 @@ grpc::Status ContentService::List(grpc::ServerContext*, const api::ListContentRe
 
 grpc::Status ContentService::Delete(grpc::ServerContext*, const api::DeleteContentRequest* request,
                                     google::protobuf::Empty*) {
+  CallGate::Pass pass(gate_);
+  if (!pass) return Stopping();
   auto digest = Digest::Parse(request->digest());
   if (!digest.ok()) return ToGrpc(digest.status());
   return ToGrpc(store_.remove(*digest));
@@ -99,6 +110,8 @@ grpc::Status ContentService::Delete(grpc::ServerContext*, const api::DeleteConte
 
 grpc::Status ContentService::Read(grpc::ServerContext*, const api::ReadContentRequest* request,
                                   grpc::ServerWriter<api::ReadContentResponse>* writer) {
+  CallGate::Pass pass(gate_);
+  if (!pass) return Stopping();
   auto digest = Digest::Parse(request->digest());
   if (!digest.ok()) return ToGrpc(digest.status());
   auto reader = store_.reader(*digest);
@@ -134,6 +147,8 @@ grpc::Status ContentService::Read(grpc::ServerContext*, const api::ReadContentRe
 
 grpc::Status ContentService::Status(grpc::ServerContext*, const api::StatusRequest* request,
                                     api::StatusResponse* response) {
+  CallGate::Pass pass(gate_);
+  if (!pass) return Stopping();
   if (auto live = streams_.Published(request->ref())) {
     ToProto(*live, response->mutable_status());
     return grpc::Status::OK;
@@ -147,6 +162,8 @@ grpc::Status ContentService::Status(grpc::ServerContext*, const api::StatusReque
 grpc::Status ContentService::ListStatuses(grpc::ServerContext*,
                                           const api::ListStatusesRequest* request,
                                           api::ListStatusesResponse* response) {
+  CallGate::Pass pass(gate_);
+  if (!pass) return Stopping();
   auto statuses = store_.list_ingests(Filters(request->filters()));
   if (!statuses.ok()) return ToGrpc(statuses.status());
   // The catalog's offsets of ingests written here may lag; their streams'
@@ -163,8 +180,10 @@ grpc::Status ContentService::ListStatuses(grpc::ServerContext*,
 grpc::Status ContentService::Write(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<api::WriteContentResponse, api::WriteContentRequest>* stream) {
+  CallGate::Pass pass(gate_);
+  if (!pass) return Stopping();
   auto member = streams_.Join([context] { context->TryCancel(); });
-  if (!member) return ToGrpc(StoreStatus::Unavailable("the server is stopping"));
+  if (!member) return Stopping();
   WriteSessionOptions options;
   options.lease = ReadCallMetadata(*context).lease;
   options.lock_wait = options_.lock_wait;
@@ -174,7 +193,7 @@ grpc::Status ContentService::Write(
   api::WriteContentRequest request;
   api::WriteContentResponse response;
   for (;;) {
-    if (!member->BeginWait()) return ToGrpc(StoreStatus::Unavailable("the server is stopping"));
+    if (!member->BeginWait()) return Stopping();
     const bool got = stream->Read(&request);
     member->EndWait();
     // Half-close or cancel without a commit: the ingest stays resumable.
@@ -189,6 +208,8 @@ grpc::Status ContentService::Write(
 
 grpc::Status ContentService::Abort(grpc::ServerContext*, const api::AbortRequest* request,
                                    google::protobuf::Empty*) {
+  CallGate::Pass pass(gate_);
+  if (!pass) return Stopping();
   // A write stream that the client just closed may still be closing here.
   streams_.WaitUntilFree(request->ref(),
                          WriteStreams::Clock::now() + options_.lock_wait);

@@ -23,6 +23,7 @@
 #include <chrono>
 
 #include "containerd/services/content/v1/content.grpc.pb.h"
+#include "call_gate.h"
 #include "contentstore/store.h"
 #include "write_streams.h"
 
@@ -39,7 +40,10 @@ struct ContentServiceOptions {
 
 class ContentService final : public api::Content::Service {
  public:
-  ContentService(Store& store, WriteStreams& streams, ContentServiceOptions options);
+  // Every call passes `gate` (refused once it closes); Write streams also
+  // join `streams`.
+  ContentService(Store& store, CallGate& gate, WriteStreams& streams,
+                 ContentServiceOptions options);
 
   grpc::Status Info(grpc::ServerContext* context, const api::InfoRequest* request,
                     api::InfoResponse* response) override;
@@ -64,6 +68,7 @@ class ContentService final : public api::Content::Service {
 
  private:
   Store& store_;
+  CallGate& gate_;
   WriteStreams& streams_;
   const ContentServiceOptions options_;
 };

@@ -13,7 +13,7 @@ namespace contentstore::server {
 Server::Server(Store& store, const ServeOptions& options, std::unique_ptr<SocketClaim> claim)
     : options_(options),
       claim_(std::move(claim)),
-      service_(store, streams_, ContentServiceOptions{options.lock_wait}) {}
+      service_(store, gate_, streams_, ContentServiceOptions{options.lock_wait}) {}
 
 Result<std::unique_ptr<Server>> Server::Start(Store& store, const ServeOptions& options) {
   auto claim = SocketClaim::Claim(options.address);
@@ -52,7 +52,10 @@ void Server::Stop() {
   stopped_ = true;
   // Write streams first: once they are stopping, none starts waiting again.
   streams_.Stop();
-  grpc_->Shutdown(std::chrono::system_clock::now() + options_.stop_grace);
+  gate_.CloseAndDrain(std::chrono::steady_clock::now() + options_.stop_grace);
+  // What is left after the grace is cancelled; connections close, idle or
+  // not (see call_gate.h).
+  grpc_->Shutdown(std::chrono::system_clock::now());
 }
 
 void Server::Wait() {

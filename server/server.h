@@ -2,11 +2,13 @@
 // start to a graceful stop. This is the lifecycle; the methods are in
 // content_service.h, the socket path's rules in listener.h.
 //
-// Stop() is graceful: new calls are refused (UNAVAILABLE), Write streams
-// waiting for their client's next message end at once and busy ones after
-// their current message (their ingests stay resumable), other calls in
-// flight get up to ServeOptions::stop_grace to finish and are cancelled
-// after that. It returns when every call has ended.
+// Stop() is graceful: new calls are refused (UNAVAILABLE); Write streams
+// waiting for their client's next message are cancelled (CANCELLED) and
+// busy ones end after their current message (UNAVAILABLE), their ingests
+// resumable either way; other calls in flight get up to
+// ServeOptions::stop_grace to finish and are cancelled after that; then
+// connections are closed, idle ones at once. It returns when every call has
+// ended.
 //
 // Thread-safety: Stop() may be called from any thread, once or many times;
 // Wait() from any thread.
@@ -21,6 +23,7 @@
 #include <mutex>
 #include <string>
 
+#include "call_gate.h"
 #include "content_service.h"
 #include "contentstore/status.h"
 #include "contentstore/store.h"
@@ -71,6 +74,7 @@ class Server {
 
   const ServeOptions options_;
   std::unique_ptr<SocketClaim> claim_;
+  CallGate gate_;
   WriteStreams streams_;
   ContentService service_;
   std::unique_ptr<grpc::Server> grpc_;
