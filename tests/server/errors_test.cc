@@ -1,0 +1,257 @@
+// Every error code the server answers, each provoked over the wire, and the
+// mapping itself: containerd's errdefs/grpc.go codes for its error classes,
+// OUT_OF_RANGE for offsets, and DATA_LOSS/INTERNAL (never the retryable
+// UNAVAILABLE) for damaged data and I/O failures.
+
+#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "error_mapping.h"
+#include "server_test_util.h"
+
+namespace contentstore::server::testing {
+namespace {
+
+using grpc::StatusCode;
+
+TEST(ErrorMappingTest, EveryCodeGetsContainerdsGrpcCode) {
+  const std::pair<Code, StatusCode> table[] = {
+      {Code::kOk, StatusCode::OK},
+      {Code::kInvalidArgument, StatusCode::INVALID_ARGUMENT},
+      {Code::kNotFound, StatusCode::NOT_FOUND},
+      {Code::kAlreadyExists, StatusCode::ALREADY_EXISTS},
+      {Code::kUnavailable, StatusCode::UNAVAILABLE},
+      {Code::kFailedPrecondition, StatusCode::FAILED_PRECONDITION},
+      {Code::kDataLoss, StatusCode::DATA_LOSS},
+      {Code::kIOError, StatusCode::INTERNAL},
+      {Code::kInternal, StatusCode::INTERNAL},
+  };
+  for (const auto& [code, grpc_code] : table) {
+    EXPECT_EQ(ToGrpcCode(code), grpc_code) << CodeName(code);
+    if (code != Code::kUnavailable) {
+      EXPECT_NE(ToGrpcCode(code), StatusCode::UNAVAILABLE);
+    }
+  }
+  const grpc::Status s = ToGrpc(Status::NotFound("blob sha256:x not found"));
+  EXPECT_EQ(s.error_code(), StatusCode::NOT_FOUND);
+  EXPECT_EQ(s.error_message(), "blob sha256:x not found");
+  EXPECT_TRUE(ToGrpc(Status::OK()).ok());
+  EXPECT_EQ(OutOfRange("past the end").error_code(), StatusCode::OUT_OF_RANGE);
+}
+
+class ErrorsTest : public ::testing::Test {
+ protected:
+  ErrorsTest() : server_(Options()), stub_(server_.stub()) {}
+
+  static ServeOptions Options() {
+    ServeOptions options;
+    options.lock_wait = std::chrono::milliseconds(200);
+    return options;
+  }
+
+  grpc::Status Info(const std::string& digest) {
+    api::InfoRequest request;
+    request.set_digest(digest);
+    api::InfoResponse response;
+    return stub_->Info(Context().get(), request, &response);
+  }
+  grpc::Status Delete(const std::string& digest) {
+    api::DeleteContentRequest request;
+    request.set_digest(digest);
+    google::protobuf::Empty response;
+    return stub_->Delete(Context().get(), request, &response);
+  }
+  grpc::Status Update(const std::string& digest, std::map<std::string, std::string> labels = {}) {
+    api::UpdateRequest request;
+    request.mutable_info()->set_digest(digest);
+    for (auto& [k, v] : labels) (*request.mutable_info()->mutable_labels())[k] = v;
+    api::UpdateResponse response;
+    return stub_->Update(Context().get(), request, &response);
+  }
+  grpc::Status StatusOf(const std::string& ref) {
+    api::StatusRequest request;
+    request.set_ref(ref);
+    api::StatusResponse response;
+    return stub_->Status(Context().get(), request, &response);
+  }
+  grpc::Status Abort(const std::string& ref) {
+    api::AbortRequest request;
+    request.set_ref(ref);
+    google::protobuf::Empty response;
+    return stub_->Abort(Context().get(), request, &response);
+  }
+  grpc::Status List(const std::string& filter) {
+    auto context = Context();
+    api::ListContentRequest request;
+    request.add_filters(filter);
+    auto reader = stub_->List(context.get(), request);
+    api::ListContentResponse response;
+    while (reader->Read(&response)) {
+    }
+    return reader->Finish();
+  }
+  grpc::Status ListStatuses(const std::string& filter) {
+    api::ListStatusesRequest request;
+    request.add_filters(filter);
+    api::ListStatusesResponse response;
+    return stub_->ListStatuses(Context().get(), request, &response);
+  }
+  // Sends `requests` on one Write stream and returns how it ended.
+  grpc::Status WriteConversation(const std::vector<api::WriteContentRequest>& requests) {
+    auto context = Context();
+    auto stream = stub_->Write(context.get());
+    api::WriteContentResponse response;
+    for (const auto& request : requests) {
+      if (!Exchange(*stream, request, &response)) break;
+    }
+    return Finish(*stream);
+  }
+  std::string Commit(const std::string& ref, const std::string& data) {
+    EXPECT_GRPC_OK(Upload(*stub_, ref, data));
+    return Sha256(data);
+  }
+
+  TestServer server_;
+  std::unique_ptr<Stub> stub_;
+};
+
+TEST_F(ErrorsTest, InvalidArgument) {
+  const std::string data = MakeContent(100);
+  const std::string digest = Commit("ok", data);
+  EXPECT_GRPC_CODE(Info("sha256:abc"), INVALID_ARGUMENT);
+  EXPECT_GRPC_CODE(Info(""), INVALID_ARGUMENT);
+  EXPECT_GRPC_CODE(Delete("md5:0000"), INVALID_ARGUMENT);
+  EXPECT_GRPC_CODE(Update("sha256:ABC"), INVALID_ARGUMENT);
+  std::string out;
+  EXPECT_GRPC_CODE(ReadBlob(*stub_, "nonsense", &out), INVALID_ARGUMENT);
+  EXPECT_GRPC_CODE(List("labels.a=="), INVALID_ARGUMENT);
+  EXPECT_GRPC_CODE(List("nosuchfield==1"), INVALID_ARGUMENT);
+  EXPECT_GRPC_CODE(ListStatuses("ref=="), INVALID_ARGUMENT);
+  // Write: no ref in the first message, a bad expected digest, an unknown
+  // action, a label the store refuses, a ref with a control character.
+  EXPECT_GRPC_CODE(WriteConversation({Stat()}), INVALID_ARGUMENT);
+  EXPECT_GRPC_CODE(WriteConversation({Stat("r1", 0, "sha256:nothex")}), INVALID_ARGUMENT);
+  auto unknown = Stat("r2");
+  unknown.set_action(static_cast<api::WriteAction>(7));
+  EXPECT_GRPC_CODE(WriteConversation({unknown}), INVALID_ARGUMENT);
+  EXPECT_GRPC_CODE(WriteConversation({Stat("r3"), WriteAt(0, "abc"),
+                                      CommitAt(3, 0, "", {{std::string(5000, 'k'), "v"}})}),
+                   INVALID_ARGUMENT);
+  EXPECT_GRPC_CODE(WriteConversation({Stat("bad\nref")}), INVALID_ARGUMENT);
+  EXPECT_GRPC_CODE(Update(digest, {{"", "v"}}), INVALID_ARGUMENT);
+}
+
+TEST_F(ErrorsTest, NotFound) {
+  const std::string unknown = Sha256("never stored");
+  EXPECT_GRPC_CODE(Info(unknown), NOT_FOUND);
+  EXPECT_GRPC_CODE(Delete(unknown), NOT_FOUND);
+  EXPECT_GRPC_CODE(Update(unknown, {{"a", "b"}}), NOT_FOUND);
+  std::string out;
+  EXPECT_GRPC_CODE(ReadBlob(*stub_, unknown, &out), NOT_FOUND);
+  EXPECT_GRPC_CODE(StatusOf("no-such-ref"), NOT_FOUND);
+  EXPECT_GRPC_CODE(Abort("no-such-ref"), NOT_FOUND);
+}
+
+TEST_F(ErrorsTest, AlreadyExists) {
+  const std::string data = MakeContent(300, 2);
+  const std::string digest = Commit("first", data);
+  // An expected digest that is committed: at the open...
+  EXPECT_GRPC_CODE(WriteConversation({Stat("second", 300, digest)}), ALREADY_EXISTS);
+  // ...or named later, which also aborts the ingest.
+  EXPECT_GRPC_CODE(WriteConversation({Stat("third"), WriteAt(0, "xyz"), Stat("", 0, digest)}),
+                   ALREADY_EXISTS);
+  EXPECT_GRPC_CODE(StatusOf("third"), NOT_FOUND);
+  // Committing bytes that are committed already, without naming them.
+  EXPECT_GRPC_CODE(WriteConversation({Stat("fourth"), WriteAt(0, data), CommitAt(300)}),
+                   ALREADY_EXISTS);
+  EXPECT_GRPC_CODE(StatusOf("fourth"), NOT_FOUND);
+}
+
+TEST_F(ErrorsTest, FailedPrecondition) {
+  const std::string data = MakeContent(256, 3);
+  EXPECT_GRPC_CODE(WriteConversation({Stat("size"), WriteAt(0, data), CommitAt(256, 255)}),
+                   FAILED_PRECONDITION);
+  EXPECT_GRPC_CODE(
+      WriteConversation({Stat("digest"), WriteAt(0, data), CommitAt(256, 256, Sha256("other"))}),
+      FAILED_PRECONDITION);
+  // Both ingests stay, to be resumed or aborted.
+  EXPECT_GRPC_OK(StatusOf("size"));
+  EXPECT_GRPC_OK(StatusOf("digest"));
+}
+
+TEST_F(ErrorsTest, UnavailableWhileAnotherStreamHoldsTheRef) {
+  auto context = Context();
+  auto holder = stub_->Write(context.get());
+  api::WriteContentResponse response;
+  ASSERT_TRUE(Exchange(*holder, Stat("held"), &response));
+  EXPECT_GRPC_CODE(WriteConversation({Stat("held")}), UNAVAILABLE);
+  EXPECT_GRPC_CODE(Abort("held"), UNAVAILABLE);
+  EXPECT_GRPC_OK(Finish(*holder));
+  EXPECT_GRPC_OK(Abort("held"));
+}
+
+TEST_F(ErrorsTest, UnavailableWhileStopping) {
+  auto context = Context();
+  auto holder = stub_->Write(context.get());
+  api::WriteContentResponse response;
+  ASSERT_TRUE(Exchange(*holder, Stat("idle"), &response));
+  server_.Stop();
+  // The stream waiting for its client was cancelled by the stop (or, if
+  // the stop came before it began to wait, ended with UNAVAILABLE); its
+  // ingest stays. New calls are refused.
+  const grpc::Status ended = Finish(*holder);
+  EXPECT_TRUE(ended.error_code() == StatusCode::CANCELLED ||
+              ended.error_code() == StatusCode::UNAVAILABLE)
+      << Describe(ended);
+  EXPECT_GRPC_CODE(Info(Sha256("x")), UNAVAILABLE);
+  auto status = server_.store().get_ingest("idle");
+  EXPECT_TRUE(status.ok()) << status.status().ToString();
+}
+
+TEST_F(ErrorsTest, OutOfRange) {
+  EXPECT_GRPC_CODE(WriteConversation({Stat("o1"), WriteAt(0, "abc"), WriteAt(4, "d")}),
+                   OUT_OF_RANGE);
+  EXPECT_GRPC_CODE(WriteConversation({Stat("o2"), WriteAt(5, "abc")}), OUT_OF_RANGE);
+  EXPECT_GRPC_CODE(WriteConversation({Stat("o3"), WriteAt(-1, "abc")}), OUT_OF_RANGE);
+  // The ingest keeps what was written before the bad offset.
+  api::StatusRequest request;
+  request.set_ref("o1");
+  api::StatusResponse status;
+  ASSERT_GRPC_OK(stub_->Status(Context().get(), request, &status));
+  EXPECT_EQ(status.status().offset(), 3);
+
+  const std::string digest = Commit("r", "0123456789");
+  std::string out;
+  EXPECT_GRPC_CODE(ReadBlob(*stub_, digest, &out, 11), OUT_OF_RANGE);
+  EXPECT_GRPC_OK(ReadBlob(*stub_, digest, &out, 10));
+  EXPECT_EQ(out, "");
+}
+
+TEST_F(ErrorsTest, DataLossWhenABlobFileIsGone) {
+  const std::string digest = Commit("gone", MakeContent(1000, 4));
+  std::filesystem::remove(server_.root() + "/blobs/sha256/" + digest.substr(7));
+  std::string out;
+  EXPECT_GRPC_CODE(ReadBlob(*stub_, digest, &out), DATA_LOSS);
+}
+
+TEST_F(ErrorsTest, InternalWhenTheOsRefusesAWrite) {
+  // A file size limit makes the ingest's data file refuse to grow (EFBIG):
+  // an IOError in the library, INTERNAL on the wire, never UNAVAILABLE.
+  struct rlimit old {};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+  auto old_handler = ::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit limited = old;
+  limited.rlim_cur = 2 << 20;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &limited), 0);
+  const grpc::Status s =
+      WriteConversation({Stat("big"), WriteAt(0, MakeContent(3 << 20, 5))});
+  ::setrlimit(RLIMIT_FSIZE, &old);
+  ::signal(SIGXFSZ, old_handler);
+  EXPECT_GRPC_CODE(s, INTERNAL);
+}
+
+}  // namespace
+}  // namespace contentstore::server::testing

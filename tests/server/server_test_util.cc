@@ -1,0 +1,189 @@
+// Helpers for the server's tests (see server_test_util.h).
+
+#include "server_test_util.h"
+
+#include <stdlib.h>
+
+#include <cstring>
+#include <filesystem>
+
+#include "contentstore/digest.h"
+
+namespace contentstore::server::testing {
+
+TempDir::TempDir() {
+  char name[] = "/tmp/cs-server-XXXXXX";
+  if (::mkdtemp(name) == nullptr) ADD_FAILURE() << "mkdtemp: " << std::strerror(errno);
+  path_ = name;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::string MakeContent(size_t size, uint64_t seed) {
+  std::string out(size, '\0');
+  uint64_t x = seed;
+  for (size_t i = 0; i < size; i += 8) {
+    x += 0x9e3779b97f4a7c15ULL;
+    uint64_t z = x;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    std::memcpy(out.data() + i, &z, std::min<size_t>(8, size - i));
+  }
+  return out;
+}
+
+std::string Sha256(std::string_view bytes) {
+  Digester digester;
+  digester.update(bytes);
+  return digester.digest().str();
+}
+
+std::shared_ptr<grpc::Channel> Connect(const std::string& socket) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(16 << 20);
+  args.SetMaxSendMessageSize(16 << 20);
+  // A channel per call site, so tests that want separate connections get
+  // them (gRPC would otherwise share one subchannel between them).
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel("unix:" + socket, grpc::InsecureChannelCredentials(), args);
+}
+
+std::unique_ptr<Stub> NewStub(const std::string& socket) {
+  return api::Content::NewStub(Connect(socket));
+}
+
+std::unique_ptr<grpc::ClientContext> Context(std::chrono::milliseconds limit) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(std::chrono::system_clock::now() + limit);
+  return context;
+}
+
+TestServer::TestServer(ServeOptions options, Options store_options) {
+  root_ = dir_ / "root";
+  socket_ = dir_ / "s.sock";
+  auto store = Store::Open(root_, store_options);
+  if (!store.ok()) {
+    ADD_FAILURE() << store.status().ToString();
+    return;
+  }
+  store_ = std::move(*store);
+  options.address = socket_;
+  auto server = Server::Start(*store_, options);
+  if (!server.ok()) {
+    ADD_FAILURE() << server.status().ToString();
+    return;
+  }
+  server_ = std::move(*server);
+}
+
+TestServer::~TestServer() { server_.reset(); }
+
+void TestServer::Stop() {
+  if (!server_) return;
+  server_->Stop();
+  server_->Wait();
+}
+
+api::WriteContentRequest Stat(std::string ref, int64_t total, std::string expected) {
+  api::WriteContentRequest request;
+  request.set_action(api::STAT);
+  request.set_ref(std::move(ref));
+  request.set_total(total);
+  request.set_expected(std::move(expected));
+  return request;
+}
+
+api::WriteContentRequest WriteAt(int64_t offset, std::string data, std::string ref) {
+  api::WriteContentRequest request;
+  request.set_action(api::WRITE);
+  request.set_ref(std::move(ref));
+  request.set_offset(offset);
+  request.set_data(std::move(data));
+  return request;
+}
+
+api::WriteContentRequest CommitAt(int64_t offset, int64_t total, std::string expected,
+                                  std::map<std::string, std::string> labels) {
+  api::WriteContentRequest request;
+  request.set_action(api::COMMIT);
+  request.set_offset(offset);
+  request.set_total(total);
+  request.set_expected(std::move(expected));
+  for (auto& [key, value] : labels) (*request.mutable_labels())[key] = value;
+  return request;
+}
+
+bool Exchange(WriteStream& stream, const api::WriteContentRequest& request,
+              api::WriteContentResponse* response) {
+  if (!stream.Write(request)) return false;
+  return stream.Read(response);
+}
+
+grpc::Status Finish(WriteStream& stream) {
+  stream.WritesDone();
+  api::WriteContentResponse ignored;
+  while (stream.Read(&ignored)) {
+  }
+  return stream.Finish();
+}
+
+grpc::Status Upload(Stub& stub, const std::string& ref, std::string_view data,
+                    std::map<std::string, std::string> labels, size_t chunk,
+                    grpc::ClientContext* context) {
+  std::unique_ptr<grpc::ClientContext> own;
+  if (context == nullptr) {
+    own = Context();
+    context = own.get();
+  }
+  auto stream = stub.Write(context);
+  api::WriteContentResponse response;
+  const std::string digest = Sha256(data);
+  if (!Exchange(*stream, Stat(ref, static_cast<int64_t>(data.size()), digest), &response)) {
+    return Finish(*stream);
+  }
+  int64_t offset = response.offset();
+  while (offset < static_cast<int64_t>(data.size())) {
+    const size_t n = std::min(chunk, data.size() - static_cast<size_t>(offset));
+    if (!Exchange(*stream, WriteAt(offset, std::string(data.substr(offset, n))), &response)) {
+      return Finish(*stream);
+    }
+    offset = response.offset();
+  }
+  if (!Exchange(*stream, CommitAt(offset, static_cast<int64_t>(data.size()), digest, labels),
+                &response)) {
+    return Finish(*stream);
+  }
+  return Finish(*stream);
+}
+
+grpc::Status ReadBlob(Stub& stub, const std::string& digest, std::string* out, int64_t offset,
+                      int64_t size) {
+  out->clear();
+  auto context = Context();
+  api::ReadContentRequest request;
+  request.set_digest(digest);
+  request.set_offset(offset);
+  request.set_size(size);
+  auto reader = stub.Read(context.get(), request);
+  api::ReadContentResponse response;
+  const int64_t start = std::max<int64_t>(offset, 0);  // containerd: below 0 reads from 0
+  while (reader->Read(&response)) {
+    if (response.offset() != start + static_cast<int64_t>(out->size())) {
+      return grpc::Status(grpc::StatusCode::INTERNAL, "Read answered an unexpected offset");
+    }
+    out->append(response.data());
+  }
+  grpc::Status status = reader->Finish();
+  if (!status.ok()) out->clear();
+  return status;
+}
+
+std::string Describe(const grpc::Status& status) {
+  return std::to_string(static_cast<int>(status.error_code())) + " " + status.error_message();
+}
+
+}  // namespace contentstore::server::testing
