@@ -26,18 +26,16 @@ TEST(ConcurrencyTest, TwoStreamsOnOneRefOneWinsTheOtherIsUnavailable) {
     std::atomic<int> ready{0};
     auto contender = [&] {
       auto stub = server.stub();
-      auto context = Context();
-      auto stream = stub->Write(context.get());
+      WriteCall call(*stub);
       ready++;
       while (ready < 2) std::this_thread::yield();
-      api::WriteContentResponse r;
-      if (Exchange(*stream, Stat(ref), &r)) {
+      if (call.Send(Stat(ref))) {
         wins++;
         // Hold the ref well past the loser's lock wait, then let go.
         std::this_thread::sleep_for(std::chrono::milliseconds(800));
-        EXPECT_GRPC_OK(Finish(*stream));
+        EXPECT_GRPC_OK(call.Finish());
       } else {
-        const grpc::Status s = Finish(*stream);
+        const grpc::Status s = call.Finish();
         EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << Describe(s);
         if (s.error_code() == grpc::StatusCode::UNAVAILABLE) unavailable++;
       }
@@ -56,29 +54,24 @@ TEST(ConcurrencyTest, ReopenRacingThePreviousStreamsEndSucceeds) {
   TestServer server;
   auto stub = server.stub();
   std::string expected;
-  std::vector<std::pair<std::unique_ptr<grpc::ClientContext>, std::unique_ptr<WriteStream>>> old;
+  std::vector<std::unique_ptr<WriteCall>> old;
   for (int i = 0; i < 100; ++i) {
-    auto context = Context();
-    auto stream = stub->Write(context.get());
-    api::WriteContentResponse r;
-    ASSERT_TRUE(Exchange(*stream, Stat("hot"), &r)) << "round " << i << ": "
-                                                     << Describe(Finish(*stream));
-    ASSERT_EQ(r.offset(), static_cast<int64_t>(expected.size())) << "round " << i;
+    auto call = std::make_unique<WriteCall>(*stub);
+    ASSERT_TRUE(call->Send(Stat("hot"))) << "round " << i << ": " << Describe(call->Finish());
+    ASSERT_EQ(call->response.offset(), static_cast<int64_t>(expected.size())) << "round " << i;
     const std::string piece = "piece " + std::to_string(i) + ";";
-    ASSERT_TRUE(Exchange(*stream, WriteAt(r.offset(), piece), &r));
+    ASSERT_TRUE(call->Send(WriteAt(call->response.offset(), piece)));
     expected += piece;
-    stream->WritesDone();  // and go on at once
-    old.emplace_back(std::move(context), std::move(stream));
+    call->stream->WritesDone();  // and go on at once
+    old.push_back(std::move(call));
   }
-  for (auto& [context, stream] : old) EXPECT_GRPC_OK(stream->Finish());
-  auto context = Context();
-  auto stream = stub->Write(context.get());
-  api::WriteContentResponse r;
-  ASSERT_TRUE(Exchange(*stream, Stat("hot"), &r));
-  EXPECT_EQ(r.digest(), Sha256(expected));
-  ASSERT_TRUE(Exchange(*stream, CommitAt(r.offset(), static_cast<int64_t>(expected.size()),
-                                         Sha256(expected)), &r));
-  EXPECT_GRPC_OK(Finish(*stream));
+  for (auto& call : old) EXPECT_GRPC_OK(call->stream->Finish());
+  WriteCall call(*stub);
+  ASSERT_TRUE(call.Send(Stat("hot")));
+  EXPECT_EQ(call.response.digest(), Sha256(expected));
+  ASSERT_TRUE(call.Send(CommitAt(call.response.offset(), static_cast<int64_t>(expected.size()),
+                                 Sha256(expected))));
+  EXPECT_GRPC_OK(call.Finish());
 }
 
 TEST(ConcurrencyTest, StalledClientsDoNotHoldUpOthers) {
@@ -98,11 +91,9 @@ TEST(ConcurrencyTest, StalledClientsDoNotHoldUpOthers) {
   api::ReadContentResponse first;
   ASSERT_TRUE(stalled_read->Read(&first));
   auto stalled_write_stub = server.stub();
-  auto write_context = Context();
-  auto stalled_write = stalled_write_stub->Write(write_context.get());
-  api::WriteContentResponse r;
-  ASSERT_TRUE(Exchange(*stalled_write, Stat("stalled"), &r));
-  ASSERT_TRUE(Exchange(*stalled_write, WriteAt(0, "x"), &r));
+  WriteCall stalled_write(*stalled_write_stub);
+  ASSERT_TRUE(stalled_write.Send(Stat("stalled")));
+  ASSERT_TRUE(stalled_write.Send(WriteAt(0, "x")));
 
   // Everyone else: writers and readers at the same time, on other refs.
   std::vector<std::thread> threads;
@@ -125,7 +116,7 @@ TEST(ConcurrencyTest, StalledClientsDoNotHoldUpOthers) {
   while (stalled_read->Read(&first)) {
   }
   (void)stalled_read->Finish();
-  EXPECT_GRPC_OK(Finish(*stalled_write));
+  EXPECT_GRPC_OK(stalled_write.Finish());
 }
 
 TEST(ConcurrencyTest, ManyStreamsAtOnce) {

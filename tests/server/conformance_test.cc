@@ -31,45 +31,42 @@ class ConformanceTest : public ::testing::Test {
  protected:
   ConformanceTest() : stub_(server_.stub()) {}
 
-  // A write stream and its context, as one client writer.
+  // containerd's remoteWriter: a Write stream and the offset it believes.
   struct Writer {
-    std::unique_ptr<grpc::ClientContext> context = Context();
-    std::unique_ptr<WriteStream> stream;
-    api::WriteContentResponse last;
+    explicit Writer(Stub& stub) : call(stub) {}
+    WriteCall call;
     int64_t offset = 0;
 
-    // containerd's remoteWriter.Write.
+    // remoteWriter.Write.
     bool Write(std::string_view data) {
-      if (!Exchange(*stream, WriteAt(offset, std::string(data)), &last)) return false;
-      offset = last.offset();
+      if (!call.Send(WriteAt(offset, std::string(data)))) return false;
+      offset = call.response.offset();
       return true;
     }
-    // containerd's remoteWriter.Status.
+    // remoteWriter.Status.
     api::WriteContentResponse Status() {
-      api::WriteContentResponse response;
-      EXPECT_TRUE(Exchange(*stream, Stat(), &response));
-      return response;
+      EXPECT_TRUE(call.Send(Stat()));
+      return call.response;
     }
-    // containerd's remoteWriter.Commit (then Close).
+    // remoteWriter.Commit (then Close).
     grpc::Status Commit(int64_t size, const std::string& expected,
                         std::map<std::string, std::string> labels = {}) {
-      if (Exchange(*stream, CommitAt(offset, size, expected, labels), &last)) offset = last.offset();
-      return Finish(*stream);
+      if (call.Send(CommitAt(offset, size, expected, labels))) offset = call.response.offset();
+      return call.Finish();
     }
-    grpc::Status Close() { return Finish(*stream); }
+    grpc::Status Close() { return call.Finish(); }
   };
 
   // containerd's proxy Writer(): a stream and its first STAT.
   std::unique_ptr<Writer> Open(const std::string& ref, int64_t total = 0,
                                const std::string& expected = "", grpc::Status* error = nullptr) {
-    auto w = std::make_unique<Writer>();
-    w->stream = stub_->Write(w->context.get());
-    if (!Exchange(*w->stream, Stat(ref, total, expected), &w->last)) {
-      grpc::Status s = Finish(*w->stream);
+    auto w = std::make_unique<Writer>(*stub_);
+    if (!w->call.Send(Stat(ref, total, expected))) {
+      grpc::Status s = w->call.Finish();
       if (error != nullptr) *error = s;
       return nullptr;
     }
-    w->offset = w->last.offset();
+    w->offset = w->call.response.offset();
     return w;
   }
 
@@ -118,7 +115,7 @@ TEST_F(ConformanceTest, Writer) {
     const Timestamp pre = Now();
     ASSERT_GRPC_OK(writers[i]->Commit(0, "", kRootLabel));
     const Timestamp post = Now();
-    EXPECT_EQ(writers[i]->last.digest(), Sha256(contents[i]));
+    EXPECT_EQ(writers[i]->call.response.digest(), Sha256(contents[i]));
     const api::Info info = GetInfo(Sha256(contents[i]));
     EXPECT_EQ(info.size(), 256);
     ExpectBetween(info.created_at(), pre, post, "created_at");

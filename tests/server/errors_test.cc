@@ -101,13 +101,11 @@ class ErrorsTest : public ::testing::Test {
   }
   // Sends `requests` on one Write stream and returns how it ended.
   grpc::Status WriteConversation(const std::vector<api::WriteContentRequest>& requests) {
-    auto context = Context();
-    auto stream = stub_->Write(context.get());
-    api::WriteContentResponse response;
+    WriteCall call(*stub_);
     for (const auto& request : requests) {
-      if (!Exchange(*stream, request, &response)) break;
+      if (!call.Send(request)) break;
     }
-    return Finish(*stream);
+    return call.Finish();
   }
   std::string Commit(const std::string& ref, const std::string& data) {
     EXPECT_GRPC_OK(Upload(*stub_, ref, data));
@@ -183,26 +181,22 @@ TEST_F(ErrorsTest, FailedPrecondition) {
 }
 
 TEST_F(ErrorsTest, UnavailableWhileAnotherStreamHoldsTheRef) {
-  auto context = Context();
-  auto holder = stub_->Write(context.get());
-  api::WriteContentResponse response;
-  ASSERT_TRUE(Exchange(*holder, Stat("held"), &response));
+  WriteCall holder(*stub_);
+  ASSERT_TRUE(holder.Send(Stat("held")));
   EXPECT_GRPC_CODE(WriteConversation({Stat("held")}), UNAVAILABLE);
   EXPECT_GRPC_CODE(Abort("held"), UNAVAILABLE);
-  EXPECT_GRPC_OK(Finish(*holder));
+  EXPECT_GRPC_OK(holder.Finish());
   EXPECT_GRPC_OK(Abort("held"));
 }
 
 TEST_F(ErrorsTest, UnavailableWhileStopping) {
-  auto context = Context();
-  auto holder = stub_->Write(context.get());
-  api::WriteContentResponse response;
-  ASSERT_TRUE(Exchange(*holder, Stat("idle"), &response));
+  WriteCall holder(*stub_);
+  ASSERT_TRUE(holder.Send(Stat("idle")));
   server_.Stop();
   // The stream waiting for its client was cancelled by the stop (or, if
   // the stop came before it began to wait, ended with UNAVAILABLE); its
   // ingest stays. New calls are refused.
-  const grpc::Status ended = Finish(*holder);
+  const grpc::Status ended = holder.Finish();
   EXPECT_TRUE(ended.error_code() == StatusCode::CANCELLED ||
               ended.error_code() == StatusCode::UNAVAILABLE)
       << Describe(ended);

@@ -228,40 +228,34 @@ TEST(LifecycleTest, SigtermMidWriteEndsTheStreamAndTheIngestResumes) {
     ServeProcess serve(dir);
     ASSERT_TRUE(serve.WaitReady()) << serve.log();
     auto stub = NewStub(serve.socket());
-    auto context = Context();
-    auto stream = stub->Write(context.get());
-    api::WriteContentResponse r;
-    ASSERT_TRUE(Exchange(*stream, Stat("interrupted", 6 << 20), &r));
-    ASSERT_TRUE(Exchange(*stream, WriteAt(0, data.substr(0, 3 << 20)), &r));
+    WriteCall call(*stub);
+    ASSERT_TRUE(call.Send(Stat("interrupted", 6 << 20)));
+    ASSERT_TRUE(call.Send(WriteAt(0, data.substr(0, 3 << 20))));
     serve.process().Signal(SIGTERM);
     EXPECT_EQ(serve.process().Wait(), 0) << serve.log();
-    const grpc::Status ended = Finish(*stream);
+    const grpc::Status ended = call.Finish();
     EXPECT_FALSE(ended.ok());
     EXPECT_NE(ended.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << Describe(ended);
   }
   ServeProcess serve(dir);
   ASSERT_TRUE(serve.WaitReady()) << serve.log();
   auto stub = NewStub(serve.socket());
-  auto context = Context();
-  auto stream = stub->Write(context.get());
-  api::WriteContentResponse r;
-  ASSERT_TRUE(Exchange(*stream, Stat("interrupted"), &r));
-  EXPECT_EQ(r.offset(), 3 << 20);
-  EXPECT_EQ(r.digest(), Sha256(data.substr(0, 3 << 20)));
-  ASSERT_TRUE(Exchange(*stream, WriteAt(3 << 20, data.substr(3 << 20)), &r));
-  ASSERT_TRUE(Exchange(*stream, CommitAt(6 << 20, 6 << 20, Sha256(data)), &r));
-  EXPECT_GRPC_OK(Finish(*stream));
+  WriteCall call(*stub);
+  ASSERT_TRUE(call.Send(Stat("interrupted")));
+  EXPECT_EQ(call.response.offset(), 3 << 20);
+  EXPECT_EQ(call.response.digest(), Sha256(data.substr(0, 3 << 20)));
+  ASSERT_TRUE(call.Send(WriteAt(3 << 20, data.substr(3 << 20))));
+  ASSERT_TRUE(call.Send(CommitAt(6 << 20, 6 << 20, Sha256(data))));
+  EXPECT_GRPC_OK(call.Finish());
 }
 
 // The child half of ClientKilledMidStream: writes `bytes` on `ref`, says so
 // on standard output, and waits to be killed.
 int HangingWriter(const std::string& socket, const std::string& ref, int64_t bytes) {
   auto stub = NewStub(socket);
-  grpc::ClientContext context;
-  auto stream = stub->Write(&context);
-  api::WriteContentResponse r;
-  if (!Exchange(*stream, Stat(ref), &r)) return 1;
-  if (!Exchange(*stream, WriteAt(0, MakeContent(bytes, 51)), &r)) return 1;
+  WriteCall call(*stub);
+  if (!call.Send(Stat(ref))) return 1;
+  if (!call.Send(WriteAt(0, MakeContent(bytes, 51)))) return 1;
   if (::write(1, "ready\n", 6) != 6) return 1;
   for (;;) ::pause();
 }
@@ -283,15 +277,13 @@ TEST(LifecycleTest, AClientKilledMidStreamFreesTheRefAndTheIngestResumes) {
   EXPECT_EQ(child.Wait(), 128 + SIGKILL);
 
   auto stub = server.stub();
-  auto context = Context();
-  auto stream = stub->Write(context.get());
-  api::WriteContentResponse r;
-  ASSERT_TRUE(Exchange(*stream, Stat("killed"), &r)) << Describe(Finish(*stream));
-  EXPECT_EQ(r.offset(), bytes);
+  WriteCall call(*stub);
+  ASSERT_TRUE(call.Send(Stat("killed"))) << Describe(call.Finish());
+  EXPECT_EQ(call.response.offset(), bytes);
   const std::string data = MakeContent(bytes, 51) + "tail";
-  ASSERT_TRUE(Exchange(*stream, WriteAt(bytes, "tail"), &r));
-  ASSERT_TRUE(Exchange(*stream, CommitAt(bytes + 4, bytes + 4, Sha256(data)), &r));
-  EXPECT_GRPC_OK(Finish(*stream));
+  ASSERT_TRUE(call.Send(WriteAt(bytes, "tail")));
+  ASSERT_TRUE(call.Send(CommitAt(bytes + 4, bytes + 4, Sha256(data))));
+  EXPECT_GRPC_OK(call.Finish());
 }
 
 TEST(LifecycleTest, SigkillMidCommitLosesNothingCommittedAndTheIngestResumes) {
@@ -317,20 +309,18 @@ TEST(LifecycleTest, SigkillMidCommitLosesNothingCommittedAndTheIngestResumes) {
       ServeProcess serve(dir);
       ASSERT_TRUE(serve.WaitReady()) << serve.log();
       auto stub = NewStub(serve.socket());
-      auto context = Context();
-      auto stream = stub->Write(context.get());
-      api::WriteContentResponse r;
-      ASSERT_TRUE(Exchange(*stream, Stat(ref, static_cast<int64_t>(blob.size()), Sha256(blob)), &r));
+      WriteCall call(*stub);
+      ASSERT_TRUE(call.Send(Stat(ref, static_cast<int64_t>(blob.size()), Sha256(blob))));
       for (size_t at = 0; at < blob.size(); at += 1 << 20) {
-        ASSERT_TRUE(Exchange(*stream, WriteAt(static_cast<int64_t>(at), blob.substr(at, 1 << 20)), &r));
+        ASSERT_TRUE(call.Send(WriteAt(static_cast<int64_t>(at), blob.substr(at, 1 << 20))));
       }
-      ASSERT_TRUE(stream->Write(CommitAt(static_cast<int64_t>(blob.size()),
+      ASSERT_TRUE(call.stream->Write(CommitAt(static_cast<int64_t>(blob.size()),
                                          static_cast<int64_t>(blob.size()), Sha256(blob))));
       std::this_thread::sleep_for(std::chrono::microseconds(delay_us));
       serve.process().Signal(SIGKILL);
       EXPECT_EQ(serve.process().Wait(), 128 + SIGKILL);
-      context->TryCancel();
-      (void)Finish(*stream);
+      call.context->TryCancel();
+      (void)call.Finish();
     }
     ServeProcess serve(dir);
     ASSERT_TRUE(serve.WaitReady()) << serve.log();
@@ -349,21 +339,18 @@ TEST(LifecycleTest, SigkillMidCommitLosesNothingCommittedAndTheIngestResumes) {
     } else {
       EXPECT_EQ(found.error_code(), grpc::StatusCode::NOT_FOUND) << Describe(found);
       ++resumed;
-      auto context = Context();
-      auto stream = stub->Write(context.get());
-      api::WriteContentResponse r;
-      ASSERT_TRUE(Exchange(*stream, Stat(ref, static_cast<int64_t>(blob.size()), Sha256(blob)), &r))
-          << Describe(Finish(*stream));
-      const int64_t at = r.offset();
+      WriteCall call(*stub);
+      ASSERT_TRUE(call.Send(Stat(ref, static_cast<int64_t>(blob.size()), Sha256(blob))))
+          << Describe(call.Finish());
+      const int64_t at = call.response.offset();
       ASSERT_LE(at, static_cast<int64_t>(blob.size()));
-      EXPECT_EQ(r.digest(), Sha256(std::string_view(blob).substr(0, at)));
+      EXPECT_EQ(call.response.digest(), Sha256(std::string_view(blob).substr(0, at)));
       if (at < static_cast<int64_t>(blob.size())) {
-        ASSERT_TRUE(Exchange(*stream, WriteAt(at, blob.substr(at)), &r));
+        ASSERT_TRUE(call.Send(WriteAt(at, blob.substr(at))));
       }
-      ASSERT_TRUE(Exchange(*stream, CommitAt(static_cast<int64_t>(blob.size()),
-                                             static_cast<int64_t>(blob.size()), Sha256(blob)),
-                           &r));
-      ASSERT_GRPC_OK(Finish(*stream));
+      ASSERT_TRUE(call.Send(CommitAt(static_cast<int64_t>(blob.size()),
+                                     static_cast<int64_t>(blob.size()), Sha256(blob))));
+      ASSERT_GRPC_OK(call.Finish());
       ASSERT_GRPC_OK(ReadBlob(*stub, Sha256(blob), &out));
       EXPECT_TRUE(out == blob);
     }

@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <random>
 
 #include "contentstore/digest.h"
 
@@ -23,15 +24,11 @@ TempDir::~TempDir() {
 }
 
 std::string MakeContent(size_t size, uint64_t seed) {
+  std::mt19937_64 rng(seed);
   std::string out(size, '\0');
-  uint64_t x = seed;
   for (size_t i = 0; i < size; i += 8) {
-    x += 0x9e3779b97f4a7c15ULL;
-    uint64_t z = x;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    z ^= z >> 31;
-    std::memcpy(out.data() + i, &z, std::min<size_t>(8, size - i));
+    const uint64_t word = rng();
+    std::memcpy(out.data() + i, &word, std::min<size_t>(8, size - i));
   }
   return out;
 }
@@ -117,47 +114,35 @@ api::WriteContentRequest CommitAt(int64_t offset, int64_t total, std::string exp
   return request;
 }
 
-bool Exchange(WriteStream& stream, const api::WriteContentRequest& request,
-              api::WriteContentResponse* response) {
-  if (!stream.Write(request)) return false;
-  return stream.Read(response);
+WriteCall::WriteCall(Stub& stub, std::unique_ptr<grpc::ClientContext> call_context)
+    : context(std::move(call_context)), stream(stub.Write(context.get())) {}
+
+bool WriteCall::Send(const api::WriteContentRequest& request) {
+  return stream->Write(request) && stream->Read(&response);
 }
 
-grpc::Status Finish(WriteStream& stream) {
-  stream.WritesDone();
+grpc::Status WriteCall::Finish() {
+  stream->WritesDone();
   api::WriteContentResponse ignored;
-  while (stream.Read(&ignored)) {
+  while (stream->Read(&ignored)) {
   }
-  return stream.Finish();
+  return stream->Finish();
 }
 
 grpc::Status Upload(Stub& stub, const std::string& ref, std::string_view data,
                     std::map<std::string, std::string> labels, size_t chunk,
-                    grpc::ClientContext* context) {
-  std::unique_ptr<grpc::ClientContext> own;
-  if (context == nullptr) {
-    own = Context();
-    context = own.get();
-  }
-  auto stream = stub.Write(context);
-  api::WriteContentResponse response;
+                    std::unique_ptr<grpc::ClientContext> context) {
+  WriteCall call(stub, context ? std::move(context) : Context());
   const std::string digest = Sha256(data);
-  if (!Exchange(*stream, Stat(ref, static_cast<int64_t>(data.size()), digest), &response)) {
-    return Finish(*stream);
-  }
-  int64_t offset = response.offset();
+  if (!call.Send(Stat(ref, static_cast<int64_t>(data.size()), digest))) return call.Finish();
+  int64_t offset = call.response.offset();
   while (offset < static_cast<int64_t>(data.size())) {
     const size_t n = std::min(chunk, data.size() - static_cast<size_t>(offset));
-    if (!Exchange(*stream, WriteAt(offset, std::string(data.substr(offset, n))), &response)) {
-      return Finish(*stream);
-    }
-    offset = response.offset();
+    if (!call.Send(WriteAt(offset, std::string(data.substr(offset, n))))) return call.Finish();
+    offset = call.response.offset();
   }
-  if (!Exchange(*stream, CommitAt(offset, static_cast<int64_t>(data.size()), digest, labels),
-                &response)) {
-    return Finish(*stream);
-  }
-  return Finish(*stream);
+  call.Send(CommitAt(offset, static_cast<int64_t>(data.size()), digest, labels));
+  return call.Finish();
 }
 
 grpc::Status ReadBlob(Stub& stub, const std::string& digest, std::string* out, int64_t offset,

@@ -45,7 +45,7 @@ class TempDir {
   std::string path_;
 };
 
-// `size` bytes from splitmix64 seeded with `seed`.
+// `size` pseudo-random bytes; the same seed gives the same bytes.
 std::string MakeContent(size_t size, uint64_t seed = 1);
 std::string Sha256(std::string_view bytes);  // "sha256:<hex>"
 
@@ -89,19 +89,27 @@ api::WriteContentRequest WriteAt(int64_t offset, std::string data, std::string r
 api::WriteContentRequest CommitAt(int64_t offset, int64_t total = 0, std::string expected = "",
                                   std::map<std::string, std::string> labels = {});
 
-// Sends `request` and reads the answer; false if the stream ended instead.
-bool Exchange(WriteStream& stream, const api::WriteContentRequest& request,
-              api::WriteContentResponse* response);
+// One Write stream and its context (which must outlive it).
+struct WriteCall {
+  explicit WriteCall(Stub& stub, std::unique_ptr<grpc::ClientContext> call_context = Context());
 
-// The status the stream ended with, after a half-close.
-grpc::Status Finish(WriteStream& stream);
+  // Sends `request` and reads the answer into `response`; false if the
+  // stream ended instead.
+  bool Send(const api::WriteContentRequest& request);
+  // Half-closes, drains, and returns the status the stream ended with.
+  grpc::Status Finish();
+
+  std::unique_ptr<grpc::ClientContext> context;
+  std::unique_ptr<WriteStream> stream;
+  api::WriteContentResponse response;
+};
 
 // STAT, WRITE in `chunk`-byte messages, COMMIT with size and digest (and
 // labels): containerd's proxy client's whole upload. Returns the stream's
 // final status.
 grpc::Status Upload(Stub& stub, const std::string& ref, std::string_view data,
                     std::map<std::string, std::string> labels = {}, size_t chunk = 1 << 20,
-                    grpc::ClientContext* context = nullptr);
+                    std::unique_ptr<grpc::ClientContext> context = nullptr);
 
 // The whole blob through Read (empty with a non-OK status on failure).
 grpc::Status ReadBlob(Stub& stub, const std::string& digest, std::string* out, int64_t offset = 0,

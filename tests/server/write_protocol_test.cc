@@ -53,36 +53,32 @@ class WriteProtocolTest : public ::testing::Test {
 };
 
 TEST_F(WriteProtocolTest, OffsetZeroTruncatesWhatTheIngestHolds) {
-  auto context = Context();
-  auto stream = stub_->Write(context.get());
-  api::WriteContentResponse r;
-  ASSERT_TRUE(Exchange(*stream, Stat("t"), &r));
-  ASSERT_TRUE(Exchange(*stream, WriteAt(0, "abcdef"), &r));
-  EXPECT_EQ(r.offset(), 6);
-  ASSERT_TRUE(Exchange(*stream, WriteAt(0, "xy"), &r));
-  EXPECT_EQ(r.offset(), 2);
-  EXPECT_EQ(r.digest(), Sha256("xy"));
+  WriteCall call(*stub_);
+  ASSERT_TRUE(call.Send(Stat("t")));
+  ASSERT_TRUE(call.Send(WriteAt(0, "abcdef")));
+  EXPECT_EQ(call.response.offset(), 6);
+  ASSERT_TRUE(call.Send(WriteAt(0, "xy")));
+  EXPECT_EQ(call.response.offset(), 2);
+  EXPECT_EQ(call.response.digest(), Sha256("xy"));
   // A WRITE at offset 0 without data truncates too (containerd's rule).
-  ASSERT_TRUE(Exchange(*stream, WriteAt(0, ""), &r));
-  EXPECT_EQ(r.offset(), 0);
-  EXPECT_EQ(r.digest(), Sha256(""));
-  ASSERT_TRUE(Exchange(*stream, WriteAt(0, "hello"), &r));
-  ASSERT_TRUE(Exchange(*stream, CommitAt(5, 5, Sha256("hello")), &r));
-  EXPECT_EQ(r.action(), api::COMMIT);
-  EXPECT_EQ(r.offset(), 5);
-  EXPECT_EQ(r.digest(), Sha256("hello"));
-  EXPECT_GRPC_OK(Finish(*stream));
+  ASSERT_TRUE(call.Send(WriteAt(0, "")));
+  EXPECT_EQ(call.response.offset(), 0);
+  EXPECT_EQ(call.response.digest(), Sha256(""));
+  ASSERT_TRUE(call.Send(WriteAt(0, "hello")));
+  ASSERT_TRUE(call.Send(CommitAt(5, 5, Sha256("hello"))));
+  EXPECT_EQ(call.response.action(), api::COMMIT);
+  EXPECT_EQ(call.response.offset(), 5);
+  EXPECT_EQ(call.response.digest(), Sha256("hello"));
+  EXPECT_GRPC_OK(call.Finish());
 }
 
 TEST_F(WriteProtocolTest, HalfCloseLeavesTheIngestResumable) {
   const std::string data = MakeContent(3000, 21);
   {
-    auto context = Context();
-    auto stream = stub_->Write(context.get());
-    api::WriteContentResponse r;
-    ASSERT_TRUE(Exchange(*stream, Stat("resume-me", 3000), &r));
-    ASSERT_TRUE(Exchange(*stream, WriteAt(0, data.substr(0, 1000)), &r));
-    EXPECT_GRPC_OK(Finish(*stream));
+    WriteCall call(*stub_);
+    ASSERT_TRUE(call.Send(Stat("resume-me", 3000)));
+    ASSERT_TRUE(call.Send(WriteAt(0, data.substr(0, 1000))));
+    EXPECT_GRPC_OK(call.Finish());
   }
   EXPECT_EQ(StatusOf("resume-me").offset(), 1000);
   EXPECT_EQ(StatusOf("resume-me").total(), 3000);
@@ -90,15 +86,13 @@ TEST_F(WriteProtocolTest, HalfCloseLeavesTheIngestResumable) {
   ASSERT_EQ(listed.size(), 1u);
   EXPECT_EQ(listed[0].offset(), 1000);
   // The blob is not there; the upload resumes where it stopped.
-  auto context = Context();
-  auto stream = stub_->Write(context.get());
-  api::WriteContentResponse r;
-  ASSERT_TRUE(Exchange(*stream, Stat("resume-me"), &r));
-  EXPECT_EQ(r.offset(), 1000);
-  EXPECT_EQ(r.digest(), Sha256(data.substr(0, 1000)));
-  ASSERT_TRUE(Exchange(*stream, WriteAt(1000, data.substr(1000)), &r));
-  ASSERT_TRUE(Exchange(*stream, CommitAt(3000, 3000, Sha256(data), {{"a", "b"}}), &r));
-  EXPECT_GRPC_OK(Finish(*stream));
+  WriteCall call(*stub_);
+  ASSERT_TRUE(call.Send(Stat("resume-me")));
+  EXPECT_EQ(call.response.offset(), 1000);
+  EXPECT_EQ(call.response.digest(), Sha256(data.substr(0, 1000)));
+  ASSERT_TRUE(call.Send(WriteAt(1000, data.substr(1000))));
+  ASSERT_TRUE(call.Send(CommitAt(3000, 3000, Sha256(data), {{"a", "b"}})));
+  EXPECT_GRPC_OK(call.Finish());
   auto info = server_.store().info(*Digest::Parse(Sha256(data)));
   ASSERT_TRUE(info.ok());
   EXPECT_EQ(info->labels, (Labels{{"a", "b"}}));
@@ -106,37 +100,33 @@ TEST_F(WriteProtocolTest, HalfCloseLeavesTheIngestResumable) {
 
 TEST_F(WriteProtocolTest, SizeAndDigestGivenOnlyAtCommitAreChecked) {
   const std::string data = MakeContent(500, 22);
-  auto context = Context();
-  auto stream = stub_->Write(context.get());
-  api::WriteContentResponse r;
-  ASSERT_TRUE(Exchange(*stream, Stat("late"), &r));
-  EXPECT_EQ(r.total(), 0);
-  ASSERT_TRUE(Exchange(*stream, WriteAt(0, data), &r));
-  ASSERT_TRUE(Exchange(*stream, CommitAt(500, 500, Sha256(data)), &r));
-  EXPECT_EQ(r.digest(), Sha256(data));
-  EXPECT_EQ(r.total(), 500);
-  EXPECT_GRPC_OK(Finish(*stream));
+  WriteCall call(*stub_);
+  ASSERT_TRUE(call.Send(Stat("late")));
+  EXPECT_EQ(call.response.total(), 0);
+  ASSERT_TRUE(call.Send(WriteAt(0, data)));
+  ASSERT_TRUE(call.Send(CommitAt(500, 500, Sha256(data))));
+  EXPECT_EQ(call.response.digest(), Sha256(data));
+  EXPECT_EQ(call.response.total(), 500);
+  EXPECT_GRPC_OK(call.Finish());
 }
 
 TEST_F(WriteProtocolTest, StatusOfALiveStreamIsExact) {
   // 20 MiB goes past the library's staging threshold, where the data file
   // may lag what the writer accepted; the stream's own figure does not.
   const std::string data = MakeContent(20 << 20, 23);
-  auto context = Context();
-  auto stream = stub_->Write(context.get());
-  api::WriteContentResponse r;
-  ASSERT_TRUE(Exchange(*stream, Stat("live", 40 << 20), &r));
+  WriteCall call(*stub_);
+  ASSERT_TRUE(call.Send(Stat("live", 40 << 20)));
   for (size_t at = 0; at < data.size(); at += 1 << 20) {
-    ASSERT_TRUE(Exchange(*stream, WriteAt(static_cast<int64_t>(at), data.substr(at, 1 << 20)), &r));
+    ASSERT_TRUE(call.Send(WriteAt(static_cast<int64_t>(at), data.substr(at, 1 << 20))));
   }
   const api::Status status = StatusOf("live");
   EXPECT_EQ(status.offset(), 20 << 20);
   EXPECT_EQ(status.total(), 40 << 20);
-  EXPECT_EQ(FromProto(status.updated_at()), FromProto(r.updated_at()));
+  EXPECT_EQ(FromProto(status.updated_at()), FromProto(call.response.updated_at()));
   auto listed = ListStatuses();
   ASSERT_EQ(listed.size(), 1u);
   EXPECT_EQ(listed[0].offset(), 20 << 20);
-  EXPECT_GRPC_OK(Finish(*stream));
+  EXPECT_GRPC_OK(call.Finish());
   EXPECT_EQ(StatusOf("live").offset(), 20 << 20);
 }
 
@@ -145,9 +135,8 @@ TEST_F(WriteProtocolTest, LeaseHeaderHoldsTheIngestAndTheBlobAndCreatesTheLease)
   auto context = Context();
   context->AddMetadata("containerd-lease", "build-42");
   context->AddMetadata("containerd-namespace", "default");
-  auto stream = stub_->Write(context.get());
-  api::WriteContentResponse r;
-  ASSERT_TRUE(Exchange(*stream, Stat("leased", 4096), &r));
+  WriteCall call(*stub_, std::move(context));
+  ASSERT_TRUE(call.Send(Stat("leased", 4096)));
   Store& store = server_.store();
   auto lease = store.get_lease("build-42");
   ASSERT_TRUE(lease.ok()) << lease.status().ToString();
@@ -155,9 +144,9 @@ TEST_F(WriteProtocolTest, LeaseHeaderHoldsTheIngestAndTheBlobAndCreatesTheLease)
   auto held = store.lease_resources("build-42");
   ASSERT_TRUE(held.ok());
   EXPECT_EQ(*held, (std::vector<LeaseResource>{{LeaseResource::Type::kIngest, "leased"}}));
-  ASSERT_TRUE(Exchange(*stream, WriteAt(0, data), &r));
-  ASSERT_TRUE(Exchange(*stream, CommitAt(4096, 4096, Sha256(data)), &r));
-  EXPECT_GRPC_OK(Finish(*stream));
+  ASSERT_TRUE(call.Send(WriteAt(0, data)));
+  ASSERT_TRUE(call.Send(CommitAt(4096, 4096, Sha256(data))));
+  EXPECT_GRPC_OK(call.Finish());
   held = store.lease_resources("build-42");
   ASSERT_TRUE(held.ok());
   EXPECT_NE(std::find(held->begin(), held->end(),
@@ -166,7 +155,7 @@ TEST_F(WriteProtocolTest, LeaseHeaderHoldsTheIngestAndTheBlobAndCreatesTheLease)
   // An existing lease is used as it is.
   auto second = Context();
   second->AddMetadata("containerd-lease", "build-42");
-  EXPECT_GRPC_OK(Upload(*stub_, "leased-2", "more", {}, 1 << 20, second.get()));
+  EXPECT_GRPC_OK(Upload(*stub_, "leased-2", "more", {}, 1 << 20, std::move(second)));
   held = store.lease_resources("build-42");
   ASSERT_TRUE(held.ok());
   EXPECT_NE(std::find(held->begin(), held->end(),
@@ -258,16 +247,14 @@ TEST_F(WriteProtocolTest, DeleteAndAbort) {
   // Abort right after the client closed its stream, without waiting for the
   // server to finish it: the abort waits for the stream to let go.
   for (int i = 0; i < 20; ++i) {
-    auto context = Context();
-    auto stream = stub_->Write(context.get());
-    api::WriteContentResponse r;
-    ASSERT_TRUE(Exchange(*stream, Stat("abort-me"), &r));
-    ASSERT_TRUE(Exchange(*stream, WriteAt(0, "partial"), &r));
-    stream->WritesDone();
+    WriteCall call(*stub_);
+    ASSERT_TRUE(call.Send(Stat("abort-me")));
+    ASSERT_TRUE(call.Send(WriteAt(0, "partial")));
+    call.stream->WritesDone();
     api::AbortRequest abort;
     abort.set_ref("abort-me");
     ASSERT_GRPC_OK(stub_->Abort(Context().get(), abort, &empty));
-    EXPECT_GRPC_OK(stream->Finish());
+    EXPECT_GRPC_OK(call.stream->Finish());
     api::StatusRequest status;
     status.set_ref("abort-me");
     api::StatusResponse st;
