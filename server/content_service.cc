@@ -197,10 +197,10 @@ grpc::Status ContentService::Write(
     const bool got = stream->Read(&request);
     member->EndWait();
     // Half-close or cancel without a commit: the ingest stays resumable.
-    if (!got) return grpc::Status::OK;
+    if (!got) return session.HalfClosed();
     response.Clear();
     WriteSession::Next next;
-    if (grpc::Status s = session.Handle(request, &response, &next); !s.ok()) return s;
+    if (grpc::Status s = session.Handle(&request, &response, &next); !s.ok()) return s;
     if (!stream->Write(response)) return ClientGone();
     if (next == WriteSession::Next::kDone) return grpc::Status::OK;
   }

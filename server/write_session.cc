@@ -35,6 +35,8 @@ WriteSession::WriteSession(Store& store, WriteStreams::Member& member, WriteSess
 WriteSession::~WriteSession() { End(); }
 
 void WriteSession::End() {
+  // The queued bytes were promised to the client: they go in first.
+  behind_.reset();
   if (writer_) {
     // Nothing to tell the client any more: a failed close leaves the ingest
     // where its last checkpoint put it, which the next writer resumes.
@@ -44,17 +46,31 @@ void WriteSession::End() {
   member_.Release();
 }
 
+grpc::Status WriteSession::HalfClosed() {
+  Status queued = behind_ ? behind_->Drain() : Status::OK();
+  End();
+  return ToGrpc(queued);
+}
+
 grpc::Status WriteSession::Fail(const Status& status) {
   End();
   return ToGrpc(status);
 }
 
-grpc::Status WriteSession::Handle(const api::WriteContentRequest& request,
+grpc::Status WriteSession::Handle(api::WriteContentRequest* mutable_request,
                                   api::WriteContentResponse* response, Next* next) {
+  const api::WriteContentRequest& request = *mutable_request;
   if (!writer_) {
     if (grpc::Status s = Open(request); !s.ok()) return s;
   }
   if (grpc::Status s = TakeExpectations(request); !s.ok()) return s;
+  if (CanWriteBehind(request)) {
+    *next = Next::kReadMore;
+    return QueueWrite(mutable_request, response);
+  }
+  if (behind_) {
+    if (Status s = behind_->Drain(); !s.ok()) return Fail(s);
+  }
   const int64_t offset = writer_->status().offset;
   switch (request.action()) {
     case api::STAT:
@@ -73,6 +89,7 @@ grpc::Status WriteSession::Handle(const api::WriteContentRequest& request,
   response->set_action(request.action());
   FillStatus(response);
   if (request.action() == api::COMMIT) {
+    behind_.reset();
     writer_.reset();  // commit() closed it
     member_.Release();
     *next = Next::kDone;
@@ -103,6 +120,7 @@ grpc::Status WriteSession::Open(const api::WriteContentRequest& first) {
   auto writer = OpenWriter(options, deadline);
   if (!writer.ok()) return Fail(writer.status());
   writer_ = std::move(*writer);
+  accepted_ = writer_->status();
   total_ = options.total;
   expected_ = options.expected;
   return grpc::Status::OK;
@@ -152,6 +170,31 @@ grpc::Status WriteSession::TakeExpectations(const api::WriteContentRequest& requ
   return grpc::Status::OK;
 }
 
+bool WriteSession::CanWriteBehind(const api::WriteContentRequest& request) const {
+  if (request.action() != api::WRITE || request.data().empty()) return false;
+  if (!behind_ && request.data().size() < kWriteBehindMinBytes) return false;
+  // At the current offset only: truncations and bad offsets take the
+  // ordinary path, after the queue.
+  return request.offset() > 0 ? request.offset() == accepted_.offset : accepted_.offset == 0;
+}
+
+grpc::Status WriteSession::QueueWrite(api::WriteContentRequest* request,
+                                      api::WriteContentResponse* response) {
+  if (!behind_) behind_ = std::make_unique<WriteBehind>(*writer_);
+  const auto bytes = static_cast<int64_t>(request->data().size());
+  if (Status s = behind_->Append(std::move(*request->mutable_data())); !s.ok()) return Fail(s);
+  accepted_.offset += bytes;
+  accepted_.updated_at =
+      std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
+  member_.Publish(accepted_);
+  response->set_action(api::WRITE);
+  response->set_offset(accepted_.offset);
+  response->set_total(total_.value_or(accepted_.total.value_or(0)));
+  ToProto(accepted_.started_at, response->mutable_started_at());
+  ToProto(accepted_.updated_at, response->mutable_updated_at());
+  return grpc::Status::OK;
+}
+
 grpc::Status WriteSession::WriteData(const api::WriteContentRequest& request, int64_t offset) {
   if (request.offset() < 0 || (request.offset() > 0 && request.offset() != offset)) {
     End();
@@ -179,6 +222,7 @@ grpc::Status WriteSession::Commit(const api::WriteContentRequest& request) {
 
 void WriteSession::FillStatus(api::WriteContentResponse* response) {
   const IngestStatus status = writer_->status();
+  accepted_ = status;
   response->set_offset(status.offset);
   response->set_total(total_.value_or(status.total.value_or(0)));
   ToProto(status.started_at, response->mutable_started_at());

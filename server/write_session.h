@@ -21,7 +21,11 @@
 //  4. WRITE and COMMIT: an offset > 0 other than the current one is
 //     OutOfRange; offset 0 on an ingest holding data truncates it first;
 //     then the data is appended. The answer carries the new offset and
-//     digest.
+//     digest. Once a stream sends messages of kWriteBehindMinBytes or more,
+//     its WRITEs at the current offset are answered as soon as their bytes
+//     are queued for a thread of their own (write_behind.h), with the new
+//     offset and no digest (containerd's contract leaves a WRITE's digest to
+//     the implementation); every other message waits for the queue first.
 //  5. COMMIT then commits with the known total and expected digest and the
 //     message's labels, and ends the stream. Whatever the outcome, the
 //     writer is closed (a failed commit leaves the ingest resumable, an
@@ -46,6 +50,7 @@
 #include "contentstore/digest.h"
 #include "contentstore/store.h"
 #include "contentstore/writer.h"
+#include "write_behind.h"
 #include "write_streams.h"
 
 namespace contentstore::server {
@@ -70,14 +75,22 @@ class WriteSession {
   WriteSession(const WriteSession&) = delete;
   WriteSession& operator=(const WriteSession&) = delete;
 
-  // Handles one request. On OK, `response` is the answer to send and `next`
-  // says whether the stream goes on. An error ends the stream (the writer is
-  // closed by then).
-  grpc::Status Handle(const api::WriteContentRequest& request, api::WriteContentResponse* response,
+  // The smallest WRITE that starts writing behind (see above).
+  static constexpr size_t kWriteBehindMinBytes = 64 << 10;
+
+  // Handles one request (whose data it may take). On OK, `response` is the
+  // answer to send and `next` says whether the stream goes on. An error
+  // ends the stream (the writer is closed by then).
+  grpc::Status Handle(api::WriteContentRequest* request, api::WriteContentResponse* response,
                       Next* next);
 
-  // Closes the writer if still open: the ingest stays resumable. Called by
-  // the destructor too.
+  // The client half-closed without committing: finishes the queued writes
+  // and closes the writer (the ingest stays resumable). An append that
+  // failed meanwhile is the stream's error.
+  grpc::Status HalfClosed();
+
+  // Finishes the queued writes and closes the writer if still open: the
+  // ingest stays resumable. Called by the destructor too.
   void End();
 
  private:
@@ -85,6 +98,8 @@ class WriteSession {
   Result<std::unique_ptr<Writer>> OpenWriter(const WriterOptions& options,
                                              WriteStreams::Clock::time_point deadline);
   grpc::Status TakeExpectations(const api::WriteContentRequest& request);
+  bool CanWriteBehind(const api::WriteContentRequest& request) const;
+  grpc::Status QueueWrite(api::WriteContentRequest* request, api::WriteContentResponse* response);
   grpc::Status WriteData(const api::WriteContentRequest& request, int64_t offset);
   grpc::Status Commit(const api::WriteContentRequest& request);
   void FillStatus(api::WriteContentResponse* response);
@@ -95,6 +110,10 @@ class WriteSession {
   const WriteSessionOptions options_;
   std::string ref_;
   std::unique_ptr<Writer> writer_;
+  std::unique_ptr<WriteBehind> behind_;  // once writing behind; uses *writer_
+  // The writer's status as of the last message, with the offset counting
+  // the bytes queued behind it: what the client was told.
+  IngestStatus accepted_;
   std::optional<int64_t> total_;
   std::optional<Digest> expected_;
 };

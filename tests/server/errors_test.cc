@@ -247,5 +247,35 @@ TEST_F(ErrorsTest, InternalWhenTheOsRefusesAWrite) {
   EXPECT_GRPC_CODE(s, INTERNAL);
 }
 
+TEST_F(ErrorsTest, AQueuedWriteThatFailsEndsTheStreamAtItsNextMessage) {
+  // Large WRITEs are answered once queued (write_behind.h); one that then
+  // fails is the error of the stream's next message, and the ingest keeps
+  // what was really written.
+  const std::string data = MakeContent(3 << 20, 6);
+  struct rlimit old {};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+  auto old_handler = ::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit limited = old;
+  limited.rlim_cur = 2 << 20;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &limited), 0);
+  WriteCall call(*stub_);
+  bool answered = call.Send(Stat("queued")) &&
+                  call.Send(WriteAt(0, data.substr(0, 3 << 19))) &&
+                  call.Send(WriteAt(3 << 19, data.substr(3 << 19)));
+  EXPECT_TRUE(answered);
+  EXPECT_EQ(call.response.offset(), 3 << 20);  // what the client was told
+  answered = call.Send(Stat());
+  const grpc::Status ended = call.Finish();
+  ::setrlimit(RLIMIT_FSIZE, &old);
+  ::signal(SIGXFSZ, old_handler);
+  EXPECT_FALSE(answered);
+  EXPECT_EQ(ended.error_code(), StatusCode::INTERNAL) << Describe(ended);
+  WriteCall resume(*stub_);
+  ASSERT_TRUE(resume.Send(Stat("queued")));
+  EXPECT_EQ(resume.response.offset(), 3 << 19);
+  EXPECT_EQ(resume.response.digest(), Sha256(data.substr(0, 3 << 19)));
+  EXPECT_GRPC_OK(resume.Finish());
+}
+
 }  // namespace
 }  // namespace contentstore::server::testing
