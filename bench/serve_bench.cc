@@ -44,6 +44,7 @@
 #include <vector>
 
 #include "content.h"
+#include "malloc_tuning.h"
 #include "report.h"
 #include "serve_client.h"
 
@@ -310,6 +311,8 @@ class ServeBench {
 
 int main(int argc, char** argv) {
   using namespace contentstore::bench;
+  // The client streams as the server does; see malloc_tuning.h.
+  contentstore::server::TuneMallocForStreaming();
   ServeFlags flags;
   CLI::App app("Benchmarks a containerd content gRPC server on a unix socket.",
                "contentstore-serve-bench");

@@ -12,6 +12,7 @@
 
 #include "common.h"
 #include "duration.h"
+#include "malloc_tuning.h"
 #include "server.h"
 #include "stop_signals.h"
 #include "streams.h"
@@ -46,6 +47,7 @@ int RunServe(const ServeArgs& args, const GlobalOptions& globals) {
   // Before any thread starts, so that every thread inherits the mask and
   // the signals wait for WaitForStopSignal().
   server::BlockStopSignals();
+  server::TuneMallocForStreaming();
   auto store = OpenStore(globals);
   if (!store.ok()) return Report(kWhat, store.status());
   options.address = args.address.empty() ? (*store)->root() + "/" + kDefaultSocket : args.address;
