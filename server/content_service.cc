@@ -5,13 +5,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <span>
 #include <string>
 #include <vector>
 
 #include "call_metadata.h"
 #include "convert.h"
 #include "error_mapping.h"
+#include "read_ahead.h"
 #include "write_session.h"
 
 namespace contentstore::server {
@@ -126,21 +126,18 @@ grpc::Status ContentService::Read(grpc::ServerContext*, const api::ReadContentRe
   }
   const int64_t end =
       request->size() <= 0 || request->size() > size - offset ? size : offset + request->size();
+  ReadAhead ahead(**reader, digest->str(), offset, end, kReadChunkBytes);
   api::ReadContentResponse response;
-  std::string& data = *response.mutable_data();
-  while (offset < end) {
-    const auto want = static_cast<size_t>(std::min(kReadChunkBytes, end - offset));
-    data.resize(want);
-    auto got = (*reader)->read_at(offset, std::as_writable_bytes(std::span(data.data(), want)));
-    if (!got.ok()) return ToGrpc(got.status());
-    if (*got == 0) {
-      return ToGrpc(StoreStatus::DataLoss(fmt::format(
-          "blob {} ends at offset {}, before its size of {} bytes", digest->str(), offset, size)));
-    }
-    data.resize(*got);
+  for (;;) {
+    auto chunk = ahead.Next();
+    if (!chunk.ok()) return ToGrpc(chunk.status());
+    if (chunk->empty()) break;
+    const auto bytes = static_cast<int64_t>(chunk->size());
     response.set_offset(offset);
+    response.mutable_data()->swap(*chunk);
     if (!writer->Write(response)) return ClientGone();
-    offset += static_cast<int64_t>(*got);
+    ahead.Recycle(std::move(*response.mutable_data()));
+    offset += bytes;
   }
   return grpc::Status::OK;
 }
