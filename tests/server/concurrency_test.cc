@@ -22,7 +22,7 @@ TEST(ConcurrencyTest, TwoStreamsOnOneRefOneWinsTheOtherIsUnavailable) {
   TestServer server(ShortLockWait());
   for (int round = 0; round < 5; ++round) {
     const std::string ref = "contended-" + std::to_string(round);
-    std::atomic<int> wins{0}, unavailable{0};
+    std::atomic<int> wins{0}, unavailable{0}, finished{0};
     std::atomic<int> ready{0};
     auto contender = [&] {
       auto stub = server.stub();
@@ -31,14 +31,18 @@ TEST(ConcurrencyTest, TwoStreamsOnOneRefOneWinsTheOtherIsUnavailable) {
       while (ready < 2) std::this_thread::yield();
       if (call.Send(Stat(ref))) {
         wins++;
-        // Hold the ref well past the loser's lock wait, then let go.
-        std::this_thread::sleep_for(std::chrono::milliseconds(800));
+        // Hold the ref until the other stream has its answer.
+        const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        while (finished < 1 && std::chrono::steady_clock::now() < limit) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
         EXPECT_GRPC_OK(call.Finish());
       } else {
         const grpc::Status s = call.Finish();
         EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << Describe(s);
         if (s.error_code() == grpc::StatusCode::UNAVAILABLE) unavailable++;
       }
+      finished++;
     };
     std::thread a(contender), b(contender);
     a.join();
