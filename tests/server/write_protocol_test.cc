@@ -219,6 +219,28 @@ TEST_F(WriteProtocolTest, ReadHonoursOffsetAndSizeInChunks) {
   EXPECT_EQ(part, data.substr(data.size() - 10));
 }
 
+TEST_F(WriteProtocolTest, MessagesOfUpTo16MiBAreAccepted) {
+  // containerd's limit; gRPC's default of 4 MiB would refuse this WRITE.
+  const std::string data = MakeContent(15 << 20, 26);
+  WriteCall call(*stub_);
+  ASSERT_TRUE(call.Send(Stat("big-message")));
+  ASSERT_TRUE(call.Send(WriteAt(0, data))) << Describe(call.Finish());
+  EXPECT_EQ(call.response.offset(), 15 << 20);
+  ASSERT_TRUE(call.Send(CommitAt(15 << 20, 15 << 20, Sha256(data))));
+  EXPECT_GRPC_OK(call.Finish());
+  // Past it, the server refuses the message (from a client that would send
+  // it), and the call fails, not the server.
+  grpc::ChannelArguments args;
+  args.SetMaxSendMessageSize(64 << 20);
+  auto unlimited = api::Content::NewStub(grpc::CreateCustomChannel(
+      "unix:" + server_.socket(), grpc::InsecureChannelCredentials(), args));
+  WriteCall too_big(*unlimited);
+  ASSERT_TRUE(too_big.Send(Stat("too-big")));
+  EXPECT_FALSE(too_big.Send(WriteAt(0, MakeContent(17 << 20, 27))));
+  EXPECT_GRPC_CODE(too_big.Finish(), RESOURCE_EXHAUSTED);
+  EXPECT_GRPC_OK(Upload(*stub_, "after", "the server is fine"));
+}
+
 TEST_F(WriteProtocolTest, TimesKeepTheirNanoseconds) {
   ASSERT_GRPC_OK(Upload(*stub_, "ns", "nanoseconds"));
   auto stored = server_.store().info(*Digest::Parse(Sha256("nanoseconds")));
