@@ -74,7 +74,7 @@ class ConformanceTest : public ::testing::Test {
     api::InfoRequest request;
     request.set_digest(digest);
     api::InfoResponse response;
-    EXPECT_GRPC_OK(stub_->Info(Context().get(), request, &response));
+    EXPECT_GRPC_OK(Call(*stub_, &Stub::Info, request, &response));
     return response.info();
   }
 
@@ -82,6 +82,14 @@ class ConformanceTest : public ::testing::Test {
     grpc::Status s;
     EXPECT_EQ(Open(ref, 0, "", &s), nullptr);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << Describe(s);
+  }
+
+  // Open(ref), then checks that a second stream cannot open it meanwhile.
+  std::unique_ptr<Writer> OpenHeld(const std::string& ref) {
+    auto w = Open(ref);
+    EXPECT_NE(w, nullptr);
+    if (w != nullptr) ExpectRefNotAvailable(ref);
+    return w;
   }
 
   TestServer server_{[] {
@@ -263,7 +271,7 @@ TEST_F(ConformanceTest, Labels) {
     for (auto& [k, v] : l) (*request.mutable_info()->mutable_labels())[k] = v;
     for (auto& p : paths) request.mutable_update_mask()->add_paths(p);
     api::UpdateResponse response;
-    EXPECT_GRPC_OK(stub_->Update(Context().get(), request, &response));
+    EXPECT_GRPC_OK(Call(*stub_, &Stub::Update, request, &response));
     return response.info();
   };
   auto as_map = [](const api::Info& info) {
@@ -309,27 +317,19 @@ TEST_F(ConformanceTest, CommitErrorState) {
   ExpectRefNotAvailable(ref);
   EXPECT_GRPC_CODE(w->Commit(256, d1), ALREADY_EXISTS);
 
-  w = Open(ref);
-  ASSERT_NE(w, nullptr);
-  ExpectRefNotAvailable(ref);
+  ASSERT_NE(w = OpenHeld(ref), nullptr);
   ASSERT_TRUE(w->Write(c1));
   EXPECT_GRPC_CODE(w->Commit(256, ""), ALREADY_EXISTS);
 
-  w = Open(ref);
-  ASSERT_NE(w, nullptr);
-  ExpectRefNotAvailable(ref);
+  ASSERT_NE(w = OpenHeld(ref), nullptr);
   ASSERT_TRUE(w->Write(c1 + "more"));
   EXPECT_GRPC_CODE(w->Commit(260, d2), FAILED_PRECONDITION);
 
-  w = Open(ref);
-  ASSERT_NE(w, nullptr);
+  ASSERT_NE(w = OpenHeld(ref), nullptr);
   EXPECT_EQ(w->offset, 260);
-  ExpectRefNotAvailable(ref);
   EXPECT_GRPC_CODE(w->Commit(256, ""), FAILED_PRECONDITION);
 
-  w = Open(ref);
-  ASSERT_NE(w, nullptr);
-  ExpectRefNotAvailable(ref);
+  ASSERT_NE(w = OpenHeld(ref), nullptr);
   EXPECT_GRPC_OK(w->Commit(260, ""));
 
   w = Open(ref);
@@ -339,12 +339,9 @@ TEST_F(ConformanceTest, CommitErrorState) {
   ExpectRefNotAvailable(ref);
   EXPECT_GRPC_CODE(w->Commit(256, d1), ALREADY_EXISTS);
 
-  w = Open(ref);
-  ASSERT_NE(w, nullptr);
-  ExpectRefNotAvailable(ref);
+  ASSERT_NE(w = OpenHeld(ref), nullptr);
   EXPECT_GRPC_OK(w->Close());
-  w = Open(ref);
-  ASSERT_NE(w, nullptr);
+  ASSERT_NE(w = Open(ref), nullptr);
   EXPECT_GRPC_OK(w->Close());
 }
 

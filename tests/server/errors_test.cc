@@ -55,33 +55,33 @@ class ErrorsTest : public ::testing::Test {
   grpc::Status Info(const std::string& digest) {
     api::InfoRequest request;
     request.set_digest(digest);
-    api::InfoResponse response;
-    return stub_->Info(Context().get(), request, &response);
+    return Call(*stub_, &Stub::Info, request);
   }
   grpc::Status Delete(const std::string& digest) {
     api::DeleteContentRequest request;
     request.set_digest(digest);
-    google::protobuf::Empty response;
-    return stub_->Delete(Context().get(), request, &response);
+    return Call(*stub_, &Stub::Delete, request);
   }
   grpc::Status Update(const std::string& digest, std::map<std::string, std::string> labels = {}) {
     api::UpdateRequest request;
     request.mutable_info()->set_digest(digest);
     for (auto& [k, v] : labels) (*request.mutable_info()->mutable_labels())[k] = v;
-    api::UpdateResponse response;
-    return stub_->Update(Context().get(), request, &response);
+    return Call(*stub_, &Stub::Update, request);
   }
   grpc::Status StatusOf(const std::string& ref) {
     api::StatusRequest request;
     request.set_ref(ref);
-    api::StatusResponse response;
-    return stub_->Status(Context().get(), request, &response);
+    return Call(*stub_, &Stub::Status, request);
   }
   grpc::Status Abort(const std::string& ref) {
     api::AbortRequest request;
     request.set_ref(ref);
-    google::protobuf::Empty response;
-    return stub_->Abort(Context().get(), request, &response);
+    return Call(*stub_, &Stub::Abort, request);
+  }
+  grpc::Status ListStatuses(const std::string& filter) {
+    api::ListStatusesRequest request;
+    request.add_filters(filter);
+    return Call(*stub_, &Stub::ListStatuses, request);
   }
   grpc::Status List(const std::string& filter) {
     auto context = Context();
@@ -92,12 +92,6 @@ class ErrorsTest : public ::testing::Test {
     while (reader->Read(&response)) {
     }
     return reader->Finish();
-  }
-  grpc::Status ListStatuses(const std::string& filter) {
-    api::ListStatusesRequest request;
-    request.add_filters(filter);
-    api::ListStatusesResponse response;
-    return stub_->ListStatuses(Context().get(), request, &response);
   }
   // Sends `requests` on one Write stream and returns how it ended.
   grpc::Status WriteConversation(const std::vector<api::WriteContentRequest>& requests) {
@@ -214,7 +208,7 @@ TEST_F(ErrorsTest, OutOfRange) {
   api::StatusRequest request;
   request.set_ref("o1");
   api::StatusResponse status;
-  ASSERT_GRPC_OK(stub_->Status(Context().get(), request, &status));
+  ASSERT_GRPC_OK(Call(*stub_, &Stub::Status, request, &status));
   EXPECT_EQ(status.status().offset(), 3);
 
   const std::string digest = Commit("r", "0123456789");

@@ -331,7 +331,7 @@ TEST(LifecycleTest, SigkillMidCommitLosesNothingCommittedAndTheIngestResumes) {
     api::InfoRequest info;
     info.set_digest(Sha256(blob));
     api::InfoResponse info_response;
-    const grpc::Status found = stub->Info(Context().get(), info, &info_response);
+    const grpc::Status found = Call(*stub, &Stub::Info, info, &info_response);
     if (found.ok()) {
       ++committed;
       ASSERT_GRPC_OK(ReadBlob(*stub, Sha256(blob), &out));

@@ -111,6 +111,16 @@ grpc::Status Upload(Stub& stub, const std::string& ref, std::string_view data,
                     std::map<std::string, std::string> labels = {}, size_t chunk = 1 << 20,
                     std::unique_ptr<grpc::ClientContext> context = nullptr);
 
+// A unary call with a fresh Context(); the response is dropped unless
+// `response` is given.
+template <typename Request, typename Response>
+grpc::Status Call(Stub& stub,
+                  grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+                  const Request& request, Response* response = nullptr) {
+  Response ignored;
+  return (stub.*method)(Context().get(), request, response != nullptr ? response : &ignored);
+}
+
 // The whole blob through Read (empty with a non-OK status on failure).
 grpc::Status ReadBlob(Stub& stub, const std::string& digest, std::string* out, int64_t offset = 0,
                       int64_t size = 0);

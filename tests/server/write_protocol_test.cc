@@ -38,14 +38,14 @@ class WriteProtocolTest : public ::testing::Test {
     api::StatusRequest request;
     request.set_ref(ref);
     api::StatusResponse response;
-    EXPECT_GRPC_OK(stub_->Status(Context().get(), request, &response));
+    EXPECT_GRPC_OK(Call(*stub_, &Stub::Status, request, &response));
     return response.status();
   }
   std::vector<api::Status> ListStatuses(std::vector<std::string> filters = {}) {
     api::ListStatusesRequest request;
     for (auto& f : filters) request.add_filters(f);
     api::ListStatusesResponse response;
-    EXPECT_GRPC_OK(stub_->ListStatuses(Context().get(), request, &response));
+    EXPECT_GRPC_OK(Call(*stub_, &Stub::ListStatuses, request, &response));
     return {response.statuses().begin(), response.statuses().end()};
   }
   TestServer server_;
@@ -248,7 +248,7 @@ TEST_F(WriteProtocolTest, TimesKeepTheirNanoseconds) {
   api::InfoRequest request;
   request.set_digest(Sha256("nanoseconds"));
   api::InfoResponse response;
-  ASSERT_GRPC_OK(stub_->Info(Context().get(), request, &response));
+  ASSERT_GRPC_OK(Call(*stub_, &Stub::Info, request, &response));
   EXPECT_EQ(FromProto(response.info().created_at()), stored->created_at);
   EXPECT_EQ(FromProto(response.info().updated_at()), stored->updated_at);
   EXPECT_EQ(response.info().created_at().nanos(),
@@ -260,11 +260,11 @@ TEST_F(WriteProtocolTest, DeleteAndAbort) {
   api::DeleteContentRequest del;
   del.set_digest(Sha256("delete me"));
   google::protobuf::Empty empty;
-  ASSERT_GRPC_OK(stub_->Delete(Context().get(), del, &empty));
+  ASSERT_GRPC_OK(Call(*stub_, &Stub::Delete, del, &empty));
   api::InfoRequest info;
   info.set_digest(Sha256("delete me"));
   api::InfoResponse response;
-  EXPECT_GRPC_CODE(stub_->Info(Context().get(), info, &response), NOT_FOUND);
+  EXPECT_GRPC_CODE(Call(*stub_, &Stub::Info, info, &response), NOT_FOUND);
 
   // Abort right after the client closed its stream, without waiting for the
   // server to finish it: the abort waits for the stream to let go.
@@ -275,12 +275,12 @@ TEST_F(WriteProtocolTest, DeleteAndAbort) {
     call.stream->WritesDone();
     api::AbortRequest abort;
     abort.set_ref("abort-me");
-    ASSERT_GRPC_OK(stub_->Abort(Context().get(), abort, &empty));
+    ASSERT_GRPC_OK(Call(*stub_, &Stub::Abort, abort, &empty));
     EXPECT_GRPC_OK(call.stream->Finish());
     api::StatusRequest status;
     status.set_ref("abort-me");
     api::StatusResponse st;
-    EXPECT_GRPC_CODE(stub_->Status(Context().get(), status, &st), NOT_FOUND);
+    EXPECT_GRPC_CODE(Call(*stub_, &Stub::Status, status, &st), NOT_FOUND);
   }
 }
 
