@@ -70,12 +70,10 @@ class ConformanceTest : public ::testing::Test {
     return w;
   }
 
-  api::Info GetInfo(const std::string& digest) {
-    api::InfoRequest request;
-    request.set_digest(digest);
-    api::InfoResponse response;
-    EXPECT_GRPC_OK(Call(*stub_, &Stub::Info, request, &response));
-    return response.info();
+  api::Info InfoOf(const std::string& digest) {
+    api::Info info;
+    EXPECT_GRPC_OK(GetInfo(*stub_, digest, &info));
+    return info;
   }
 
   void ExpectRefNotAvailable(const std::string& ref) {
@@ -124,7 +122,7 @@ TEST_F(ConformanceTest, Writer) {
     ASSERT_GRPC_OK(writers[i]->Commit(0, "", kRootLabel));
     const Timestamp post = Now();
     EXPECT_EQ(writers[i]->call.response.digest(), Sha256(contents[i]));
-    const api::Info info = GetInfo(Sha256(contents[i]));
+    const api::Info info = InfoOf(Sha256(contents[i]));
     EXPECT_EQ(info.size(), 256);
     ExpectBetween(info.created_at(), pre, post, "created_at");
     ExpectBetween(info.updated_at(), pre, post, "updated_at");
@@ -162,7 +160,7 @@ TEST_F(ConformanceTest, UpdateStatus) {
   const Timestamp pre_commit = Now();
   ASSERT_GRPC_OK(w->Commit(0, "", kRootLabel));
   const Timestamp post_commit = Now();
-  const api::Info info = GetInfo(Sha256(c1));
+  const api::Info info = InfoOf(Sha256(c1));
   ExpectBetween(info.created_at(), pre_commit, post_commit, "created_at");
   EXPECT_EQ(info.labels_size(), 1);
 }
@@ -205,7 +203,7 @@ TEST_F(ConformanceTest, Resume) {
   ASSERT_TRUE(w2->Write(cb.substr(128)));
   EXPECT_EQ(w2->Status().digest(), digest);
   ASSERT_GRPC_OK(w2->Commit(0, ""));
-  EXPECT_EQ(GetInfo(digest).size(), 256);
+  EXPECT_EQ(InfoOf(digest).size(), 256);
 }
 
 // checkResume(resumeTruncate / resumeDiscard): for sizes and written
@@ -234,7 +232,7 @@ TEST_F(ConformanceTest, ResumeTruncateAndDiscard) {
         const std::string rest = truncate ? b : b.substr(limit);
         for (size_t at = 0; at < rest.size(); at += 1024) ASSERT_TRUE(w->Write(rest.substr(at, 1024)));
         ASSERT_GRPC_OK(w->Commit(size, digest));
-        EXPECT_EQ(GetInfo(digest).size(), size);
+        EXPECT_EQ(InfoOf(digest).size(), size);
       }
     }
   }
@@ -265,14 +263,11 @@ TEST_F(ConformanceTest, Labels) {
   ASSERT_GRPC_OK(Upload(*stub_, "c1-checklabels", c1, labels));
   const Timestamp post_commit = Now();
 
-  auto update = [&](std::map<std::string, std::string> l, std::vector<std::string> paths) {
-    api::UpdateRequest request;
-    request.mutable_info()->set_digest(digest);
-    for (auto& [k, v] : l) (*request.mutable_info()->mutable_labels())[k] = v;
-    for (auto& p : paths) request.mutable_update_mask()->add_paths(p);
-    api::UpdateResponse response;
-    EXPECT_GRPC_OK(Call(*stub_, &Stub::Update, request, &response));
-    return response.info();
+  auto update = [&](const std::map<std::string, std::string>& l,
+                    const std::vector<std::string>& paths) {
+    api::Info info;
+    EXPECT_GRPC_OK(UpdateLabels(*stub_, digest, l, paths, &info));
+    return info;
   };
   auto as_map = [](const api::Info& info) {
     return std::map<std::string, std::string>(info.labels().begin(), info.labels().end());
@@ -284,7 +279,7 @@ TEST_F(ConformanceTest, Labels) {
   Timestamp pre = Now();
   update(labels, {});
   Timestamp post = Now();
-  api::Info info = GetInfo(digest);
+  api::Info info = InfoOf(digest);
   EXPECT_EQ(as_map(info), labels);
   ExpectBetween(info.created_at(), pre_commit, post_commit, "created_at");
   ExpectBetween(info.updated_at(), pre, post, "updated_at");
@@ -294,7 +289,7 @@ TEST_F(ConformanceTest, Labels) {
   pre = Now();
   const api::Info returned = update(partial, {"labels.k3", "labels.k1"});
   post = Now();
-  info = GetInfo(digest);
+  info = InfoOf(digest);
   EXPECT_EQ(as_map(info), partial);
   EXPECT_EQ(as_map(returned), partial);
   ExpectBetween(info.updated_at(), pre, post, "updated_at");

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <memory>
 
 #include "error_mapping.h"
 #include "server_test_util.h"
@@ -42,6 +43,31 @@ TEST(ErrorMappingTest, EveryCodeGetsContainerdsGrpcCode) {
   EXPECT_EQ(OutOfRange("past the end").error_code(), StatusCode::OUT_OF_RANGE);
 }
 
+// While it lives, files of this process may not grow past `bytes`: the OS
+// refuses with EFBIG (SIGXFSZ is ignored meanwhile).
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    if (::getrlimit(RLIMIT_FSIZE, &old_) != 0) return;
+    old_handler_ = ::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit limited = old_;
+    limited.rlim_cur = bytes;
+    ok_ = ::setrlimit(RLIMIT_FSIZE, &limited) == 0;
+  }
+  ~FileSizeLimit() {
+    if (ok_) ::setrlimit(RLIMIT_FSIZE, &old_);
+    if (old_handler_ != SIG_ERR) ::signal(SIGXFSZ, old_handler_);
+  }
+  FileSizeLimit(const FileSizeLimit&) = delete;
+  FileSizeLimit& operator=(const FileSizeLimit&) = delete;
+  bool ok() const { return ok_; }
+
+ private:
+  struct rlimit old_ {};
+  sighandler_t old_handler_ = SIG_ERR;
+  bool ok_ = false;
+};
+
 class ErrorsTest : public ::testing::Test {
  protected:
   ErrorsTest() : server_(Options()), stub_(server_.stub()) {}
@@ -52,47 +78,6 @@ class ErrorsTest : public ::testing::Test {
     return options;
   }
 
-  grpc::Status Info(const std::string& digest) {
-    api::InfoRequest request;
-    request.set_digest(digest);
-    return Call(*stub_, &Stub::Info, request);
-  }
-  grpc::Status Delete(const std::string& digest) {
-    api::DeleteContentRequest request;
-    request.set_digest(digest);
-    return Call(*stub_, &Stub::Delete, request);
-  }
-  grpc::Status Update(const std::string& digest, std::map<std::string, std::string> labels = {}) {
-    api::UpdateRequest request;
-    request.mutable_info()->set_digest(digest);
-    for (auto& [k, v] : labels) (*request.mutable_info()->mutable_labels())[k] = v;
-    return Call(*stub_, &Stub::Update, request);
-  }
-  grpc::Status StatusOf(const std::string& ref) {
-    api::StatusRequest request;
-    request.set_ref(ref);
-    return Call(*stub_, &Stub::Status, request);
-  }
-  grpc::Status Abort(const std::string& ref) {
-    api::AbortRequest request;
-    request.set_ref(ref);
-    return Call(*stub_, &Stub::Abort, request);
-  }
-  grpc::Status ListStatuses(const std::string& filter) {
-    api::ListStatusesRequest request;
-    request.add_filters(filter);
-    return Call(*stub_, &Stub::ListStatuses, request);
-  }
-  grpc::Status List(const std::string& filter) {
-    auto context = Context();
-    api::ListContentRequest request;
-    request.add_filters(filter);
-    auto reader = stub_->List(context.get(), request);
-    api::ListContentResponse response;
-    while (reader->Read(&response)) {
-    }
-    return reader->Finish();
-  }
   // Sends `requests` on one Write stream and returns how it ended.
   grpc::Status WriteConversation(const std::vector<api::WriteContentRequest>& requests) {
     WriteCall call(*stub_);
@@ -113,15 +98,15 @@ class ErrorsTest : public ::testing::Test {
 TEST_F(ErrorsTest, InvalidArgument) {
   const std::string data = MakeContent(100);
   const std::string digest = Commit("ok", data);
-  EXPECT_GRPC_CODE(Info("sha256:abc"), INVALID_ARGUMENT);
-  EXPECT_GRPC_CODE(Info(""), INVALID_ARGUMENT);
-  EXPECT_GRPC_CODE(Delete("md5:0000"), INVALID_ARGUMENT);
-  EXPECT_GRPC_CODE(Update("sha256:ABC"), INVALID_ARGUMENT);
+  EXPECT_GRPC_CODE(GetInfo(*stub_, "sha256:abc"), INVALID_ARGUMENT);
+  EXPECT_GRPC_CODE(GetInfo(*stub_, ""), INVALID_ARGUMENT);
+  EXPECT_GRPC_CODE(DeleteBlob(*stub_, "md5:0000"), INVALID_ARGUMENT);
+  EXPECT_GRPC_CODE(UpdateLabels(*stub_, "sha256:ABC", {}), INVALID_ARGUMENT);
   std::string out;
   EXPECT_GRPC_CODE(ReadBlob(*stub_, "nonsense", &out), INVALID_ARGUMENT);
-  EXPECT_GRPC_CODE(List("labels.a=="), INVALID_ARGUMENT);
-  EXPECT_GRPC_CODE(List("nosuchfield==1"), INVALID_ARGUMENT);
-  EXPECT_GRPC_CODE(ListStatuses("ref=="), INVALID_ARGUMENT);
+  EXPECT_GRPC_CODE(ListBlobs(*stub_, {"labels.a=="}), INVALID_ARGUMENT);
+  EXPECT_GRPC_CODE(ListBlobs(*stub_, {"nosuchfield==1"}), INVALID_ARGUMENT);
+  EXPECT_GRPC_CODE(ListIngests(*stub_, {"ref=="}), INVALID_ARGUMENT);
   // Write: no ref in the first message, a bad expected digest, an unknown
   // action, a label the store refuses, a ref with a control character.
   EXPECT_GRPC_CODE(WriteConversation({Stat()}), INVALID_ARGUMENT);
@@ -133,18 +118,18 @@ TEST_F(ErrorsTest, InvalidArgument) {
                                       CommitAt(3, 0, "", {{std::string(5000, 'k'), "v"}})}),
                    INVALID_ARGUMENT);
   EXPECT_GRPC_CODE(WriteConversation({Stat("bad\nref")}), INVALID_ARGUMENT);
-  EXPECT_GRPC_CODE(Update(digest, {{"", "v"}}), INVALID_ARGUMENT);
+  EXPECT_GRPC_CODE(UpdateLabels(*stub_, digest, {{"", "v"}}), INVALID_ARGUMENT);
 }
 
 TEST_F(ErrorsTest, NotFound) {
   const std::string unknown = Sha256("never stored");
-  EXPECT_GRPC_CODE(Info(unknown), NOT_FOUND);
-  EXPECT_GRPC_CODE(Delete(unknown), NOT_FOUND);
-  EXPECT_GRPC_CODE(Update(unknown, {{"a", "b"}}), NOT_FOUND);
+  EXPECT_GRPC_CODE(GetInfo(*stub_, unknown), NOT_FOUND);
+  EXPECT_GRPC_CODE(DeleteBlob(*stub_, unknown), NOT_FOUND);
+  EXPECT_GRPC_CODE(UpdateLabels(*stub_, unknown, {{"a", "b"}}), NOT_FOUND);
   std::string out;
   EXPECT_GRPC_CODE(ReadBlob(*stub_, unknown, &out), NOT_FOUND);
-  EXPECT_GRPC_CODE(StatusOf("no-such-ref"), NOT_FOUND);
-  EXPECT_GRPC_CODE(Abort("no-such-ref"), NOT_FOUND);
+  EXPECT_GRPC_CODE(GetStatus(*stub_, "no-such-ref"), NOT_FOUND);
+  EXPECT_GRPC_CODE(AbortIngest(*stub_, "no-such-ref"), NOT_FOUND);
 }
 
 TEST_F(ErrorsTest, AlreadyExists) {
@@ -155,11 +140,11 @@ TEST_F(ErrorsTest, AlreadyExists) {
   // ...or named later, which also aborts the ingest.
   EXPECT_GRPC_CODE(WriteConversation({Stat("third"), WriteAt(0, "xyz"), Stat("", 0, digest)}),
                    ALREADY_EXISTS);
-  EXPECT_GRPC_CODE(StatusOf("third"), NOT_FOUND);
+  EXPECT_GRPC_CODE(GetStatus(*stub_, "third"), NOT_FOUND);
   // Committing bytes that are committed already, without naming them.
   EXPECT_GRPC_CODE(WriteConversation({Stat("fourth"), WriteAt(0, data), CommitAt(300)}),
                    ALREADY_EXISTS);
-  EXPECT_GRPC_CODE(StatusOf("fourth"), NOT_FOUND);
+  EXPECT_GRPC_CODE(GetStatus(*stub_, "fourth"), NOT_FOUND);
 }
 
 TEST_F(ErrorsTest, FailedPrecondition) {
@@ -170,17 +155,17 @@ TEST_F(ErrorsTest, FailedPrecondition) {
       WriteConversation({Stat("digest"), WriteAt(0, data), CommitAt(256, 256, Sha256("other"))}),
       FAILED_PRECONDITION);
   // Both ingests stay, to be resumed or aborted.
-  EXPECT_GRPC_OK(StatusOf("size"));
-  EXPECT_GRPC_OK(StatusOf("digest"));
+  EXPECT_GRPC_OK(GetStatus(*stub_, "size"));
+  EXPECT_GRPC_OK(GetStatus(*stub_, "digest"));
 }
 
 TEST_F(ErrorsTest, UnavailableWhileAnotherStreamHoldsTheRef) {
   WriteCall holder(*stub_);
   ASSERT_TRUE(holder.Send(Stat("held")));
   EXPECT_GRPC_CODE(WriteConversation({Stat("held")}), UNAVAILABLE);
-  EXPECT_GRPC_CODE(Abort("held"), UNAVAILABLE);
+  EXPECT_GRPC_CODE(AbortIngest(*stub_, "held"), UNAVAILABLE);
   EXPECT_GRPC_OK(holder.Finish());
-  EXPECT_GRPC_OK(Abort("held"));
+  EXPECT_GRPC_OK(AbortIngest(*stub_, "held"));
 }
 
 TEST_F(ErrorsTest, UnavailableWhileStopping) {
@@ -194,7 +179,7 @@ TEST_F(ErrorsTest, UnavailableWhileStopping) {
   EXPECT_TRUE(ended.error_code() == StatusCode::CANCELLED ||
               ended.error_code() == StatusCode::UNAVAILABLE)
       << Describe(ended);
-  EXPECT_GRPC_CODE(Info(Sha256("x")), UNAVAILABLE);
+  EXPECT_GRPC_CODE(GetInfo(*stub_, Sha256("x")), UNAVAILABLE);
   auto status = server_.store().get_ingest("idle");
   EXPECT_TRUE(status.ok()) << status.status().ToString();
 }
@@ -205,11 +190,9 @@ TEST_F(ErrorsTest, OutOfRange) {
   EXPECT_GRPC_CODE(WriteConversation({Stat("o2"), WriteAt(5, "abc")}), OUT_OF_RANGE);
   EXPECT_GRPC_CODE(WriteConversation({Stat("o3"), WriteAt(-1, "abc")}), OUT_OF_RANGE);
   // The ingest keeps what was written before the bad offset.
-  api::StatusRequest request;
-  request.set_ref("o1");
-  api::StatusResponse status;
-  ASSERT_GRPC_OK(Call(*stub_, &Stub::Status, request, &status));
-  EXPECT_EQ(status.status().offset(), 3);
+  api::Status status;
+  ASSERT_GRPC_OK(GetStatus(*stub_, "o1", &status));
+  EXPECT_EQ(status.offset(), 3);
 
   const std::string digest = Commit("r", "0123456789");
   std::string out;
@@ -228,16 +211,12 @@ TEST_F(ErrorsTest, DataLossWhenABlobFileIsGone) {
 TEST_F(ErrorsTest, InternalWhenTheOsRefusesAWrite) {
   // A file size limit makes the ingest's data file refuse to grow (EFBIG):
   // an IOError in the library, INTERNAL on the wire, never UNAVAILABLE.
-  struct rlimit old {};
-  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
-  auto old_handler = ::signal(SIGXFSZ, SIG_IGN);
-  struct rlimit limited = old;
-  limited.rlim_cur = 2 << 20;
-  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &limited), 0);
-  const grpc::Status s =
-      WriteConversation({Stat("big"), WriteAt(0, MakeContent(3 << 20, 5))});
-  ::setrlimit(RLIMIT_FSIZE, &old);
-  ::signal(SIGXFSZ, old_handler);
+  grpc::Status s;
+  {
+    FileSizeLimit limit(2 << 20);
+    ASSERT_TRUE(limit.ok());
+    s = WriteConversation({Stat("big"), WriteAt(0, MakeContent(3 << 20, 5))});
+  }
   EXPECT_GRPC_CODE(s, INTERNAL);
 }
 
@@ -246,12 +225,8 @@ TEST_F(ErrorsTest, AQueuedWriteThatFailsEndsTheStreamAtItsNextMessage) {
   // fails is the error of the stream's next message, and the ingest keeps
   // what was really written.
   const std::string data = MakeContent(3 << 20, 6);
-  struct rlimit old {};
-  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
-  auto old_handler = ::signal(SIGXFSZ, SIG_IGN);
-  struct rlimit limited = old;
-  limited.rlim_cur = 2 << 20;
-  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &limited), 0);
+  auto limit = std::make_unique<FileSizeLimit>(2 << 20);
+  ASSERT_TRUE(limit->ok());
   WriteCall call(*stub_);
   bool answered = call.Send(Stat("queued")) &&
                   call.Send(WriteAt(0, data.substr(0, 3 << 19))) &&
@@ -260,8 +235,7 @@ TEST_F(ErrorsTest, AQueuedWriteThatFailsEndsTheStreamAtItsNextMessage) {
   EXPECT_EQ(call.response.offset(), 3 << 20);  // what the client was told
   answered = call.Send(Stat());
   const grpc::Status ended = call.Finish();
-  ::setrlimit(RLIMIT_FSIZE, &old);
-  ::signal(SIGXFSZ, old_handler);
+  limit.reset();
   EXPECT_FALSE(answered);
   EXPECT_EQ(ended.error_code(), StatusCode::INTERNAL) << Describe(ended);
   WriteCall resume(*stub_);

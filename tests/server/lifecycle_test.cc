@@ -328,10 +328,7 @@ TEST(LifecycleTest, SigkillMidCommitLosesNothingCommittedAndTheIngestResumes) {
     std::string out;
     ASSERT_GRPC_OK(ReadBlob(*stub, Sha256(anchor), &out));
     EXPECT_EQ(out, anchor);
-    api::InfoRequest info;
-    info.set_digest(Sha256(blob));
-    api::InfoResponse info_response;
-    const grpc::Status found = Call(*stub, &Stub::Info, info, &info_response);
+    const grpc::Status found = GetInfo(*stub, Sha256(blob));
     if (found.ok()) {
       ++committed;
       ASSERT_GRPC_OK(ReadBlob(*stub, Sha256(blob), &out));

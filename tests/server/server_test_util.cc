@@ -145,6 +145,89 @@ grpc::Status Upload(Stub& stub, const std::string& ref, std::string_view data,
   return call.Finish();
 }
 
+namespace {
+
+// A unary call with a fresh Context(); the response is dropped unless
+// `response` is given.
+template <typename Request, typename Response>
+grpc::Status Call(Stub& stub,
+                  grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+                  const Request& request, Response* response = nullptr) {
+  Response ignored;
+  return (stub.*method)(Context().get(), request, response != nullptr ? response : &ignored);
+}
+
+}  // namespace
+
+grpc::Status GetInfo(Stub& stub, const std::string& digest, api::Info* info) {
+  api::InfoRequest request;
+  request.set_digest(digest);
+  api::InfoResponse response;
+  grpc::Status s = Call(stub, &Stub::Info, request, &response);
+  if (info != nullptr) *info = response.info();
+  return s;
+}
+
+grpc::Status UpdateLabels(Stub& stub, const std::string& digest,
+                          const std::map<std::string, std::string>& labels,
+                          const std::vector<std::string>& paths, api::Info* info) {
+  api::UpdateRequest request;
+  request.mutable_info()->set_digest(digest);
+  request.mutable_info()->mutable_labels()->insert(labels.begin(), labels.end());
+  for (const auto& path : paths) request.mutable_update_mask()->add_paths(path);
+  api::UpdateResponse response;
+  grpc::Status s = Call(stub, &Stub::Update, request, &response);
+  if (info != nullptr) *info = response.info();
+  return s;
+}
+
+grpc::Status DeleteBlob(Stub& stub, const std::string& digest) {
+  api::DeleteContentRequest request;
+  request.set_digest(digest);
+  return Call(stub, &Stub::Delete, request);
+}
+
+grpc::Status GetStatus(Stub& stub, const std::string& ref, api::Status* status) {
+  api::StatusRequest request;
+  request.set_ref(ref);
+  api::StatusResponse response;
+  grpc::Status s = Call(stub, &Stub::Status, request, &response);
+  if (status != nullptr) *status = response.status();
+  return s;
+}
+
+grpc::Status AbortIngest(Stub& stub, const std::string& ref) {
+  api::AbortRequest request;
+  request.set_ref(ref);
+  return Call(stub, &Stub::Abort, request);
+}
+
+grpc::Status ListIngests(Stub& stub, const std::vector<std::string>& filters,
+                         std::vector<api::Status>* statuses) {
+  api::ListStatusesRequest request;
+  for (const auto& filter : filters) request.add_filters(filter);
+  api::ListStatusesResponse response;
+  grpc::Status s = Call(stub, &Stub::ListStatuses, request, &response);
+  if (statuses != nullptr) statuses->assign(response.statuses().begin(), response.statuses().end());
+  return s;
+}
+
+grpc::Status ListBlobs(Stub& stub, const std::vector<std::string>& filters,
+                       std::vector<api::Info>* infos, int* messages) {
+  auto context = Context();
+  api::ListContentRequest request;
+  for (const auto& filter : filters) request.add_filters(filter);
+  auto reader = stub.List(context.get(), request);
+  api::ListContentResponse response;
+  if (infos != nullptr) infos->clear();
+  if (messages != nullptr) *messages = 0;
+  while (reader->Read(&response)) {
+    if (infos != nullptr) infos->insert(infos->end(), response.info().begin(), response.info().end());
+    if (messages != nullptr) ++*messages;
+  }
+  return reader->Finish();
+}
+
 grpc::Status ReadBlob(Stub& stub, const std::string& digest, std::string* out, int64_t offset,
                       int64_t size) {
   out->clear();

@@ -111,15 +111,22 @@ grpc::Status Upload(Stub& stub, const std::string& ref, std::string_view data,
                     std::map<std::string, std::string> labels = {}, size_t chunk = 1 << 20,
                     std::unique_ptr<grpc::ClientContext> context = nullptr);
 
-// A unary call with a fresh Context(); the response is dropped unless
-// `response` is given.
-template <typename Request, typename Response>
-grpc::Status Call(Stub& stub,
-                  grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
-                  const Request& request, Response* response = nullptr) {
-  Response ignored;
-  return (stub.*method)(Context().get(), request, response != nullptr ? response : &ignored);
-}
+// The unary methods and List, each a call with a fresh Context(); what the
+// server answers goes to the out-parameter when one is given.
+grpc::Status GetInfo(Stub& stub, const std::string& digest, api::Info* info = nullptr);
+// Update with these labels, and an update mask of `paths` (none: replace
+// every label).
+grpc::Status UpdateLabels(Stub& stub, const std::string& digest,
+                          const std::map<std::string, std::string>& labels,
+                          const std::vector<std::string>& paths = {}, api::Info* info = nullptr);
+grpc::Status DeleteBlob(Stub& stub, const std::string& digest);
+grpc::Status GetStatus(Stub& stub, const std::string& ref, api::Status* status = nullptr);
+grpc::Status AbortIngest(Stub& stub, const std::string& ref);
+grpc::Status ListIngests(Stub& stub, const std::vector<std::string>& filters = {},
+                         std::vector<api::Status>* statuses = nullptr);
+// Every message of the List stream; `messages` counts them.
+grpc::Status ListBlobs(Stub& stub, const std::vector<std::string>& filters = {},
+                       std::vector<api::Info>* infos = nullptr, int* messages = nullptr);
 
 // The whole blob through Read (empty with a non-OK status on failure).
 grpc::Status ReadBlob(Stub& stub, const std::string& digest, std::string* out, int64_t offset = 0,

@@ -13,21 +13,11 @@ namespace contentstore::server::testing {
 namespace {
 
 // The Infos a List returns, and how many messages carried them.
-std::vector<api::Info> List(Stub& stub, std::vector<std::string> filters, int* messages = nullptr) {
-  auto context = Context();
-  api::ListContentRequest request;
-  for (auto& f : filters) request.add_filters(f);
-  auto reader = stub.List(context.get(), request);
-  api::ListContentResponse response;
-  std::vector<api::Info> out;
-  int n = 0;
-  while (reader->Read(&response)) {
-    ++n;
-    out.insert(out.end(), response.info().begin(), response.info().end());
-  }
-  EXPECT_GRPC_OK(reader->Finish());
-  if (messages != nullptr) *messages = n;
-  return out;
+std::vector<api::Info> List(Stub& stub, const std::vector<std::string>& filters,
+                            int* messages = nullptr) {
+  std::vector<api::Info> infos;
+  EXPECT_GRPC_OK(ListBlobs(stub, filters, &infos, messages));
+  return infos;
 }
 
 class WriteProtocolTest : public ::testing::Test {
@@ -35,18 +25,14 @@ class WriteProtocolTest : public ::testing::Test {
   WriteProtocolTest() : stub_(server_.stub()) {}
 
   api::Status StatusOf(const std::string& ref) {
-    api::StatusRequest request;
-    request.set_ref(ref);
-    api::StatusResponse response;
-    EXPECT_GRPC_OK(Call(*stub_, &Stub::Status, request, &response));
-    return response.status();
+    api::Status status;
+    EXPECT_GRPC_OK(GetStatus(*stub_, ref, &status));
+    return status;
   }
-  std::vector<api::Status> ListStatuses(std::vector<std::string> filters = {}) {
-    api::ListStatusesRequest request;
-    for (auto& f : filters) request.add_filters(f);
-    api::ListStatusesResponse response;
-    EXPECT_GRPC_OK(Call(*stub_, &Stub::ListStatuses, request, &response));
-    return {response.statuses().begin(), response.statuses().end()};
+  std::vector<api::Status> ListStatuses(const std::vector<std::string>& filters = {}) {
+    std::vector<api::Status> statuses;
+    EXPECT_GRPC_OK(ListIngests(*stub_, filters, &statuses));
+    return statuses;
   }
   TestServer server_;
   std::unique_ptr<Stub> stub_;
@@ -245,26 +231,18 @@ TEST_F(WriteProtocolTest, TimesKeepTheirNanoseconds) {
   ASSERT_GRPC_OK(Upload(*stub_, "ns", "nanoseconds"));
   auto stored = server_.store().info(*Digest::Parse(Sha256("nanoseconds")));
   ASSERT_TRUE(stored.ok());
-  api::InfoRequest request;
-  request.set_digest(Sha256("nanoseconds"));
-  api::InfoResponse response;
-  ASSERT_GRPC_OK(Call(*stub_, &Stub::Info, request, &response));
-  EXPECT_EQ(FromProto(response.info().created_at()), stored->created_at);
-  EXPECT_EQ(FromProto(response.info().updated_at()), stored->updated_at);
-  EXPECT_EQ(response.info().created_at().nanos(),
+  api::Info info;
+  ASSERT_GRPC_OK(GetInfo(*stub_, Sha256("nanoseconds"), &info));
+  EXPECT_EQ(FromProto(info.created_at()), stored->created_at);
+  EXPECT_EQ(FromProto(info.updated_at()), stored->updated_at);
+  EXPECT_EQ(info.created_at().nanos(),
             stored->created_at.time_since_epoch().count() % 1000000000);
 }
 
 TEST_F(WriteProtocolTest, DeleteAndAbort) {
   ASSERT_GRPC_OK(Upload(*stub_, "del", "delete me"));
-  api::DeleteContentRequest del;
-  del.set_digest(Sha256("delete me"));
-  google::protobuf::Empty empty;
-  ASSERT_GRPC_OK(Call(*stub_, &Stub::Delete, del, &empty));
-  api::InfoRequest info;
-  info.set_digest(Sha256("delete me"));
-  api::InfoResponse response;
-  EXPECT_GRPC_CODE(Call(*stub_, &Stub::Info, info, &response), NOT_FOUND);
+  ASSERT_GRPC_OK(DeleteBlob(*stub_, Sha256("delete me")));
+  EXPECT_GRPC_CODE(GetInfo(*stub_, Sha256("delete me")), NOT_FOUND);
 
   // Abort right after the client closed its stream, without waiting for the
   // server to finish it: the abort waits for the stream to let go.
@@ -273,14 +251,9 @@ TEST_F(WriteProtocolTest, DeleteAndAbort) {
     ASSERT_TRUE(call.Send(Stat("abort-me")));
     ASSERT_TRUE(call.Send(WriteAt(0, "partial")));
     call.stream->WritesDone();
-    api::AbortRequest abort;
-    abort.set_ref("abort-me");
-    ASSERT_GRPC_OK(Call(*stub_, &Stub::Abort, abort, &empty));
+    ASSERT_GRPC_OK(AbortIngest(*stub_, "abort-me"));
     EXPECT_GRPC_OK(call.stream->Finish());
-    api::StatusRequest status;
-    status.set_ref("abort-me");
-    api::StatusResponse st;
-    EXPECT_GRPC_CODE(Call(*stub_, &Stub::Status, status, &st), NOT_FOUND);
+    EXPECT_GRPC_CODE(GetStatus(*stub_, "abort-me"), NOT_FOUND);
   }
 }
 
