@@ -38,7 +38,7 @@ int RunInfo(const InfoArgs& args, const GlobalOptions& globals) {
   constexpr std::string_view kWhat = "info";
   auto digest = Digest::Parse(args.digest);
   if (!digest.ok()) return Report(kWhat, digest.status());
-  auto store = OpenStore(globals, IfMissing::kFail);
+  auto store = OpenStore(globals, Access::kRead);
   if (!store.ok()) return Report(kWhat, store.status());
   auto info = (*store)->info(*digest);
   if (!info.ok()) return Report(kWhat, info.status());
@@ -59,7 +59,7 @@ int RunInfo(const InfoArgs& args, const GlobalOptions& globals) {
 
 int RunList(const ListArgs& args, const GlobalOptions& globals) {
   constexpr std::string_view kWhat = "ls";
-  auto store = OpenStore(globals, IfMissing::kFail);
+  auto store = OpenStore(globals, Access::kRead);
   if (!store.ok()) return Report(kWhat, store.status());
   const Timestamp now = Now();
   Table table({"DIGEST", "SIZE", "AGE", "LABELS"});
@@ -94,7 +94,7 @@ int RunLabel(const LabelArgs& args, const GlobalOptions& globals) {
   for (const auto& entry : change.labels) fieldpaths.push_back("labels." + entry.first);
 
   // Only showing the labels is reading: no store is created for that.
-  auto store = OpenStore(globals, fieldpaths.empty() ? IfMissing::kFail : IfMissing::kCreate);
+  auto store = OpenStore(globals, fieldpaths.empty() ? Access::kRead : Access::kWrite);
   if (!store.ok()) return Report(kWhat, store.status());
   // With no KEY=VALUE this only shows the labels (as ctr's `label` does).
   // An empty value in `change` makes update() delete that key.

@@ -54,7 +54,7 @@ int RunGc(const GcArgs& args, const GlobalOptions& globals) {
     options.ingest_expiry = *expiry;
   }
   // A dry run only reads: it must not create a store at a mistyped root.
-  auto store = OpenStore(globals, args.dry_run ? IfMissing::kFail : IfMissing::kCreate);
+  auto store = OpenStore(globals, args.dry_run ? Access::kRead : Access::kWrite);
   if (!store.ok()) return Report(kWhat, store.status());
   auto report = (*store)->collect_garbage(options);
   if (!report.ok()) return Report(kWhat, report.status());
@@ -109,7 +109,7 @@ int RunFsck(const FsckArgs& args, const GlobalOptions& globals) {
     };
   }
   // Without --repair, fsck only reads: no store is created at a mistyped root.
-  auto store = OpenStore(globals, args.repair ? IfMissing::kCreate : IfMissing::kFail);
+  auto store = OpenStore(globals, args.repair ? Access::kWrite : Access::kRead);
   if (!store.ok()) return Report(kWhat, store.status());
   auto report = (*store)->fsck(options);
   bar.reset();  // the bar erases its line before anything else is printed

@@ -29,7 +29,7 @@ struct AbortArgs {
 
 int RunActive(const ActiveArgs& args, const GlobalOptions& globals) {
   constexpr std::string_view kWhat = "active";
-  auto store = OpenStore(globals, IfMissing::kFail);
+  auto store = OpenStore(globals, Access::kRead);
   if (!store.ok()) return Report(kWhat, store.status());
   auto statuses = (*store)->list_ingests(args.filters);
   if (!statuses.ok()) return Report(kWhat, statuses.status());
@@ -54,7 +54,7 @@ int RunActive(const ActiveArgs& args, const GlobalOptions& globals) {
 
 int RunStatus(const StatusArgs& args, const GlobalOptions& globals) {
   constexpr std::string_view kWhat = "status";
-  auto store = OpenStore(globals, IfMissing::kFail);
+  auto store = OpenStore(globals, Access::kRead);
   if (!store.ok()) return Report(kWhat, store.status());
   auto status = (*store)->get_ingest(args.ref);
   if (!status.ok()) return Report(kWhat, status.status());

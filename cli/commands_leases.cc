@@ -96,7 +96,7 @@ int RunCreate(const CreateArgs& args, const GlobalOptions& globals) {
 
 int RunList(const ListArgs& args, const GlobalOptions& globals) {
   constexpr std::string_view kWhat = "lease ls";
-  auto store = OpenStore(globals, IfMissing::kFail);
+  auto store = OpenStore(globals, Access::kRead);
   if (!store.ok()) return Report(kWhat, store.status());
   auto leases = (*store)->list_leases(args.filters);
   if (!leases.ok()) return Report(kWhat, leases.status());
@@ -186,7 +186,7 @@ int RunResources(const ResourceArgs& args, const GlobalOptions& globals, bool ad
 int RunShow(const ShowArgs& args, const GlobalOptions& globals) {
   constexpr std::string_view kWhat = "lease show";
   if (Status s = ValidateLeaseId(args.id); !s.ok()) return Report(kWhat, s);
-  auto store = OpenStore(globals, IfMissing::kFail);
+  auto store = OpenStore(globals, Access::kRead);
   if (!store.ok()) return Report(kWhat, store.status());
   auto lease = (*store)->get_lease(args.id);
   if (!lease.ok()) return Report(kWhat, lease.status());

@@ -52,13 +52,6 @@ Status AddLabels(Store& store, const Digest& digest, const Labels& labels) {
   return store.update(info, fieldpaths).status();
 }
 
-// The content is committed already. As with containerd's WriteBlob that is
-// success: the caller wanted these bytes stored, and they are.
-int AlreadyCommitted(Store& store, const Digest& digest, const Labels& labels) {
-  if (Status s = AddLabels(store, digest, labels); !s.ok()) return Report("ingest", s);
-  if (Status s = WriteOut(digest.str() + "\n"); !s.ok()) return Report("ingest", s);
-  return 0;
-}
 
 // Labels, expected digest, size, algorithm and lease from the arguments: all
 // checked before anything is read or opened, so a label the store would
@@ -146,28 +139,34 @@ int RunIngest(const IngestArgs& args, const GlobalOptions& globals) {
   }
 
   auto opened = (*store)->writer(options);
-  if (!opened.ok()) {
-    if (opened.status().IsAlreadyExists() && options.expected) {
-      // --no-commit asks for an ingest left active, and there can be none
-      // for content that is a blob already: that request fails (exit 4).
-      if (args.no_commit) {
-        return Report(kWhat,
-                      opened.status().WithContext("--no-commit has nothing to leave active"));
-      }
-      // Committed already, so the input need not be read at all; but a size
-      // the caller expects must still hold.
-      if (options.total) {
-        auto info = (*store)->info(*options.expected);
-        if (info.ok() && info->size != *options.total) {
-          return Report(kWhat, Status::FailedPrecondition(fmt::format(
-                                   "blob {} is already committed with {} bytes, not {}",
-                                   options.expected->str(), info->size, *options.total)));
-        }
-      }
-      return AlreadyCommitted(**store, *options.expected, labels);
+  for (int attempt = 0; !opened.ok() && opened.status().IsAlreadyExists() && options.expected;
+       ++attempt) {
+    // --no-commit asks for an ingest left active, and there can be none for
+    // content that is a blob already: that request fails (exit 4).
+    if (args.no_commit) {
+      return Report(kWhat, opened.status().WithContext("--no-commit has nothing to leave active"));
     }
-    return Report(kWhat, opened.status());
+    // Committed already, so the input need not be read at all; but a size
+    // the caller expects must still hold.
+    if (options.total) {
+      auto info = (*store)->info(*options.expected);
+      if (info.ok() && info->size != *options.total) {
+        return Report(kWhat, Status::FailedPrecondition(fmt::format(
+                                 "blob {} is already committed with {} bytes, not {}",
+                                 options.expected->str(), info->size, *options.total)));
+      }
+    }
+    Status labelled = AddLabels(**store, *options.expected, labels);
+    if (labelled.IsNotFound() && attempt < 3) {
+      // Removed between writer()'s look and ours: store the input after all.
+      opened = (*store)->writer(options);
+      continue;
+    }
+    if (!labelled.ok()) return Report(kWhat, labelled);
+    if (Status s = WriteOut(options.expected->str() + "\n"); !s.ok()) return Report(kWhat, s);
+    return 0;
   }
+  if (!opened.ok()) return Report(kWhat, opened.status());
   // From here on, returning early destroys the writer, which closes it: what
   // it wrote stays, for a later ingest of the same ref to resume.
   Writer& writer = **opened;
@@ -187,8 +186,15 @@ int RunIngest(const IngestArgs& args, const GlobalOptions& globals) {
     if (Status s = writer.close(); !s.ok()) return Report(kWhat, s);
     return 0;
   }
-  Status committed = writer.commit(options.total.value_or(0), options.expected, labels);
-  if (committed.IsAlreadyExists()) return AlreadyCommitted(**store, writer.digest(), labels);
+  // Labels go on content that is already there in the same transaction that
+  // finds it: a removal racing this ingest cannot make it fail.
+  CommitOptions commit;
+  commit.size = options.total;
+  commit.expected = options.expected;
+  commit.labels = labels;
+  commit.label_existing = true;
+  Status committed = writer.commit(commit);
+  if (committed.IsAlreadyExists()) committed = Status::OK();  // the bytes are stored
   if (!committed.ok()) return Report(kWhat, committed);
   if (Status s = WriteOut(writer.digest().str() + "\n"); !s.ok()) return Report(kWhat, s);
   return 0;
@@ -198,7 +204,7 @@ int RunGet(const GetArgs& args, const GlobalOptions& globals) {
   constexpr std::string_view kWhat = "get";
   auto digest = Digest::Parse(args.digest);
   if (!digest.ok()) return Report(kWhat, digest.status());
-  auto store = OpenStore(globals, IfMissing::kFail);
+  auto store = OpenStore(globals, Access::kRead);
   if (!store.ok()) return Report(kWhat, store.status());
   auto reader = (*store)->reader(*digest);
   if (!reader.ok()) return Report(kWhat, reader.status());

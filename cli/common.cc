@@ -35,17 +35,28 @@ std::optional<std::string> GlobalOptions::root_flag() const {
   return root;
 }
 
-Result<std::unique_ptr<Store>> OpenStore(const GlobalOptions& globals, IfMissing if_missing) {
+Result<std::unique_ptr<Store>> OpenStore(const GlobalOptions& globals, Access access) {
   auto root = ResolveRoot(globals.root_flag());
   if (!root.ok()) return root.status();
   Options options;
-  if (if_missing == IfMissing::kFail) {
+  if (access == Access::kRead) {
     if (!StoreExists(*root)) return NoStore(*root);
     options.create_if_missing = false;  // in case it goes away meanwhile
+    options.read_only = true;
   }
   auto store = Store::Open(*root, options);
   if (!store.ok() && store.status().IsNotFound()) return NoStore(*root);
   if (!store.ok()) return store.status().WithContext(fmt::format("opening the store at {}", *root));
+  if (access == Access::kRead) {
+    auto pending = (*store)->pending_recovery();
+    if (pending.ok() && !pending->empty()) {
+      std::string what;
+      for (const std::string& p : *pending) what += (what.empty() ? "" : "; ") + p;
+      WriteErr(fmt::format(
+          "contentstore: note: recovery is pending ({}); a command that writes will finish it\n",
+          what));
+    }
+  }
   return store;
 }
 

@@ -48,18 +48,21 @@ void AddGcCommands(CLI::App& app, const GlobalOptions& globals, Commands& comman
 // Only in builds with the server (CONTENTSTORE_HAVE_SERVER).
 void AddServeCommand(CLI::App& app, const GlobalOptions& globals, Commands& commands);
 
-// What OpenStore does when the root or its catalog does not exist.
-enum class IfMissing {
-  // Create it: "created on first use", for commands that write.
-  kCreate,
-  // NotFound "no store at ROOT", creating nothing: for commands that only
-  // read, so a mistyped --root is an error instead of a new empty store.
-  kFail,
+// How a command uses the store.
+enum class Access {
+  // It writes: the store is created on first use.
+  kWrite,
+  // It only reads: the store is opened read-only (Options::read_only), so the
+  // command works on a store this user cannot write and finishes nothing for
+  // processes that died (it says so on standard error when something is
+  // pending). A missing root or catalog is NotFound "no store at ROOT", and
+  // nothing is created: a mistyped --root is an error, not a new store.
+  kRead,
 };
 
 // Opens the store the options and environment name.
 Result<std::unique_ptr<Store>> OpenStore(const GlobalOptions& globals,
-                                         IfMissing if_missing = IfMissing::kCreate);
+                                         Access access = Access::kWrite);
 
 // Prints "contentstore: <what>: <why>" on standard error and returns the exit
 // code of `status`. When `status` says standard output was closed by its

@@ -138,17 +138,10 @@ BEGIN
     AND NOT EXISTS (SELECT 1 FROM gc_edges WHERE parent = OLD.digest AND child = OLD.value);
 END;
 
--- The graph of what is already here, numbered in commit order (blobs
--- committed together tend to be walked together).
-INSERT INTO gc_nodes (digest) SELECT digest FROM blobs ORDER BY created_at, digest;
-UPDATE blobs SET gc_id = (SELECT id FROM gc_nodes WHERE gc_nodes.digest = blobs.digest);
-INSERT INTO gc_nodes (digest) SELECT child FROM gc_edges ORDER BY child
-ON CONFLICT (digest) DO NOTHING;
-INSERT INTO gc_links (parent, child)
-SELECT b.gc_id, c.id
-FROM gc_edges AS e JOIN blobs AS b ON b.digest = e.parent JOIN gc_nodes AS c ON c.digest = e.child
-WHERE true
-ON CONFLICT (parent, child) DO NOTHING;
+-- The graph of what is already here is built by migration 4's
+-- gc_graph_rebuild, which runs in the same transaction as this one (all
+-- pending migrations do). (Until version 0.2 this migration held its own copy
+-- of that rebuild; the result is the same.)
 
 -- Reachability, now over the numbered graph.
 DROP VIEW gc_unreachable;

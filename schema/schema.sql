@@ -1,30 +1,37 @@
--- contentstore catalog: the current full schema (version 3).
+-- contentstore catalog: the current schema (version 5), for people.
 --
--- This file creates a fresh catalog. migrations/NNNN_*.sql bring older
--- catalogs to the same shape; a test checks that both give the same schema.
+-- A catalog is created by running migrations/NNNN_*.sql in order (the one
+-- source); this file describes the result and a test checks that they agree
+-- (tests/catalog/sqlite_catalog_test.cc compares the structure of both).
 -- PRAGMA user_version holds the schema version.
 --
 -- Public tables and views (a documented interface, see README.md): blobs,
 -- blob_labels, ingests, leases, lease_labels, lease_resources, and the views
--- blobs_readable, ingests_readable, gc_edges, gc_roots, gc_reachable,
+-- blobs_readable, ingests_readable, gc_now, gc_edges, gc_roots, gc_reachable,
 -- gc_unreachable. gc_nodes, gc_links and blobs.gc_id are the reference graph
--- with numbers, kept by triggers (read them, never write them). Times are integer
--- nanoseconds since the Unix epoch, UTC. Columns marked "internal" may change
--- meaning between versions; do not rely on them from outside the library.
+-- with numbers, kept by triggers (read them, never write them). Times are
+-- integer nanoseconds since the Unix epoch, UTC. Columns marked "internal"
+-- may change meaning between versions; do not rely on them from outside the
+-- library.
 
 CREATE TABLE blobs (
   digest     TEXT PRIMARY KEY NOT NULL,            -- 'sha256:<hex>', file at blobs/<alg>/<hex>
   size       INTEGER NOT NULL CHECK (size >= 0),   -- bytes
   created_at INTEGER NOT NULL,                     -- commit time, ns since epoch UTC
-  updated_at INTEGER NOT NULL                      -- commit time, then last label change
-  -- gc_id: the digest's number in gc_nodes, set by a trigger. (Written the
-  -- way ALTER TABLE ADD COLUMN left it in migration 3.)
-, gc_id INTEGER) WITHOUT ROWID;
+  updated_at INTEGER NOT NULL,                     -- commit time, then last label change
+  gc_id      INTEGER                               -- the digest's number in gc_nodes (by trigger)
+) WITHOUT ROWID;
 
 CREATE TABLE blob_labels (
   digest TEXT NOT NULL REFERENCES blobs (digest) ON DELETE CASCADE,
   key    TEXT NOT NULL CHECK (length(key) > 0),
   value  TEXT NOT NULL CHECK (length(value) > 0),  -- empty values are never stored
+  -- 1 when `key` is containerd.io/gc.ref.content, or starts with
+  -- containerd.io/gc.ref.content. or containerd.io/gc.ref.content/ (the key
+  -- is 28 bytes long, and its 29th byte is the separator).
+  gc_reference INTEGER GENERATED ALWAYS AS (
+    key >= 'containerd.io/gc.ref.content' AND key < 'containerd.io/gc.ref.content0'
+    AND (length(key) = 28 OR substr(key, 29, 1) IN ('.', '/'))) VIRTUAL,
   PRIMARY KEY (digest, key)
 ) WITHOUT ROWID;
 
@@ -110,21 +117,25 @@ CREATE TABLE lease_resources (
 -- Which leases hold a given blob or ingest.
 CREATE INDEX lease_resources_by_id ON lease_resources (type, id);
 
--- Reference edges: a label containerd.io/gc.ref.content, or one starting with
--- containerd.io/gc.ref.content. or containerd.io/gc.ref.content/, whose value
--- has the form of a digest (a known algorithm and the right length), points
--- from the labelled blob to that digest. The key range lets SQLite seek
--- blob_labels' primary key (digest, key) for one parent. Values with other
--- characters are not checked here (it would cost a scan of every value per
--- collection): they name no blob, so they reach nothing; fsck reports them.
+-- Reference edges: a reference label whose value has the form of a digest (a
+-- known algorithm and the right length) points from the labelled blob to
+-- that digest. Values with other characters are not checked here (it would
+-- cost a scan of every value per collection): they name no blob, so they
+-- reach nothing; fsck reports them.
 CREATE VIEW gc_edges (parent, child, label) AS
 SELECT digest, value, key
 FROM blob_labels
-WHERE key >= 'containerd.io/gc.ref.content' AND key < 'containerd.io/gc.ref.content0'
-  AND (length(key) = 28 OR substr(key, 29, 1) IN ('.', '/'))
+WHERE gc_reference
   AND ((substr(value, 1, 7) = 'sha256:' AND length(value) = 71)
     OR (substr(value, 1, 7) = 'sha384:' AND length(value) = 103)
     OR (substr(value, 1, 7) = 'sha512:' AND length(value) = 135));
+
+-- The current time in nanoseconds since the Unix epoch, UTC: the last
+-- nanosecond of the current millisecond (SQLite's clock has milliseconds),
+-- so whatever was committed before a collection began is not "in the
+-- future" of it.
+CREATE VIEW gc_now (now) AS
+SELECT CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) * 1000000 + 999999;
 
 -- What the collector keeps whatever else happens, and why: blobs labelled
 -- containerd.io/gc.root (any value), blobs held by a lease that has not
@@ -139,12 +150,14 @@ UNION ALL
 SELECT r.id, 'lease ' || r.lease_id
 FROM lease_resources AS r JOIN leases AS l ON l.id = r.lease_id
 WHERE r.type = 'content'
-  AND (l.expires_at IS NULL
-       OR l.expires_at > CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) * 1000000)
+  AND (l.expires_at IS NULL OR l.expires_at > (SELECT now FROM gc_now))
 UNION ALL
 SELECT expected, 'ingest ' || ref
 FROM ingests
 WHERE expected IS NOT NULL;
+
+-- The reference graph with numbers (migration 3): the collector walks
+-- small integers numbered in commit order instead of 71-byte digests.
 
 -- Every digest the graph has met: each committed blob, and each digest a
 -- reference label names (which may not be committed yet, or any more). A
@@ -174,105 +187,6 @@ CREATE TABLE gc_nodes_to_check (
   id INTEGER PRIMARY KEY   -- gc_nodes.id
 );
 
--- Labels normally come after their blob, but may precede it (deferred or
--- disabled foreign keys): a new blob's existing reference labels link too.
-CREATE TRIGGER gc_graph_blob_inserted AFTER INSERT ON blobs
-BEGIN
-  INSERT INTO gc_nodes (digest) VALUES (NEW.digest) ON CONFLICT (digest) DO NOTHING;
-  UPDATE blobs SET gc_id = (SELECT id FROM gc_nodes WHERE digest = NEW.digest)
-  WHERE digest = NEW.digest;
-  INSERT INTO gc_nodes (digest) SELECT child FROM gc_edges WHERE parent = NEW.digest
-  ON CONFLICT (digest) DO NOTHING;
-  INSERT INTO gc_links (parent, child)
-  SELECT b.gc_id, c.id
-  FROM blobs AS b JOIN gc_edges AS e ON e.parent = b.digest JOIN gc_nodes AS c ON c.digest = e.child
-  WHERE b.digest = NEW.digest
-  ON CONFLICT (parent, child) DO NOTHING;
-END;
-
-CREATE TRIGGER gc_graph_blob_renamed AFTER UPDATE OF digest ON blobs
-WHEN OLD.digest IS NOT NEW.digest
-BEGIN
-  INSERT INTO gc_nodes_to_check (id)
-  SELECT OLD.gc_id WHERE OLD.gc_id IS NOT NULL
-  ON CONFLICT (id) DO NOTHING;
-  INSERT INTO gc_nodes_to_check (id)
-  SELECT child FROM gc_links WHERE parent = OLD.gc_id
-  ON CONFLICT (id) DO NOTHING;
-  DELETE FROM gc_links WHERE parent = OLD.gc_id;
-  INSERT INTO gc_nodes (digest) VALUES (NEW.digest) ON CONFLICT (digest) DO NOTHING;
-  UPDATE blobs SET gc_id = (SELECT id FROM gc_nodes WHERE digest = NEW.digest)
-  WHERE digest = NEW.digest;
-  INSERT INTO gc_nodes (digest) SELECT child FROM gc_edges WHERE parent = NEW.digest
-  ON CONFLICT (digest) DO NOTHING;
-  INSERT INTO gc_links (parent, child)
-  SELECT b.gc_id, c.id
-  FROM blobs AS b JOIN gc_edges AS e ON e.parent = b.digest JOIN gc_nodes AS c ON c.digest = e.child
-  WHERE b.digest = NEW.digest
-  ON CONFLICT (parent, child) DO NOTHING;
-END;
-
--- A deleted blob references nothing any more. Its labels go by the foreign
--- key, before this runs; gc_graph_label_deleted leaves their links to this
--- trigger, which finds them all by number. (The blob's own node is checked
--- when its file is deleted, which knows the digest: a removal that names
--- nothing costs no extra row here.)
-CREATE TRIGGER gc_graph_blob_deleted AFTER DELETE ON blobs
-BEGIN
-  INSERT INTO gc_nodes_to_check (id)
-  SELECT child FROM gc_links WHERE parent = OLD.gc_id
-  ON CONFLICT (id) DO NOTHING;
-  DELETE FROM gc_links WHERE parent = OLD.gc_id;
-END;
-
--- A label that gc_edges counts as a reference becomes a link.
-CREATE TRIGGER gc_graph_label_inserted AFTER INSERT ON blob_labels
-WHEN EXISTS (SELECT 1 FROM gc_edges WHERE parent = NEW.digest AND label = NEW.key)
-BEGIN
-  INSERT INTO gc_nodes (digest) VALUES (NEW.value) ON CONFLICT (digest) DO NOTHING;
-  INSERT INTO gc_links (parent, child)
-  SELECT b.gc_id, c.id FROM blobs AS b, gc_nodes AS c
-  WHERE b.digest = NEW.digest AND c.digest = NEW.value
-  ON CONFLICT (parent, child) DO NOTHING;
-END;
-
-CREATE TRIGGER gc_graph_label_updated_to AFTER UPDATE ON blob_labels
-WHEN EXISTS (SELECT 1 FROM gc_edges WHERE parent = NEW.digest AND label = NEW.key)
-BEGIN
-  INSERT INTO gc_nodes (digest) VALUES (NEW.value) ON CONFLICT (digest) DO NOTHING;
-  INSERT INTO gc_links (parent, child)
-  SELECT b.gc_id, c.id FROM blobs AS b, gc_nodes AS c
-  WHERE b.digest = NEW.digest AND c.digest = NEW.value
-  ON CONFLICT (parent, child) DO NOTHING;
-END;
-
--- A link goes when no reference label of its (still committed) parent names
--- its child any more.
-CREATE TRIGGER gc_graph_label_deleted AFTER DELETE ON blob_labels
-WHEN OLD.key >= 'containerd.io/gc.ref.content' AND OLD.key < 'containerd.io/gc.ref.content0'
-  AND EXISTS (SELECT 1 FROM blobs WHERE digest = OLD.digest)
-BEGIN
-  INSERT INTO gc_nodes_to_check (id)
-  SELECT id FROM gc_nodes WHERE digest = OLD.value
-  ON CONFLICT (id) DO NOTHING;
-  DELETE FROM gc_links
-  WHERE parent = (SELECT gc_id FROM blobs WHERE digest = OLD.digest)
-    AND child = (SELECT id FROM gc_nodes WHERE digest = OLD.value)
-    AND NOT EXISTS (SELECT 1 FROM gc_edges WHERE parent = OLD.digest AND child = OLD.value);
-END;
-
-CREATE TRIGGER gc_graph_label_updated_from AFTER UPDATE ON blob_labels
-WHEN OLD.key >= 'containerd.io/gc.ref.content' AND OLD.key < 'containerd.io/gc.ref.content0'
-BEGIN
-  INSERT INTO gc_nodes_to_check (id)
-  SELECT id FROM gc_nodes WHERE digest = OLD.value
-  ON CONFLICT (id) DO NOTHING;
-  DELETE FROM gc_links
-  WHERE parent = (SELECT gc_id FROM blobs WHERE digest = OLD.digest)
-    AND child = (SELECT id FROM gc_nodes WHERE digest = OLD.value)
-    AND NOT EXISTS (SELECT 1 FROM gc_edges WHERE parent = OLD.digest AND child = OLD.value);
-END;
-
 -- The gc_nodes numbers of everything reachable from a root, cycles included.
 CREATE VIEW gc_reachable_ids (id) AS
 WITH RECURSIVE reach (id) AS (
@@ -293,3 +207,187 @@ CREATE VIEW gc_unreachable (digest, size, created_at) AS
 SELECT digest, size, created_at
 FROM blobs
 WHERE gc_id IS NOT NULL AND gc_id NOT IN (SELECT id FROM gc_reachable_ids);
+
+-- The triggers that keep the graph equal to the labels, whoever writes
+-- blobs or blob_labels. Their bodies live in three views with INSTEAD OF
+-- triggers, so each is written once.
+
+-- Inserting (parent, child) links blob `parent` to digest `child`.
+CREATE VIEW gc_graph_link (parent, child) AS SELECT NULL, NULL WHERE 0;
+CREATE TRIGGER gc_graph_link_insert INSTEAD OF INSERT ON gc_graph_link
+BEGIN
+  INSERT INTO gc_nodes (digest) VALUES (NEW.child) ON CONFLICT (digest) DO NOTHING;
+  INSERT INTO gc_links (parent, child)
+  SELECT b.gc_id, c.id FROM blobs AS b, gc_nodes AS c
+  WHERE b.digest = NEW.parent AND c.digest = NEW.child
+  ON CONFLICT (parent, child) DO NOTHING;
+END;
+
+-- Inserting (parent, child) drops that link unless another reference label of
+-- `parent` still names `child`; the child's node is noted to be checked.
+CREATE VIEW gc_graph_unlink (parent, child) AS SELECT NULL, NULL WHERE 0;
+CREATE TRIGGER gc_graph_unlink_insert INSTEAD OF INSERT ON gc_graph_unlink
+BEGIN
+  INSERT INTO gc_nodes_to_check (id)
+  SELECT id FROM gc_nodes WHERE digest = NEW.child
+  ON CONFLICT (id) DO NOTHING;
+  DELETE FROM gc_links
+  WHERE parent = (SELECT gc_id FROM blobs WHERE digest = NEW.parent)
+    AND child = (SELECT id FROM gc_nodes WHERE digest = NEW.child)
+    AND NOT EXISTS (SELECT 1 FROM gc_edges WHERE parent = NEW.parent AND child = NEW.child);
+END;
+
+-- Inserting (digest) gives committed blob `digest` its number and the links
+-- of its reference labels (labels may precede their blob when foreign keys
+-- are deferred or off).
+CREATE VIEW gc_graph_number (digest) AS SELECT NULL WHERE 0;
+CREATE TRIGGER gc_graph_number_insert INSTEAD OF INSERT ON gc_graph_number
+BEGIN
+  INSERT INTO gc_nodes (digest) VALUES (NEW.digest) ON CONFLICT (digest) DO NOTHING;
+  UPDATE blobs SET gc_id = (SELECT id FROM gc_nodes WHERE digest = NEW.digest)
+  WHERE digest = NEW.digest;
+  INSERT INTO gc_nodes (digest) SELECT child FROM gc_edges WHERE parent = NEW.digest
+  ON CONFLICT (digest) DO NOTHING;
+  INSERT INTO gc_links (parent, child)
+  SELECT b.gc_id, c.id
+  FROM blobs AS b JOIN gc_edges AS e ON e.parent = b.digest JOIN gc_nodes AS c ON c.digest = e.child
+  WHERE b.digest = NEW.digest
+  ON CONFLICT (parent, child) DO NOTHING;
+END;
+
+-- Labels normally come after their blob, but may precede it (deferred or
+-- disabled foreign keys): a new blob's existing reference labels link too.
+CREATE TRIGGER gc_graph_blob_inserted AFTER INSERT ON blobs
+BEGIN
+  INSERT INTO gc_graph_number (digest) VALUES (NEW.digest);
+END;
+
+-- A renamed blob (only by hand) loses its old number's links and is
+-- numbered anew.
+CREATE TRIGGER gc_graph_blob_renamed AFTER UPDATE OF digest ON blobs
+WHEN OLD.digest IS NOT NEW.digest
+BEGIN
+  INSERT INTO gc_nodes_to_check (id)
+  SELECT OLD.gc_id WHERE OLD.gc_id IS NOT NULL
+  ON CONFLICT (id) DO NOTHING;
+  INSERT INTO gc_nodes_to_check (id)
+  SELECT child FROM gc_links WHERE parent = OLD.gc_id
+  ON CONFLICT (id) DO NOTHING;
+  DELETE FROM gc_links WHERE parent = OLD.gc_id;
+  INSERT INTO gc_graph_number (digest) VALUES (NEW.digest);
+END;
+
+-- A label that gc_edges counts as a reference becomes a link.
+-- A deleted blob references nothing any more. Its labels go by the foreign
+-- key, before this runs; gc_graph_label_deleted leaves their links to this
+-- trigger, which finds them all by number. (The blob's own node is checked
+-- when its file is deleted, which knows the digest: a removal that names
+-- nothing costs no extra row here.)
+CREATE TRIGGER gc_graph_blob_deleted AFTER DELETE ON blobs
+BEGIN
+  INSERT INTO gc_nodes_to_check (id)
+  SELECT child FROM gc_links WHERE parent = OLD.gc_id
+  ON CONFLICT (id) DO NOTHING;
+  DELETE FROM gc_links WHERE parent = OLD.gc_id;
+END;
+
+CREATE TRIGGER gc_graph_label_inserted AFTER INSERT ON blob_labels
+WHEN EXISTS (SELECT 1 FROM gc_edges WHERE parent = NEW.digest AND label = NEW.key)
+BEGIN
+  INSERT INTO gc_graph_link (parent, child) VALUES (NEW.digest, NEW.value);
+END;
+
+CREATE TRIGGER gc_graph_label_updated_to AFTER UPDATE ON blob_labels
+WHEN EXISTS (SELECT 1 FROM gc_edges WHERE parent = NEW.digest AND label = NEW.key)
+BEGIN
+  INSERT INTO gc_graph_link (parent, child) VALUES (NEW.digest, NEW.value);
+END;
+
+-- A link goes when no reference label of its (still committed) parent names
+-- its child any more. (Labels deleted with their blob are left to
+-- gc_graph_blob_deleted, which finds the links by number.)
+CREATE TRIGGER gc_graph_label_deleted AFTER DELETE ON blob_labels
+WHEN OLD.gc_reference AND EXISTS (SELECT 1 FROM blobs WHERE digest = OLD.digest)
+BEGIN
+  INSERT INTO gc_graph_unlink (parent, child) VALUES (OLD.digest, OLD.value);
+END;
+
+CREATE TRIGGER gc_graph_label_updated_from AFTER UPDATE ON blob_labels
+WHEN OLD.gc_reference
+BEGIN
+  INSERT INTO gc_graph_unlink (parent, child) VALUES (OLD.digest, OLD.value);
+END;
+
+-- Inserting any row rebuilds the graph from the labels: keeps the nodes that
+-- are right, fixes blobs.gc_id, rebuilds gc_links from gc_edges, forgets
+-- nodes nothing uses. Blobs are numbered in commit order (blobs committed
+-- together tend to be walked together).
+CREATE VIEW gc_graph_rebuild (requested) AS SELECT NULL WHERE 0;
+CREATE TRIGGER gc_graph_rebuild_insert INSTEAD OF INSERT ON gc_graph_rebuild
+BEGIN
+  DELETE FROM gc_links;
+  INSERT INTO gc_nodes (digest) SELECT digest FROM blobs ORDER BY created_at, digest
+  ON CONFLICT (digest) DO NOTHING;
+  UPDATE blobs SET gc_id = (SELECT id FROM gc_nodes AS n WHERE n.digest = blobs.digest)
+  WHERE gc_id IS NOT (SELECT id FROM gc_nodes AS n WHERE n.digest = blobs.digest);
+  INSERT INTO gc_nodes (digest) SELECT child FROM gc_edges ORDER BY child
+  ON CONFLICT (digest) DO NOTHING;
+  INSERT INTO gc_links (parent, child)
+  SELECT b.gc_id, c.id
+  FROM gc_edges AS e JOIN blobs AS b ON b.digest = e.parent JOIN gc_nodes AS c ON c.digest = e.child
+  WHERE true
+  ON CONFLICT (parent, child) DO NOTHING;
+  DELETE FROM gc_nodes
+  WHERE NOT EXISTS (SELECT 1 FROM blobs AS b WHERE b.digest = gc_nodes.digest)
+    AND NOT EXISTS (SELECT 1 FROM gc_links AS l WHERE l.child = gc_nodes.id);
+  DELETE FROM gc_nodes_to_check;
+END;
+
+-- While a collection runs (a row in gc_runs), every change that can make a
+-- digest reachable is logged in gc_revivals, for the collector's sweep to
+-- spare what it reaches (migration 5, src/store/gc.cc).
+
+-- Internal: collections in progress (one at a time; a row left by a
+-- collector that died is cleared by the next one).
+CREATE TABLE gc_runs (
+  id         INTEGER PRIMARY KEY,
+  pid        INTEGER NOT NULL,   -- the collecting process
+  started_at INTEGER NOT NULL    -- ns since epoch UTC
+);
+
+-- Internal: gc_nodes ids that may have become reachable during a run, in
+-- the order the changes committed.
+CREATE TABLE gc_revivals (
+  seq  INTEGER PRIMARY KEY,
+  node INTEGER NOT NULL
+);
+
+CREATE TRIGGER gc_revive_linked AFTER INSERT ON gc_links
+WHEN EXISTS (SELECT 1 FROM gc_runs)
+BEGIN
+  INSERT INTO gc_revivals (node) VALUES (NEW.child);
+END;
+
+CREATE TRIGGER gc_revive_rooted AFTER INSERT ON blob_labels
+WHEN NEW.key = 'containerd.io/gc.root' AND EXISTS (SELECT 1 FROM gc_runs)
+BEGIN
+  INSERT INTO gc_revivals (node) SELECT id FROM gc_nodes WHERE digest = NEW.digest;
+END;
+
+CREATE TRIGGER gc_revive_leased AFTER INSERT ON lease_resources
+WHEN NEW.type = 'content' AND EXISTS (SELECT 1 FROM gc_runs)
+BEGIN
+  INSERT INTO gc_revivals (node) SELECT id FROM gc_nodes WHERE digest = NEW.id;
+END;
+
+CREATE TRIGGER gc_revive_expected AFTER INSERT ON ingests
+WHEN NEW.expected IS NOT NULL AND EXISTS (SELECT 1 FROM gc_runs)
+BEGIN
+  INSERT INTO gc_revivals (node) SELECT id FROM gc_nodes WHERE digest = NEW.expected;
+END;
+
+CREATE TRIGGER gc_revive_expected_changed AFTER UPDATE OF expected ON ingests
+WHEN NEW.expected IS NOT NULL AND EXISTS (SELECT 1 FROM gc_runs)
+BEGIN
+  INSERT INTO gc_revivals (node) SELECT id FROM gc_nodes WHERE digest = NEW.expected;
+END;

@@ -23,7 +23,9 @@ struct FsckOptions {
   bool verify = false;
   // Fix what can be fixed without guessing: add rows for blob files whose
   // bytes hash to their name, remove rows whose file is gone, remove ingest
-  // directories without a row, rebuild the reference graph from the labels.
+  // directories without a row, rebuild the reference graph from the labels,
+  // move what is not a file at a blob's path to ROOT/lost+found/ (putting
+  // back a copy of the bytes when what it pointed at hashes to the digest).
   // Everything else is only reported.
   bool repair = false;
   // Called during verify with bytes hashed so far and the total.
@@ -37,11 +39,12 @@ struct FsckProblem {
     kFileWithoutRow,     // a blob file no row names
     kSizeMismatch,       // file size differs from the row
     kDigestMismatch,     // (verify) the bytes do not hash to the name
-    kStrayFile,          // something under blobs/ that is not a blob name
+    kStrayFile,          // something under blobs/, trash/, ingest/ or batches/ the store did not put there
     kIngestWithoutData,  // an ingest row with bytes recorded but no data file
     kDataWithoutIngest,  // an ingest directory without a row
     kBadReference,       // a containerd.io/gc.ref.content* label whose value is not a digest
     kGraphDrift,         // gc_nodes/gc_links/blobs.gc_id disagree with the labels (repair rebuilds)
+    kNotAFile,           // a blob's path is a symlink, directory or other non-file (repair moves it aside)
   };
   Kind kind;
   std::string subject;  // the digest, ref, path or label concerned

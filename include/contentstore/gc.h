@@ -49,6 +49,11 @@ struct GcReport {
   std::vector<std::string> removed_leases;    // expired lease ids, sorted
   int64_t bytes_freed = 0;                    // sizes of removed blobs
   std::chrono::nanoseconds duration{};
+  // The run's write transactions, and the longest any of them held the
+  // catalog's write lock: the mark runs on a read snapshot and the sweep in
+  // short batches, so writers in other processes wait at most about this.
+  int64_t write_transactions = 0;
+  std::chrono::nanoseconds longest_write{};
 };
 
 }  // namespace contentstore

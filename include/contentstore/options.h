@@ -9,6 +9,8 @@
 
 namespace contentstore {
 
+class Env;
+
 struct Options {
   // Create ROOT and its catalog if they do not exist. When false, opening a
   // root without a catalog is NotFound.
@@ -39,6 +41,27 @@ struct Options {
   // a few statements long, so waits are short unless a process is stuck.
   // Default: 10000.
   int busy_timeout_ms = 10000;
+
+  // Open for reading only: nothing under ROOT is created, changed or
+  // removed, so it works on a store this user cannot write (the catalog and
+  // the blob files must be readable). Writers, updates, removals, leases and
+  // collection return FailedPrecondition. Recovery of writers that died
+  // mid-commit is left to the next writable open; reads meanwhile see the
+  // catalog as it is (a blob such a writer was publishing is simply not
+  // there yet). Default: false.
+  bool read_only = false;
+
+  // Space set aside so that a full disk can still be freed with the store's
+  // own calls: a writable open keeps a file ROOT/reserve of this many bytes
+  // allocated; when remove(), abort(), delete_lease() or collect_garbage()
+  // fail because the disk is full, the file is given up and the call tried
+  // again. It is taken back once space allows. 0 keeps no reserve.
+  // Default: 8 MiB.
+  int64_t reserve_bytes = 8 << 20;
+
+  // The file system and clock the store uses (contentstore/env.h); must
+  // outlive the store. Default (nullptr): Env::Default(), the real ones.
+  Env* env = nullptr;
 };
 
 }  // namespace contentstore

@@ -51,6 +51,12 @@ class Store {
 
   virtual const std::string& root() const = 0;
 
+  // A store opened with Options::read_only leaves what dead processes left
+  // half done (a writable open finishes it): what that is, one line each,
+  // such as "2 ingests held by writers that died". Empty when nothing is
+  // pending, and always for a writable store.
+  virtual Result<std::vector<std::string>> pending_recovery() = 0;
+
   // --- Committed blobs ---
 
   // NotFound if `digest` is not committed.

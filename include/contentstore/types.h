@@ -81,6 +81,12 @@ struct CommitOptions {
   std::optional<Digest> expected;
   // Set on the new blob (an empty value sets nothing).
   Labels labels;
+  // When the content is committed already (commit() says AlreadyExists),
+  // also set `labels` on that blob (other labels stay), in the transaction
+  // that finds it: a caller that wants the bytes stored with these labels
+  // then never races a removal of the blob between two calls. containerd
+  // leaves an existing blob's labels alone. Default: false.
+  bool label_existing = false;
 };
 
 // One blob for Store::put_blobs.

@@ -1,0 +1,39 @@
+// The commit marker: what a commit is about to publish, recorded on the
+// ingest directory before the data is renamed into blobs/, so recovery can
+// find the file if the writer dies before the catalog knows it
+// (store/recovery.h).
+//
+// The marker is the directory's extended attribute user.contentstore.commit,
+// holding "<alg>/<hex>": setting it changes the directory's inode and
+// allocates nothing, and it goes with the directory. Where the file system
+// has no user extended attributes, it is a symlink ingest/<id>/commit with
+// the same target instead. Either way it is ordered before the rename by the
+// file system's metadata journal, and made durable with the rename by the
+// fsync of blobs/<alg>/.
+//
+// Thread-safety: the caller holds the ingest directory's flock.
+
+#ifndef CONTENTSTORE_SRC_FILES_COMMIT_MARKER_H_
+#define CONTENTSTORE_SRC_FILES_COMMIT_MARKER_H_
+
+#include <optional>
+#include <string>
+
+#include "contentstore/env.h"
+#include "contentstore/status.h"
+
+namespace contentstore {
+
+inline constexpr char kCommitMarkerXattr[] = "user.contentstore.commit";
+
+Status WriteCommitMarker(Env& env, int dir_fd, const std::string& dir_path,
+                         const std::string& target);
+// nullopt when there is no marker.
+Result<std::optional<std::string>> ReadCommitMarker(Env& env, int dir_fd,
+                                                    const std::string& dir_path);
+// Removing a marker that is not there is fine.
+Status ClearCommitMarker(Env& env, int dir_fd, const std::string& dir_path);
+
+}  // namespace contentstore
+
+#endif  // CONTENTSTORE_SRC_FILES_COMMIT_MARKER_H_

@@ -1,0 +1,308 @@
+// The garbage collector (Store::collect_garbage): a collection that never
+// stalls the store's writers.
+//
+// Protocol, and why nothing in use is lost:
+//  0. One collection at a time: the collector holds an flock on ROOT/trash/
+//     for the whole run (another collector waits for it).
+//  1. Register. One short write transaction deletes the expired leases and
+//     adds a row to gc_runs; from its commit on, the schema's triggers log in
+//     gc_revivals every change that can make a digest reachable: a new
+//     reference link, a new gc.root label, a lease taking content, an ingest
+//     expecting a digest (migration 5).
+//  2. Mark, on a read snapshot taken after that commit, holding no write
+//     lock: the view gc_reachable_ids (the recursive walk from gc_roots over
+//     gc_links) goes into a temp table, and the blobs it does not hold that
+//     were committed before the grace cutoff become the candidates.
+//     Anything committed after the snapshot is not a candidate; anything
+//     changed after the registration is logged.
+//  3. Sweep, in batches of candidates (highest graph number first: parents,
+//     committed after their children, tend to go before them), each one short
+//     write transaction that first walks from the log entries since the last
+//     batch and spares what they reach, then re-checks each candidate (still
+//     the same blob, still committed before the cutoff, so not committed
+//     again meanwhile), queues its file in pending_file_deletions and deletes
+//     its row (its links go by trigger). Between batches the collector steps
+//     aside for as long as the batch held the lock, so writers waiting on it
+//     get their turn (SQLite's lock is not fair), and the batch size adapts
+//     to keep each hold near kTargetHold.
+//  4. Unregister (the log is emptied), then the files: pending deletions are
+//     flushed (file_reaper.h): the WAL is synced so the row deletions are
+//     durable, then each file is taken out of the blob tier only if, inside a
+//     later transaction, still no row names it. A commit of the same digest
+//     that published its file meanwhile re-checks its file inside its own
+//     transaction and puts it back if it was taken (commit.cc).
+//  5. Ingests not written within the expiry and held by no unexpired lease
+//     are aborted, unless a live writer holds them: their directory's flock is
+//     taken (without waiting) before the row goes. Ingest directories that no
+//     row names and no writer holds are removed too (what a killed writer
+//     leaves).
+// A crash anywhere leaves a row in gc_runs (the next collection or writable
+// open clears it and the log), queued deletions (the next flush), or nothing.
+// Blobs come before ingests so that a dry run (which aborts nothing) and the
+// documented sqlite3 query see the same roots as a real run: an ingest's
+// expected digest stays a root until the run after the ingest goes.
+//
+// "Now" is the catalog's view gc_now, read once per run: the same clock that
+// decides, in gc_roots, which leases have expired.
+
+#include "store/gc.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "catalog/gc_rows.h"
+#include "catalog/ingest_rows.h"
+#include "catalog/lease_rows.h"
+#include "env/crash_point.h"
+#include "env/unique_fd.h"
+#include "store/ingest_sweep.h"
+#include "store/recovery.h"
+
+namespace contentstore {
+namespace {
+
+// Stale ingests are aborted in batches, so a store with many of them does not
+// run out of descriptors holding their locks.
+constexpr size_t kIngestBatch = 128;
+
+// How long one sweep transaction should hold the write lock, and the batch
+// sizes it adapts between.
+constexpr int64_t kTargetHoldNs = 30 * 1000 * 1000;
+constexpr int64_t kFirstBatch = 1000, kMinBatch = 50, kMaxBatch = 50000;
+
+// An ingest about to be aborted, its directory locked (or gone).
+struct LockedIngest {
+  std::string ref;
+  std::string id;
+  UniqueFd dir_fd;
+};
+
+void AddRemoved(const std::vector<catalog::BlobSize>& removed, GcReport& report) {
+  for (const catalog::BlobSize& b : removed) {
+    auto digest = Digest::Parse(b.digest);
+    if (!digest.ok()) continue;  // not a digest: no file to delete either
+    report.removed_blobs.push_back(*digest);
+    report.bytes_freed += b.size;
+  }
+}
+
+}  // namespace
+
+Result<UniqueFd> GarbageCollector::LockCollector(IngestContext& ctx, bool wait) {
+  const std::string dir = ctx.layout.trash_dir();
+  auto fd = OpenDir(ctx.env, dir);
+  if (!fd.ok()) return fd.status();
+  for (;;) {
+    Status s = ctx.env.TryLock(fd->get(), dir);
+    if (s.ok()) return std::move(*fd);
+    if (!s.IsUnavailable() || !wait) return s;
+    ctx.env.SleepForMicros(10000);  // another collection runs: wait for it
+  }
+}
+
+Status GarbageCollector::ClearAbandonedRun(IngestContext& ctx) {
+  bool any = false;
+  Status s = ctx.catalog.Read([&](catalog::Transaction& tx) {
+    any = catalog::GcRows(tx).AnyRun();
+    return Status::OK();
+  });
+  if (!s.ok() || !any) return s;
+  auto lock = LockCollector(ctx, /*wait=*/false);
+  if (lock.status().IsUnavailable()) return Status::OK();  // it is alive
+  if (!lock.ok()) return lock.status();
+  return ctx.catalog.Write(catalog::Sync::kNormal, [](catalog::Transaction& tx) {
+    catalog::GcRows(tx).EndRun();
+    return Status::OK();
+  });
+}
+
+Status GarbageCollector::Write(GcReport& report,
+                               const std::function<Status(catalog::Transaction&)>& body) {
+  int64_t held = 0;
+  Status s = ctx_.catalog.Write(catalog::Sync::kNormal, [&](catalog::Transaction& tx) {
+    const int64_t start = ctx_.env.MonotonicNanos();
+    Status r = body(tx);
+    held = ctx_.env.MonotonicNanos() - start;
+    return r;
+  });
+  ++report.write_transactions;
+  report.longest_write = std::max(report.longest_write, std::chrono::nanoseconds(held));
+  last_hold_ns_ = held;
+  return s;
+}
+
+Result<GcReport> GarbageCollector::Run(const GcOptions& options) {
+  if (options.grace.count() < 0 || options.ingest_expiry.count() < 0) {
+    return Status::InvalidArgument("gc: grace period and ingest expiry must not be negative");
+  }
+  if (!options.dry_run && ctx_.catalog.read_only()) {
+    return Status::FailedPrecondition("gc: the store is open read-only (use a dry run)");
+  }
+  const int64_t started = ctx_.env.MonotonicNanos();
+  int64_t now = 0;
+  Status s = ctx_.catalog.Read([&](catalog::Transaction& tx) {
+    now = catalog::GcRows(tx).Now();
+    return Status::OK();
+  });
+  if (!s.ok()) return s.WithContext("gc");
+  GcReport report;
+  if (options.dry_run) {
+    if (Status b = DryRun(options, now, report); !b.ok()) return b;
+  } else {
+    auto lock = LockCollector(ctx_, /*wait=*/true);
+    if (!lock.ok()) return lock.status().WithContext("gc");
+    if (Status b = CollectBlobs(options, now, report); !b.ok()) return b;
+    if (Status o = SweepOrphanIngestDirs(ctx_); !o.ok()) return o.WithContext("gc");
+  }
+  if (Status i = CollectIngests(options, now, report); !i.ok()) return i;
+  std::sort(report.removed_blobs.begin(), report.removed_blobs.end());
+  std::sort(report.removed_ingests.begin(), report.removed_ingests.end());
+  report.duration = std::chrono::nanoseconds(ctx_.env.MonotonicNanos() - started);
+  return report;
+}
+
+Status GarbageCollector::DryRun(const GcOptions& options, int64_t now, GcReport& report) {
+  // The same selection, changing nothing. Expired leases already hold
+  // nothing in gc_roots.
+  const int64_t cutoff = now - options.grace.count();
+  return ctx_.catalog
+      .Read([&](catalog::Transaction& tx) {
+        report.removed_leases = catalog::LeaseRows(tx).ExpiredIds(now);
+        AddRemoved(catalog::GcRows(tx).WouldRemove(cutoff), report);
+        return Status::OK();
+      })
+      .WithContext("gc");
+}
+
+Status GarbageCollector::CollectBlobs(const GcOptions& options, int64_t now, GcReport& report) {
+  const int64_t cutoff = now - options.grace.count();
+  // 1. Register.
+  int64_t seen = 0;
+  Status s = Write(report, [&](catalog::Transaction& tx) {
+    catalog::LeaseRows leases(tx);
+    report.removed_leases = leases.ExpiredIds(now);
+    leases.DeleteExpired(now);
+    catalog::GcRows gc(tx);
+    gc.StartRun(::getpid(), now);
+    seen = gc.LastRevival();
+    return Status::OK();
+  });
+  if (!s.ok()) return s.WithContext("gc");
+  // 2.-3., then 4.: the run ends whatever happened.
+  s = MarkAndSweep(cutoff, now, seen, report);
+  Status ended = Write(report, [](catalog::Transaction& tx) {
+    catalog::GcRows(tx).EndRun();
+    return Status::OK();
+  });
+  if (!s.ok()) return s.WithContext("gc");
+  if (!ended.ok()) return ended.WithContext("gc");
+  test_hooks::CrashPoint("gc.after_sweep");
+  if (!options.wait_for_files) {
+    std::vector<std::string> queued;
+    for (const Digest& d : report.removed_blobs) queued.push_back(d.str());
+    reaper_.Queued(std::move(queued));
+    return Status::OK();
+  }
+  return reaper_.Flush().WithContext("gc: deleting files");
+}
+
+Status GarbageCollector::MarkAndSweep(int64_t cutoff, int64_t now, int64_t seen,
+                                      GcReport& report) {
+  // 2. Mark, on a snapshot.
+  int64_t candidates = 0;
+  Status s = ctx_.catalog.Read([&](catalog::Transaction& tx) {
+    catalog::GcRows gc(tx);
+    gc.ClearScratch();
+    candidates = gc.SelectCandidates(cutoff);
+    return Status::OK();
+  });
+  if (!s.ok() || candidates == 0) return s;
+  test_hooks::CrashPoint("gc.after_mark");
+  // 3. Sweep.
+  int64_t below = std::numeric_limits<int64_t>::max();
+  int64_t limit = kFirstBatch;
+  for (bool done = false; !done;) {
+    s = Write(report, [&](catalog::Transaction& tx) {
+      catalog::GcRows gc(tx);
+      gc.Revive(seen);
+      seen = gc.LastRevival();
+      auto low = gc.NextBatchLow(below, limit);
+      if (!low) {
+        done = true;
+        return Status::OK();
+      }
+      AddRemoved(gc.SweepBatch(*low, below, cutoff, now), report);
+      below = *low;
+      return Status::OK();
+    });
+    if (!s.ok()) return s;
+    // Step aside for writers, as long as we held the lock, and keep the next
+    // hold near the target.
+    ctx_.env.SleepForMicros(std::max<int64_t>(1000, last_hold_ns_ / 1000));
+    if (last_hold_ns_ > kTargetHoldNs) {
+      limit = std::max(kMinBatch, limit / 2);
+    } else if (last_hold_ns_ < kTargetHoldNs / 2) {
+      limit = std::min(kMaxBatch, limit * 2);
+    }
+  }
+  return Status::OK();
+}
+
+Status GarbageCollector::CollectIngests(const GcOptions& options, int64_t now,
+                                        GcReport& report) {
+  const int64_t cutoff = now - options.ingest_expiry.count();
+  std::vector<catalog::IngestPlace> candidates;
+  Status s = ctx_.catalog.Read([&](catalog::Transaction& tx) {
+    candidates = catalog::IngestRows(tx).Stale(cutoff, now);
+    return Status::OK();
+  });
+  if (!s.ok()) return s.WithContext("gc");
+  for (size_t start = 0; start < candidates.size(); start += kIngestBatch) {
+    std::vector<LockedIngest> locked;
+    for (size_t i = start; i < std::min(candidates.size(), start + kIngestBatch); ++i) {
+      const catalog::IngestPlace& c = candidates[i];
+      auto dir_fd = ctx_.dirs.OpenExisting(c.id);
+      if (!dir_fd.ok() && !dir_fd.status().IsNotFound()) return dir_fd.status();
+      if (dir_fd.ok()) {
+        if (!ctx_.dirs.TryLock(c.id, dir_fd->get()).ok()) continue;  // a live writer
+        // A writer that died recently wrote after its last checkpoint: the
+        // data file's time says so.
+        const LocalFile data = ctx_.dirs.DataFile(c.id, dir_fd->get());
+        auto st = ctx_.env.StatAt(data.dir_fd, data.name, data.path);
+        if (st.ok() &&
+            int64_t{st->st_mtim.tv_sec} * 1000000000 + st->st_mtim.tv_nsec >= cutoff) {
+          continue;
+        }
+        if (!options.dry_run) {
+          auto recovered = RecoverIngestDir(ctx_, c.ref, c.id, dir_fd->get());
+          if (!recovered.ok()) return recovered.status();
+          if (*recovered == IngestRecovery::kRemoved) continue;
+        }
+      }
+      locked.push_back({c.ref, c.id, dir_fd.ok() ? std::move(*dir_fd) : UniqueFd()});
+    }
+    for (const LockedIngest& l : locked) report.removed_ingests.push_back(l.ref);
+    if (options.dry_run || locked.empty()) continue;
+    s = Write(report, [&](catalog::Transaction& tx) {
+      catalog::IngestRows ingests(tx);
+      catalog::LeaseRows leases(tx);
+      for (const LockedIngest& l : locked) {
+        ingests.Delete(l.ref);
+        leases.DropIngest(l.ref);
+      }
+      return Status::OK();
+    });
+    if (s.ok()) s = ctx_.catalog.SyncWal();
+    if (!s.ok()) return s.WithContext("gc: aborting stale ingests");
+    for (const LockedIngest& l : locked) {
+      if (l.dir_fd.valid()) (void)ctx_.dirs.Remove(l.id, l.dir_fd.get());
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace contentstore

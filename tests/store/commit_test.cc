@@ -1,0 +1,207 @@
+// The commit protocol under crashes: a child process is killed (SIGKILL) at
+// each named step of commit(); the parent reopens the store, which recovers,
+// and checks that the blob is either committed (file and row) or still a
+// resumable ingest holding every byte, and that nothing is half there.
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include "files/layout.h"
+#include "test_util.h"
+
+namespace contentstore {
+namespace {
+
+using testing::DigestOf;
+using testing::MakeContent;
+using testing::TempDir;
+
+struct CrashCase {
+  const char* point;
+  bool committed;  // after recovery: true = blob committed, false = ingest resumable
+};
+
+class CommitCrash : public ::testing::TestWithParam<CrashCase> {};
+
+TEST_P(CommitCrash, StoreIsConsistentAfterRecovery) {
+  TempDir dir;
+  const std::string content = MakeContent(3 << 20, 11);
+  const Digest digest = DigestOf(content);
+  const int rc = testing::RunInChild([&] {
+    auto store = Store::Open(dir.path());
+    if (!store.ok()) return 2;
+    WriterOptions options;
+    options.ref = "crash-ref";
+    auto w = (*store)->writer(options);
+    if (!w.ok()) return 3;
+    if (!(*w)->write(content).ok()) return 4;
+    testing::CrashAt(GetParam().point);
+    Status s = (*w)->commit(static_cast<int64_t>(content.size()), digest, {{"k", "v"}});
+    return s.ok() ? 0 : 5;
+  });
+  ASSERT_EQ(rc, 128 + SIGKILL) << "the child did not reach " << GetParam().point;
+
+  {
+    auto store = testing::OpenStore(dir.path());  // recovers
+    ASSERT_NE(store, nullptr);
+  }
+  testing::ExpectConsistent(dir.path());
+  auto store = testing::OpenStore(dir.path());
+  auto info = store->info(digest);
+  if (GetParam().committed) {
+    ASSERT_TRUE(info.ok()) << info.status().ToString();
+    EXPECT_EQ(info->labels, (Labels{{"k", "v"}}));
+    EXPECT_CODE(store->get_ingest("crash-ref").status(), kNotFound);
+    auto bytes = testing::ReadAll(*store, digest);
+    ASSERT_TRUE(bytes.ok());
+    EXPECT_TRUE(*bytes == content);
+  } else {
+    EXPECT_CODE(info.status(), kNotFound);
+    auto st = store->get_ingest("crash-ref");
+    ASSERT_TRUE(st.ok()) << st.status().ToString();
+    EXPECT_EQ(st->offset, static_cast<int64_t>(content.size()));
+    // Resume and commit: the digest must be right.
+    WriterOptions options;
+    options.ref = "crash-ref";
+    auto w = store->writer(options);
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    EXPECT_EQ((*w)->status().offset, static_cast<int64_t>(content.size()));
+    EXPECT_EQ((*w)->digest(), digest);
+    ASSERT_OK((*w)->commit(static_cast<int64_t>(content.size()), digest));
+    testing::ExpectConsistent(dir.path());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryStep, CommitCrash,
+    ::testing::Values(CrashCase{"commit.before_marker", false},
+                      CrashCase{"commit.after_marker", false},
+                      CrashCase{"commit.after_rename", false},
+                      CrashCase{"commit.after_dir_sync", false},
+                      CrashCase{"commit.after_catalog", true}),
+    [](const ::testing::TestParamInfo<CrashCase>& param) {
+      std::string name = param.param.point;
+      for (char& c : name) {
+        if (c == '.') c = '_';
+      }
+      return name;
+    });
+
+TEST(CommitCrashOpen, WriterKilledRightAfterClaimingLeavesTheRefFree) {
+  TempDir dir;
+  const int rc = testing::RunInChild([&] {
+    auto store = Store::Open(dir.path());
+    if (!store.ok()) return 2;
+    testing::CrashAt("open.after_claim");
+    WriterOptions options;
+    options.ref = "r";
+    (void)(*store)->writer(options);
+    return 0;
+  });
+  ASSERT_EQ(rc, 128 + SIGKILL);
+  auto store = testing::OpenStore(dir.path());
+  WriterOptions options;
+  options.ref = "r";
+  auto w = store->writer(options);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  ASSERT_OK((*w)->write("abc"));
+  ASSERT_OK((*w)->commit(3, DigestOf("abc")));
+}
+
+// A commit that died after its rename, recovered by a writer of the same ref
+// rather than by Store::Open: the writer finds the marker and puts the file
+// back before resuming.
+TEST(CommitCrashOpen, ResumingWriterRollsBackAHalfDoneCommit) {
+  TempDir dir;
+  auto store = testing::OpenStore(dir.path());  // stays open: no open-time recovery
+  const std::string content = MakeContent(10000, 5);
+  const int rc = testing::RunInChild([&] {
+    auto child = Store::Open(dir.path());
+    if (!child.ok()) return 2;
+    WriterOptions options;
+    options.ref = "r";
+    auto w = (*child)->writer(options);
+    if (!w.ok() || !(*w)->write(content).ok()) return 3;
+    testing::CrashAt("commit.after_rename");
+    (void)(*w)->commit(0, std::nullopt);
+    return 0;
+  });
+  ASSERT_EQ(rc, 128 + SIGKILL);
+  EXPECT_TRUE(testing::FileExists(dir.path() + "/blobs/sha256/" + DigestOf(content).hex()));
+  WriterOptions options;
+  options.ref = "r";
+  auto w = store->writer(options);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  EXPECT_EQ((*w)->status().offset, 10000);
+  EXPECT_FALSE(testing::FileExists(dir.path() + "/blobs/sha256/" + DigestOf(content).hex()));
+  ASSERT_OK((*w)->commit(10000, DigestOf(content)));
+  testing::ExpectConsistent(dir.path());
+}
+
+// The same half-done commit met by abort(): the blob file goes with the
+// ingest instead of staying behind without a row.
+TEST(CommitCrashOpen, AbortCleansUpAHalfDoneCommit) {
+  TempDir dir;
+  auto store = testing::OpenStore(dir.path());
+  const std::string content = MakeContent(10000, 6);
+  const int rc = testing::RunInChild([&] {
+    auto child = Store::Open(dir.path());
+    if (!child.ok()) return 2;
+    WriterOptions options;
+    options.ref = "r";
+    auto w = (*child)->writer(options);
+    if (!w.ok() || !(*w)->write(content).ok()) return 3;
+    testing::CrashAt("commit.after_dir_sync");
+    (void)(*w)->commit(0, std::nullopt);
+    return 0;
+  });
+  ASSERT_EQ(rc, 128 + SIGKILL);
+  ASSERT_OK(store->abort("r"));
+  store.reset();
+  testing::ExpectConsistent(dir.path());
+  EXPECT_TRUE(testing::ListDir(dir.path() + "/blobs/sha256").empty());
+  EXPECT_TRUE(testing::ListDir(dir.path() + "/ingest").empty());
+}
+
+TEST(Commit, IdenticalContentFromTwoWritersGivesOneBlob) {
+  TempDir dir;
+  auto store = testing::OpenStore(dir.path());
+  const std::string content = MakeContent(5000);
+  WriterOptions a, b;
+  a.ref = "a";
+  b.ref = "b";
+  auto wa = store->writer(a);
+  auto wb = store->writer(b);
+  ASSERT_TRUE(wa.ok() && wb.ok());
+  ASSERT_OK((*wa)->write(content));
+  ASSERT_OK((*wb)->write(content));
+  ASSERT_OK((*wa)->commit(0, std::nullopt, {{"from", "a"}}));
+  EXPECT_CODE((*wb)->commit(0, std::nullopt, {{"from", "b"}}), kAlreadyExists);
+  EXPECT_CODE(store->get_ingest("b").status(), kNotFound);  // AlreadyExists removes the ingest
+  EXPECT_EQ(store->info(DigestOf(content))->labels, (Labels{{"from", "a"}}));
+  store.reset();
+  testing::ExpectConsistent(dir.path());
+}
+
+// A blob file of the right name but the wrong size (damage, or a crash in
+// another tool) is replaced by the verified bytes of the commit.
+TEST(Commit, DamagedFileWithoutRowIsReplaced) {
+  TempDir dir;
+  auto store = testing::OpenStore(dir.path());
+  const std::string content = MakeContent(5000);
+  ASSERT_EQ(::mkdir((dir.path() + "/blobs/sha256").c_str(), 0755), 0);
+  {
+    std::ofstream out(dir.path() + "/blobs/sha256/" + DigestOf(content).hex());
+    out << "torn";
+  }
+  ASSERT_OK(testing::WriteBlob(*store, "r", content));
+  auto bytes = testing::ReadAll(*store, DigestOf(content));
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  EXPECT_TRUE(*bytes == content);
+}
+
+}  // namespace
+}  // namespace contentstore

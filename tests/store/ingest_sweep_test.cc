@@ -1,0 +1,101 @@
+// What killed writers leave under ingest/: directories no row names. They go
+// at the next writable open and at each collection, unless a writer holds
+// them; the store never fails to open over something odd there.
+
+#include "store/ingest_sweep.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "files/layout.h"
+#include "test_util.h"
+
+namespace contentstore {
+namespace {
+
+using testing::TempDir;
+
+class IngestSweepTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = testing::OpenStore(dir_.path());
+    ASSERT_NE(store_, nullptr);
+  }
+
+  // A directory as a writer killed after deleting its row leaves it.
+  std::string Orphan(const std::string& ref, const std::string& bytes) {
+    const std::string path = dir_.path() + "/ingest/" + Layout::IngestId(ref);
+    EXPECT_EQ(::mkdir(path.c_str(), 0755), 0);
+    std::ofstream(path + "/data") << bytes;
+    return path;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(IngestSweepTest, OrphanDirectoriesGoAtTheNextWritableOpen) {
+  const std::string empty = Orphan("a", ""), full = Orphan("b", std::string(21875, 'x'));
+  store_.reset();
+  store_ = testing::OpenStore(dir_.path());
+  EXPECT_FALSE(testing::FileExists(empty));
+  EXPECT_FALSE(testing::FileExists(full));
+  auto report = store_->fsck({});
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->clean());
+}
+
+TEST_F(IngestSweepTest, AndAtEachCollection) {
+  const std::string orphan = Orphan("a", "abc");
+  ASSERT_OK(store_->collect_garbage({}).status());
+  EXPECT_FALSE(testing::FileExists(orphan));
+}
+
+TEST_F(IngestSweepTest, ADirectoryAWriterHoldsStays) {
+  const std::string orphan = Orphan("a", "abc");
+  const int fd = ::open(orphan.c_str(), O_RDONLY | O_DIRECTORY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);  // as a writer between mkdir and its row
+  ASSERT_OK(store_->collect_garbage({}).status());
+  EXPECT_TRUE(testing::FileExists(orphan + "/data"));
+  ::close(fd);
+  ASSERT_OK(store_->collect_garbage({}).status());
+  EXPECT_FALSE(testing::FileExists(orphan));
+}
+
+TEST_F(IngestSweepTest, IngestsInProgressStay) {
+  WriterOptions options;
+  options.ref = "live";
+  auto live = store_->writer(options);
+  ASSERT_TRUE(live.ok());
+  ASSERT_OK((*live)->write("held"));
+  options.ref = "closed";
+  auto closed = store_->writer(options);
+  ASSERT_TRUE(closed.ok());
+  ASSERT_OK((*closed)->write("resumable"));
+  ASSERT_OK((*closed)->close());
+  auto other = testing::OpenStore(dir_.path());  // a writable open sweeps
+  ASSERT_OK(other->collect_garbage({}).status());
+  EXPECT_EQ(other->get_ingest("live")->offset, 4);
+  EXPECT_EQ(other->get_ingest("closed")->offset, 9);
+  ASSERT_OK((*live)->commit(4, testing::DigestOf("held")));
+}
+
+TEST_F(IngestSweepTest, SomethingOddUnderIngestNeverStopsAnOpen) {
+  std::ofstream(dir_.path() + "/ingest/not-a-directory") << "x";
+  ASSERT_EQ(::mkdir((dir_.path() + "/ingest/" + Layout::IngestId("junk")).c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((dir_.path() + "/ingest/" + Layout::IngestId("junk") + "/sub").c_str(), 0755),
+            0);
+  store_.reset();
+  store_ = testing::OpenStore(dir_.path());
+  ASSERT_NE(store_, nullptr);
+  ASSERT_OK(store_->collect_garbage({}).status());
+  EXPECT_TRUE(testing::FileExists(dir_.path() + "/ingest/not-a-directory"));
+}
+
+}  // namespace
+}  // namespace contentstore
