@@ -2,7 +2,22 @@
 
 #include "error_mapping.h"
 
+#include <string>
+#include <string_view>
+
 namespace contentstore::server {
+namespace {
+
+// strerror(ENOSPC), which the library puts in every disk-full message
+// (contentstore/env.h).
+constexpr std::string_view kNoSpaceText = "No space left on device";
+
+// The IOError of a full disk or quota.
+bool IsNoSpace(const Status& status) {
+  return status.IsIOError() && status.message().find(kNoSpaceText) != std::string::npos;
+}
+
+}  // namespace
 
 grpc::StatusCode ToGrpcCode(Code code) {
   switch (code) {
@@ -29,6 +44,7 @@ grpc::StatusCode ToGrpcCode(Code code) {
 
 grpc::Status ToGrpc(const Status& status) {
   if (status.ok()) return grpc::Status::OK;
+  if (IsNoSpace(status)) return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, status.message());
   return grpc::Status(ToGrpcCode(status.code()), status.message());
 }
 

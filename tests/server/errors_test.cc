@@ -1,15 +1,19 @@
 // Every error code the server answers, each provoked over the wire, and the
 // mapping itself: containerd's errdefs/grpc.go codes for its error classes,
-// OUT_OF_RANGE for offsets, and DATA_LOSS/INTERNAL (never the retryable
-// UNAVAILABLE) for damaged data and I/O failures.
+// OUT_OF_RANGE for offsets, DATA_LOSS/INTERNAL (never the retryable
+// UNAVAILABLE) for damaged data and I/O failures, RESOURCE_EXHAUSTED for a
+// full disk.
 
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
+#include <string>
 
+#include "contentstore/env.h"
 #include "error_mapping.h"
 #include "server_test_util.h"
 
@@ -41,6 +45,19 @@ TEST(ErrorMappingTest, EveryCodeGetsContainerdsGrpcCode) {
   EXPECT_EQ(s.error_message(), "blob sha256:x not found");
   EXPECT_TRUE(ToGrpc(Status::OK()).ok());
   EXPECT_EQ(OutOfRange("past the end").error_code(), StatusCode::OUT_OF_RANGE);
+}
+
+TEST(ErrorMappingTest, AFullDiskIsResourceExhausted) {
+  // The library's wording for ENOSPC, EDQUOT and SQLITE_FULL.
+  const grpc::Status full =
+      ToGrpc(Status::IOError("write /r/ingest/ab/data: No space left on device"));
+  EXPECT_EQ(full.error_code(), StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(full.error_message(), "write /r/ingest/ab/data: No space left on device");
+  EXPECT_EQ(ToGrpc(Status::IOError("write /r/x: File too large")).error_code(),
+            StatusCode::INTERNAL);
+  // Only an IOError is a full disk, whatever another message says.
+  EXPECT_EQ(ToGrpc(Status::InvalidArgument("label \"No space left on device\"")).error_code(),
+            StatusCode::INVALID_ARGUMENT);
 }
 
 // While it lives, files of this process may not grow past `bytes`: the OS
@@ -243,6 +260,63 @@ TEST_F(ErrorsTest, AQueuedWriteThatFailsEndsTheStreamAtItsNextMessage) {
   EXPECT_EQ(resume.response.offset(), 3 << 19);
   EXPECT_EQ(resume.response.digest(), Sha256(data.substr(0, 3 << 19)));
   EXPECT_GRPC_OK(resume.Finish());
+}
+
+// The real file system, except that while `full` is set every write and
+// allocation of a file fails as a full disk does.
+class FullDiskEnv : public EnvWrapper {
+ public:
+  FullDiskEnv() : EnvWrapper(Env::Default()) {}
+  Status WriteAt(int fd, const void* data, size_t size, int64_t offset,
+                 std::string_view path) override {
+    if (full) return NoSpace("write", path);
+    return EnvWrapper::WriteAt(fd, data, size, offset, path);
+  }
+  Status Allocate(int fd, int64_t size, std::string_view path) override {
+    if (full) return NoSpace("allocate", path);
+    return EnvWrapper::Allocate(fd, size, path);
+  }
+  std::atomic<bool> full{false};
+
+ private:
+  static Status NoSpace(std::string_view op, std::string_view path) {
+    return Status::IOError(std::string(op) + " " + std::string(path) + ": No space left on device");
+  }
+};
+
+TEST(DiskFullTest, ResourceExhaustedAndTheIngestResumesOnceThereIsSpace) {
+  FullDiskEnv env;  // outlives the store
+  contentstore::Options store_options;
+  store_options.env = &env;
+  TestServer server({}, store_options);
+  auto stub = server.stub();
+  const std::string data = MakeContent(3 << 20, 8);
+  const std::string head = data.substr(0, 1 << 20);
+
+  // A first part is stored; then the disk is full.
+  WriteCall first(*stub);
+  ASSERT_TRUE(first.Send(Stat("full", static_cast<int64_t>(data.size()), Sha256(data))));
+  ASSERT_TRUE(first.Send(WriteAt(0, head)));
+  ASSERT_TRUE(first.Send(Stat()));  // the queued write is on disk
+  env.full = true;
+  bool answered = first.Send(WriteAt(1 << 20, data.substr(1 << 20)));
+  if (answered) answered = first.Send(CommitAt(static_cast<int64_t>(data.size())));
+  const grpc::Status ended = first.Finish();
+  EXPECT_FALSE(answered);
+  EXPECT_EQ(ended.error_code(), StatusCode::RESOURCE_EXHAUSTED) << Describe(ended);
+  EXPECT_NE(ended.error_message().find("No space left on device"), std::string::npos);
+
+  // Reads and the ingest's status still work while the disk is full.
+  api::Status status;
+  ASSERT_GRPC_OK(GetStatus(*stub, "full", &status));
+  EXPECT_GE(status.offset(), 1 << 20);
+
+  // Space returns: the upload resumes where the ingest stands and commits.
+  env.full = false;
+  EXPECT_GRPC_OK(Upload(*stub, "full", data));
+  std::string out;
+  ASSERT_GRPC_OK(ReadBlob(*stub, Sha256(data), &out));
+  EXPECT_TRUE(out == data);
 }
 
 }  // namespace
