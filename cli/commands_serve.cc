@@ -26,6 +26,7 @@ struct ServeArgs {
   std::string address;
   std::string lock_wait = "1s";
   std::string stop_timeout = "10s";
+  bool read_only = false;
 };
 
 Result<std::chrono::milliseconds> Millis(std::string_view flag, const std::string& text) {
@@ -48,13 +49,15 @@ int RunServe(const ServeArgs& args, const GlobalOptions& globals) {
   // the signals wait for WaitForStopSignal().
   server::BlockStopSignals();
   server::TuneMallocForStreaming();
-  auto store = OpenStore(globals);
+  // Read-only: the store is opened with Options::read_only, reads are
+  // served and writes answered FAILED_PRECONDITION (error_mapping.h).
+  auto store = OpenStore(globals, args.read_only ? Access::kRead : Access::kWrite);
   if (!store.ok()) return Report(kWhat, store.status());
   options.address = args.address.empty() ? (*store)->root() + "/" + kDefaultSocket : args.address;
   auto server = server::Server::Start(**store, options);
   if (!server.ok()) return Report(kWhat, server.status());
-  WriteErr(fmt::format("contentstore serve: serving {} on {}\n", (*store)->root(),
-                       (*server)->address()));
+  WriteErr(fmt::format("contentstore serve: serving {}{} on {}\n", (*store)->root(),
+                       args.read_only ? " (read-only)" : "", (*server)->address()));
 
   const int signal = server::WaitForStopSignal();
   WriteErr(fmt::format("contentstore serve: SIG{}: stopping\n", sigabbrev_np(signal)));
@@ -81,6 +84,9 @@ void AddServeCommand(CLI::App& app, const GlobalOptions& globals, Commands& comm
                   "On SIGTERM/SIGINT, how long calls in flight may take before they are "
                   "cancelled (default 10s)")
       ->type_name("DURATION");
+  cmd->add_flag("--read-only", args->read_only,
+                "Open the store read-only: serve reads, refuse writes (FAILED_PRECONDITION); "
+                "works on a store this user cannot write (give --address outside it)");
   commands.push_back({cmd, [args, &globals] { return RunServe(*args, globals); }});
 }
 

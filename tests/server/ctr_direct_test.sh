@@ -5,7 +5,8 @@
 #   ctr_direct_test.sh CONTENTSTORE_BIN
 # ingest (also with --expected-size/--expected-digest, right and wrong),
 # ls (with a filter), get, label, active (an ingest in progress shows with
-# its offset), rm. Needs ctr and sqlite3; skipped (exit 77, shown by ctest)
+# its offset), a read-only server (reads work, ingest is "failed
+# precondition" to ctr), rm. Needs ctr and sqlite3; skipped (exit 77, shown by ctest)
 # where they are missing, unless CONTENTSTORE_REQUIRE_CONTAINERD=1.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -75,6 +76,24 @@ WRITER_PID=
 slow="sha256:$(head -c $((2 << 20)) "$tmp/big" | sha256sum | cut -d' ' -f1)"
 [ "$(in_catalog "$store" "$slow")" = 1 ] || fail "the slow ingest was not committed"
 [ -z "$("${ctr[@]}" content active | tail -n +2)" ] || fail "active still lists ingests"
+
+step "read-only: reads work, writes are failed precondition"
+stop_pid "$SERVE_PID"
+start_contentstore "$bin" "$store" "$tmp/content.sock" "$tmp/serve-ro.log" --read-only
+[ "$("${ctr[@]}" content get "$small")" = "hello from ctr" ] || fail "read-only get returned other bytes"
+"${ctr[@]}" content ls -q | grep -qx "$small" || fail "read-only ls does not list $small"
+printf 'refused\n' >"$tmp/refused"
+if "${ctr[@]}" content ingest refused <"$tmp/refused" 2>"$tmp/err"; then
+  fail "an ingest into a read-only store succeeded"
+fi
+grep -q "failed precondition" "$tmp/err" || fail "read-only ingest: $(cat "$tmp/err")"
+if "${ctr[@]}" content rm "$small" >/dev/null 2>"$tmp/err"; then
+  fail "rm in a read-only store succeeded"
+fi
+grep -q "failed precondition" "$tmp/err" || fail "read-only rm: $(cat "$tmp/err")"
+"${ctr[@]}" content ls -q | grep -qx "$small" || fail "rm removed a blob from a read-only store"
+stop_pid "$SERVE_PID"
+start_contentstore "$bin" "$store" "$tmp/content.sock" "$tmp/serve.log"
 
 step "rm"
 "${ctr[@]}" content rm "$small" "$big" "$slow" >/dev/null

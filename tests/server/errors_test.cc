@@ -2,7 +2,7 @@
 // mapping itself: containerd's errdefs/grpc.go codes for its error classes,
 // OUT_OF_RANGE for offsets, DATA_LOSS/INTERNAL (never the retryable
 // UNAVAILABLE) for damaged data and I/O failures, RESOURCE_EXHAUSTED for a
-// full disk.
+// full disk, FAILED_PRECONDITION for writes to a read-only store.
 
 #include <signal.h>
 #include <sys/resource.h>
@@ -260,6 +260,46 @@ TEST_F(ErrorsTest, AQueuedWriteThatFailsEndsTheStreamAtItsNextMessage) {
   EXPECT_EQ(resume.response.offset(), 3 << 19);
   EXPECT_EQ(resume.response.digest(), Sha256(data.substr(0, 3 << 19)));
   EXPECT_GRPC_OK(resume.Finish());
+}
+
+TEST_F(ErrorsTest, FailedPreconditionForWritesToAReadOnlyStore) {
+  // Reads are served; every write is refused with FAILED_PRECONDITION, which
+  // containerd's client knows (errdefs.IsFailedPrecondition) and does not
+  // retry, and nothing on disk changes.
+  const std::string data = MakeContent(1000, 7);
+  const std::string digest = Commit("kept", data);
+  WriteCall open(*stub_);
+  ASSERT_TRUE(open.Send(Stat("open")) && open.Send(WriteAt(0, "partial")));
+  ASSERT_GRPC_OK(open.Finish());
+  contentstore::Options read_only;
+  read_only.read_only = true;
+  server_.Reopen(read_only);
+  stub_ = server_.stub();
+
+  std::string out;
+  EXPECT_GRPC_OK(ReadBlob(*stub_, digest, &out));
+  EXPECT_EQ(out, data);
+  EXPECT_GRPC_OK(GetInfo(*stub_, digest));
+  std::vector<api::Info> infos;
+  EXPECT_GRPC_OK(ListBlobs(*stub_, {}, &infos));
+  EXPECT_EQ(infos.size(), 1u);
+  api::Status status;
+  EXPECT_GRPC_OK(GetStatus(*stub_, "open", &status));
+  EXPECT_EQ(status.offset(), 7);
+  std::vector<api::Status> statuses;
+  EXPECT_GRPC_OK(ListIngests(*stub_, {}, &statuses));
+  EXPECT_EQ(statuses.size(), 1u);
+
+  EXPECT_GRPC_CODE(Upload(*stub_, "new", "new bytes"), FAILED_PRECONDITION);
+  EXPECT_GRPC_CODE(WriteConversation({Stat("open")}), FAILED_PRECONDITION);
+  EXPECT_GRPC_CODE(UpdateLabels(*stub_, digest, {{"a", "b"}}), FAILED_PRECONDITION);
+  EXPECT_GRPC_CODE(DeleteBlob(*stub_, digest), FAILED_PRECONDITION);
+  EXPECT_GRPC_CODE(AbortIngest(*stub_, "open"), FAILED_PRECONDITION);
+
+  EXPECT_GRPC_OK(GetInfo(*stub_, digest));
+  EXPECT_GRPC_OK(GetStatus(*stub_, "open", &status));
+  EXPECT_EQ(status.offset(), 7);
+  EXPECT_GRPC_CODE(GetStatus(*stub_, "new"), NOT_FOUND);
 }
 
 // The real file system, except that while `full` is set every write and

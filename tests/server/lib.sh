@@ -48,11 +48,11 @@ stop_pid() {
   wait "$pid" 2>/dev/null || true
 }
 
-# start_contentstore BIN ROOT SOCKET LOG: starts `contentstore serve` in the
-# background and sets SERVE_PID once it listens.
+# start_contentstore BIN ROOT SOCKET LOG [SERVE-FLAG...]: starts
+# `contentstore serve` in the background and sets SERVE_PID once it listens.
 start_contentstore() {
   local bin=$1 root=$2 sock=$3 log=$4
-  "$bin" serve --root "$root" --address "$sock" >"$log" 2>&1 &
+  "$bin" serve --root "$root" --address "$sock" "${@:5}" >"$log" 2>&1 &
   SERVE_PID=$!
   wait_for_socket "$sock" "$SERVE_PID" || { cat "$log" >&2; fail "contentstore serve did not start"; }
 }

@@ -1,6 +1,7 @@
 // The server as a process (`contentstore serve`): its socket (default path,
 // mode 0660, live servers refused, stale sockets replaced), its root
-// handling, graceful stops on SIGTERM and SIGINT, a client killed
+// handling, --read-only (also as a user who cannot write the store),
+// graceful stops on SIGTERM and SIGINT, a client killed
 // mid-stream, and SIGKILL in the middle of a commit. Processes are started
 // with posix_spawn and stopped by pid.
 
@@ -219,6 +220,69 @@ TEST(LifecycleTest, ABadRootFailsLikeOtherCommands) {
   EXPECT_EQ(serve.process().Wait(), 2);
   EXPECT_NE(serve.log().find("contentstore: serve: opening the store at"), std::string::npos)
       << serve.log();
+}
+
+// Stores `data` through a short-lived writable server on DIR/root.
+void StoreThroughAServer(const TempDir& dir, const std::string& data) {
+  ServeProcess serve(dir);
+  ASSERT_TRUE(serve.WaitReady()) << serve.log();
+  auto stub = NewStub(serve.socket());
+  ASSERT_GRPC_OK(Upload(*stub, "kept", data));
+  serve.process().Signal(SIGTERM);
+  ASSERT_EQ(serve.process().Wait(), 0) << serve.log();
+}
+
+TEST(LifecycleTest, ReadOnlyServesReadsAndRefusesWrites) {
+  TempDir dir;
+  const std::string data = MakeContent(5000, 51);
+  StoreThroughAServer(dir, data);
+  ServeProcess serve(dir, dir / "ro.sock", {"--read-only"});
+  ASSERT_TRUE(serve.WaitReady()) << serve.log();
+  auto stub = NewStub(serve.socket());
+  std::string out;
+  ASSERT_GRPC_OK(ReadBlob(*stub, Sha256(data), &out));
+  EXPECT_TRUE(out == data);
+  EXPECT_GRPC_CODE(Upload(*stub, "new", "refused"), FAILED_PRECONDITION);
+  EXPECT_GRPC_CODE(DeleteBlob(*stub, Sha256(data)), FAILED_PRECONDITION);
+  serve.process().Signal(SIGTERM);
+  EXPECT_EQ(serve.process().Wait(), 0) << serve.log();
+  EXPECT_NE(serve.log().find("(read-only)"), std::string::npos) << serve.log();
+
+  // Reading never creates a store at a mistyped root.
+  TempDir empty;
+  ServeProcess missing(empty, empty / "s.sock", {"--read-only"});
+  EXPECT_NE(missing.process().Wait(), 0);
+  EXPECT_NE(missing.log().find("no store at"), std::string::npos) << missing.log();
+  EXPECT_NE(::access((empty / "root").c_str(), F_OK), 0);
+}
+
+TEST(LifecycleTest, ReadOnlyServesAStoreThisUserCannotWrite) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root, to serve as the user nobody";
+  TempDir dir;
+  const std::string data = MakeContent(5000, 52);
+  StoreThroughAServer(dir, data);
+  // Only the store's own permissions keep nobody out; the socket goes in a
+  // directory nobody may write.
+  ASSERT_EQ(::chmod(dir.path().c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((dir / "run").c_str(), 0777), 0);
+  ASSERT_EQ(::chmod((dir / "run").c_str(), 0777), 0);
+  const std::string socket = dir / "run/s.sock";
+  Process serve({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", kBinary,
+                 "serve", "--root", dir / "root", "--read-only", "--address", socket},
+                dir / "nobody.log");
+  bool ready = false;
+  for (int i = 0; i < 2000 && !ready; ++i) {
+    ready = CanConnect(socket);
+    if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_TRUE(ready) << ReadFile(dir / "nobody.log");
+  auto stub = NewStub(socket);
+  std::string out;
+  ASSERT_GRPC_OK(ReadBlob(*stub, Sha256(data), &out));
+  EXPECT_TRUE(out == data);
+  EXPECT_GRPC_CODE(Upload(*stub, "new", "refused"), FAILED_PRECONDITION);
+  serve.Signal(SIGTERM);
+  EXPECT_EQ(serve.Wait(), 0) << ReadFile(dir / "nobody.log");
 }
 
 TEST(LifecycleTest, SigtermMidWriteEndsTheStreamAndTheIngestResumes) {

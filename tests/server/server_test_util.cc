@@ -59,22 +59,32 @@ std::unique_ptr<grpc::ClientContext> Context(std::chrono::milliseconds limit) {
   return context;
 }
 
-TestServer::TestServer(ServeOptions options, Options store_options) {
+TestServer::TestServer(ServeOptions options, Options store_options) : options_(std::move(options)) {
   root_ = dir_ / "root";
   socket_ = dir_ / "s.sock";
+  options_.address = socket_;
+  Start(std::move(store_options));
+}
+
+void TestServer::Start(Options store_options) {
   auto store = Store::Open(root_, store_options);
   if (!store.ok()) {
     ADD_FAILURE() << store.status().ToString();
     return;
   }
   store_ = std::move(*store);
-  options.address = socket_;
-  auto server = Server::Start(*store_, options);
+  auto server = Server::Start(*store_, options_);
   if (!server.ok()) {
     ADD_FAILURE() << server.status().ToString();
     return;
   }
   server_ = std::move(*server);
+}
+
+void TestServer::Reopen(Options store_options) {
+  server_.reset();  // stops it and removes the socket
+  store_.reset();
+  Start(std::move(store_options));
 }
 
 TestServer::~TestServer() { server_.reset(); }

@@ -75,8 +75,16 @@ class TestServer {
   // Stops the server (gracefully); the store stays open.
   void Stop();
 
+  // Stops the server, closes the store, opens it again with `store_options`
+  // (say read_only) and serves it on the same socket. Stubs made before
+  // reconnect by themselves.
+  void Reopen(Options store_options);
+
  private:
+  void Start(Options store_options);
+
   TempDir dir_;
+  ServeOptions options_;
   std::string root_;
   std::string socket_;
   std::unique_ptr<Store> store_;
