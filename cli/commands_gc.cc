@@ -16,6 +16,7 @@
 #include "exit_code.h"
 #include "output.h"
 #include "progress.h"
+#include "root.h"
 #include "streams.h"
 
 namespace contentstore::cli {
@@ -37,6 +38,7 @@ struct FsckArgs {
   bool json = false;
   bool progress = false;
   bool no_progress = false;
+  bool rebuild_catalog = false;
 };
 
 int RunGc(const GcArgs& args, const GlobalOptions& globals) {
@@ -94,8 +96,65 @@ int RunGc(const GcArgs& args, const GlobalOptions& globals) {
   return 0;
 }
 
+// fsck --rebuild-catalog: a new catalog from the files; exit 7 when anything
+// could not come back as it was (labels lost, files that do not match).
+int RunRebuild(const FsckArgs& args, const GlobalOptions& globals) {
+  constexpr std::string_view kWhat = "fsck --rebuild-catalog";
+  auto root = ResolveRoot(globals.root_flag());
+  if (!root.ok()) return Report(kWhat, root.status());
+  auto report = Store::RebuildCatalog(*root);
+  if (!report.ok()) return Report(kWhat, report.status());
+  const bool whole = report->salvage_error.empty() && report->blobs_unlabelled == 0 &&
+                     report->problems.empty();
+  std::string out;
+  if (args.json) {
+    nlohmann::ordered_json problems = nlohmann::ordered_json::array();
+    for (const FsckProblem& p : report->problems) {
+      problems.push_back(
+          {{"kind", FsckKindName(p.kind)}, {"subject", p.subject}, {"detail", p.detail}});
+    }
+    nlohmann::ordered_json json;
+    json["damaged_catalog"] = report->damaged_catalog;
+    json["salvage_error"] = report->salvage_error;
+    json["blobs"] = report->blobs;
+    json["blobs_with_labels"] = report->blobs_with_labels;
+    json["blobs_unlabelled"] = report->blobs_unlabelled;
+    json["rescue_lease"] = report->rescue_lease;
+    json["leases"] = report->leases;
+    json["set_aside"] = report->set_aside;
+    json["problems"] = std::move(problems);
+    out = JsonLine(json);
+  } else {
+    if (!report->damaged_catalog.empty()) {
+      out += fmt::format("old catalog moved to {}\n", Escaped(report->damaged_catalog));
+    }
+    if (!report->salvage_error.empty()) {
+      out += fmt::format("nothing could be read from it: {}\n", Escaped(report->salvage_error));
+    }
+    out += fmt::format("{} back in the catalog, {} with their labels; {}\n",
+                       CountText(report->blobs, "blob"),
+                       CountText(report->blobs_with_labels, "blob"),
+                       CountText(report->leases, "lease"));
+    if (report->blobs_unlabelled > 0) {
+      out += fmt::format(
+          "{} lost their labels; lease {} holds them from gc until you decide (`contentstore "
+          "lease rm {}` lets gc take what nothing else references)\n",
+          CountText(report->blobs_unlabelled, "blob"), report->rescue_lease, report->rescue_lease);
+    }
+    for (const std::string& path : report->set_aside) {
+      out += fmt::format("upload in progress moved to {} (start it again)\n", Escaped(path));
+    }
+    for (const FsckProblem& p : report->problems) {
+      out += fmt::format("{} {}: {}\n", FsckKindName(p.kind), Escaped(p.subject), Escaped(p.detail));
+    }
+  }
+  if (Status s = WriteOut(out); !s.ok()) return Report(kWhat, s);
+  return whole ? 0 : ExitCode(Code::kDataLoss);
+}
+
 int RunFsck(const FsckArgs& args, const GlobalOptions& globals) {
   constexpr std::string_view kWhat = "fsck";
+  if (args.rebuild_catalog) return RunRebuild(args, globals);
   FsckOptions options;
   options.verify = args.verify;
   options.repair = args.repair;
@@ -177,12 +236,18 @@ void AddGcCommands(CLI::App& app, const GlobalOptions& globals, Commands& comman
   fsck_cmd->add_flag("--repair", fsck_args->repair,
                      "Fix what needs no guessing (rows without files, files that hash to "
                      "their name, ingest directories without rows)");
+  auto* rebuild = fsck_cmd->add_flag(
+      "--rebuild-catalog", fsck_args->rebuild_catalog,
+      "Build a new catalog from the blob files, reading labels and leases back from the old "
+      "one as far as it can be read (it is kept as catalog.db.damaged-TIME); needs the store "
+      "to itself");
   fsck_cmd->add_flag("--json", fsck_args->json, "Print one JSON object");
   auto* progress = fsck_cmd->add_flag(
       "--progress", fsck_args->progress,
       "With --verify, show a progress bar on standard error (the default on a terminal)");
   fsck_cmd->add_flag("--no-progress", fsck_args->no_progress, "Never show a progress bar")
       ->excludes(progress);
+  rebuild->excludes(fsck_cmd->get_option("--verify"))->excludes(fsck_cmd->get_option("--repair"));
   commands.push_back({fsck_cmd, [fsck_args, &globals] { return RunFsck(*fsck_args, globals); }});
 }
 

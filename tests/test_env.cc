@@ -113,6 +113,10 @@ Status TestEnv::TryLock(int fd, std::string_view path) {
   CONTENTSTORE_ASK("flock", path);
   return EnvWrapper::TryLock(fd, path);
 }
+Status TestEnv::TryLockShared(int fd, std::string_view path) {
+  CONTENTSTORE_ASK("flock", path);
+  return EnvWrapper::TryLockShared(fd, path);
+}
 Status TestEnv::SetXattr(int fd, const std::string& name, std::string_view value,
                          std::string_view path) {
   CONTENTSTORE_ASK("setxattr", path);

@@ -67,6 +67,7 @@ class TestEnv : public EnvWrapper {
                                  std::string_view path) override;
   Result<std::vector<std::string>> ListDir(int dirfd, std::string_view path) override;
   Status TryLock(int fd, std::string_view path) override;
+  Status TryLockShared(int fd, std::string_view path) override;
   Status SetXattr(int fd, const std::string& name, std::string_view value,
                   std::string_view path) override;
   Result<std::optional<std::string>> GetXattr(int fd, const std::string& name,

@@ -94,6 +94,9 @@ class Env {
   // The kernel drops the lock when its holder's descriptor closes or its
   // process dies.
   virtual Status TryLock(int fd, std::string_view path) = 0;
+  // flock(LOCK_SH | LOCK_NB): Unavailable while another open file holds the
+  // exclusive lock; any number may share it.
+  virtual Status TryLockShared(int fd, std::string_view path) = 0;
   // Extended attributes of an open file or directory. GetXattr gives nullopt
   // when the attribute is not set.
   virtual Status SetXattr(int fd, const std::string& name, std::string_view value,
@@ -196,6 +199,9 @@ class EnvWrapper : public Env {
     return target_->ListDir(dirfd, path);
   }
   Status TryLock(int fd, std::string_view path) override { return target_->TryLock(fd, path); }
+  Status TryLockShared(int fd, std::string_view path) override {
+    return target_->TryLockShared(fd, path);
+  }
   Status SetXattr(int fd, const std::string& name, std::string_view value,
                   std::string_view path) override {
     return target_->SetXattr(fd, name, value, path);

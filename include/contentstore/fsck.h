@@ -68,6 +68,32 @@ struct FsckReport {
   }
 };
 
+// What Store::RebuildCatalog did: a new catalog from the blob files, with
+// what could be read back from the old one.
+struct RebuildReport {
+  // Where the old catalog (and its -wal, -shm) went: ROOT/catalog.db.damaged-
+  // <UTC time>. Empty when there was no catalog.
+  std::string damaged_catalog;
+  // Why nothing could be read from the old catalog; empty when it could.
+  std::string salvage_error;
+  // Blob files whose bytes hash to their name: each has a row again.
+  int64_t blobs = 0;
+  // Of those, the ones whose labels came back from the old catalog.
+  int64_t blobs_with_labels = 0;
+  // Blobs whose labels could not be read. The lease `rescue_lease` holds
+  // them so that no collection removes them before a person decides.
+  int64_t blobs_unlabelled = 0;
+  std::string rescue_lease;
+  // Leases (and the blobs they held) that came back.
+  int64_t leases = 0;
+  // Uploads in progress, moved to ROOT/lost+found/: clients start them again.
+  std::vector<std::string> set_aside;
+  // What among the blob files was not a blob (a file whose bytes do not
+  // match its name, a directory, a stray name): moved to ROOT/lost+found/,
+  // each with where it went in its detail.
+  std::vector<FsckProblem> problems;
+};
+
 }  // namespace contentstore
 
 #endif  // CONTENTSTORE_FSCK_H_

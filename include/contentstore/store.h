@@ -44,6 +44,16 @@ class Store {
   // A catalog newer than this library is refused and left untouched.
   static Result<std::unique_ptr<Store>> Open(const std::string& root, const Options& options = {});
 
+  // Rebuilds a damaged or lost catalog from the blob files (`contentstore
+  // fsck --rebuild-catalog`). The old catalog is moved aside, never deleted;
+  // every blob file whose bytes hash to its name gets a row; labels and
+  // leases are read back from the old catalog as far as it can be read;
+  // blobs whose labels could not be are held by a lease (see RebuildReport).
+  // Needs the store to itself: Unavailable while any process has it open,
+  // and Store::Open is refused (Unavailable) while it runs.
+  static Result<RebuildReport> RebuildCatalog(const std::string& root,
+                                              const Options& options = {});
+
   Store() = default;
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;

@@ -34,6 +34,15 @@ Status XattrError(std::string_view op, std::string_view path, int err) {
   return ErrnoStatus(op, path, err);
 }
 
+Status Flock(int fd, int how, std::string_view path) {
+  int rc;
+  do {
+    rc = ::flock(fd, how | LOCK_NB);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) return ErrnoStatus("lock", path, errno);
+  return Status::OK();
+}
+
 class PosixEnv final : public Env {
  public:
   Result<int> OpenAt(int dirfd, const std::string& name, int flags, mode_t mode,
@@ -219,13 +228,9 @@ class PosixEnv final : public Env {
     return names;
   }
 
-  Status TryLock(int fd, std::string_view path) override {
-    int rc;
-    do {
-      rc = ::flock(fd, LOCK_EX | LOCK_NB);
-    } while (rc != 0 && errno == EINTR);
-    if (rc != 0) return ErrnoStatus("lock", path, errno);
-    return Status::OK();
+  Status TryLock(int fd, std::string_view path) override { return Flock(fd, LOCK_EX, path); }
+  Status TryLockShared(int fd, std::string_view path) override {
+    return Flock(fd, LOCK_SH, path);
   }
 
   Status SetXattr(int fd, const std::string& name, std::string_view value,

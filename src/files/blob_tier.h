@@ -102,6 +102,11 @@ class BlobTier {
   virtual std::string Where(const Digest& digest) const = 0;
 };
 
+// Hashes a stored blob of `size` bytes with its digest's algorithm, through
+// the tier; `progress` (may be empty) gets the bytes as they go.
+Result<Digest> HashStoredBlob(BlobTier& blobs, const Digest& digest, int64_t size,
+                              const std::function<void(int64_t)>& progress);
+
 }  // namespace contentstore
 
 #endif  // CONTENTSTORE_SRC_FILES_BLOB_TIER_H_

@@ -40,24 +40,6 @@ using Kind = FsckProblem::Kind;
 // Blob rows per catalog read: memory stays bounded.
 constexpr int kRowPage = 1000;
 
-// Hashes a blob through the tier; `progress` gets the bytes as they go.
-Result<Digest> HashBlob(BlobTier& blobs, const Digest& digest, int64_t size,
-                        const std::function<void(int64_t)>& progress) {
-  auto reader = blobs.Open(digest, size);
-  if (!reader.ok()) return reader.status();
-  Hasher hasher(digest.algorithm());
-  std::vector<std::byte> buf(1 << 20);
-  for (int64_t off = 0;;) {
-    auto n = (*reader)->read_at(off, buf);
-    if (!n.ok()) return n.status();
-    if (*n == 0) break;
-    hasher.update(buf.data(), *n);
-    off += static_cast<int64_t>(*n);
-    if (progress) progress(static_cast<int64_t>(*n));
-  }
-  return hasher.digest();
-}
-
 int64_t MtimeNanos(const struct stat& st) {
   return int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
 }
@@ -173,7 +155,7 @@ Status Fsck::CheckBlobRow(const std::string& digest_text, int64_t size) {
     return Status::OK();
   }
   if (!options_.verify) return Status::OK();
-  auto actual = HashBlob(ctx_.blobs, *digest, size, [&](int64_t n) {
+  auto actual = HashStoredBlob(ctx_.blobs, *digest, size, [&](int64_t n) {
     bytes_hashed_ += n;
     if (options_.progress) options_.progress(bytes_hashed_, bytes_to_verify_);
   });
@@ -303,7 +285,7 @@ Status Fsck::CheckBlobFiles() {
 
 Status Fsck::AdoptFile(const Digest& digest, const struct stat& st, const std::string& path,
                        FsckProblem& problem) {
-  auto actual = HashBlob(ctx_.blobs, digest, st.st_size, nullptr);
+  auto actual = HashStoredBlob(ctx_.blobs, digest, st.st_size, nullptr);
   if (!actual.ok()) return actual.status();
   if (*actual != digest) {
     problem.detail += "; its bytes hash to " + actual->str() + ", so it was left alone";

@@ -19,6 +19,7 @@
 #include "catalog/sqlite_catalog.h"
 #include "contentstore/validate.h"
 #include "store/batch.h"
+#include "store/catalog_rebuild.h"
 #include "store/fsck.h"
 #include "store/gc.h"
 #include "store/ingest_sweep.h"
@@ -75,6 +76,10 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& root, const Option
   return std::unique_ptr<Store>(std::move(*store));
 }
 
+Result<RebuildReport> Store::RebuildCatalog(const std::string& root, const Options& options) {
+  return StoreImpl::RebuildCatalog(root, options);
+}
+
 StoreImpl::StoreImpl(Layout layout, const Options& options)
     : layout_(std::move(layout)),
       options_(options),
@@ -85,17 +90,17 @@ StoreImpl::StoreImpl(Layout layout, const Options& options)
 StoreImpl::~StoreImpl() = default;
 
 Result<std::unique_ptr<StoreImpl>> StoreImpl::Open(const std::string& root,
-                                                   const Options& options) {
+                                                   const Options& options, OpenMode mode) {
   if (root.empty()) return Status::InvalidArgument("store root must not be empty");
   std::unique_ptr<StoreImpl> store(new StoreImpl(Layout(root), options));
-  if (Status s = store->OpenParts(); !s.ok()) return s;
+  if (Status s = store->OpenParts(mode); !s.ok()) return s;
   if (!options.read_only) {
     if (Status s = store->Recover(); !s.ok()) return s.WithContext("recovering the store");
   }
   return store;
 }
 
-Status StoreImpl::OpenParts() {
+Status StoreImpl::OpenParts(OpenMode mode) {
   const std::string& root = layout_.root();
   auto st = env_.StatAt(AT_FDCWD, root, root);
   const bool read_only = options_.read_only;
@@ -118,6 +123,10 @@ Status StoreImpl::OpenParts() {
     // Refuse before creating anything inside a directory that is no store.
     return Status::NotFound(fmt::format("no store at {} (no {})", root, Layout::kCatalogFile));
   }
+  if (mode == OpenMode::kNormal) {
+    if (Status s = LockRoot(); !s.ok()) return s;
+    if (Status s = RefuseToReplaceLostCatalog(); !s.ok()) return s;
+  }
   if (!read_only) {
     for (const std::string& dir : {layout_.blobs_dir(), layout_.ingest_root(),
                                    layout_.trash_dir(), layout_.batches_dir()}) {
@@ -135,6 +144,87 @@ Status StoreImpl::OpenParts() {
   reserve_ = std::make_unique<SpaceReserve>(env_, layout_, read_only ? 0 : options_.reserve_bytes);
   reaper_ = std::make_unique<FileReaper>(*catalog_, *blobs_);
   return Status::OK();
+}
+
+Status StoreImpl::LockRoot() {
+  auto fd = OpenDir(env_, layout_.root());
+  if (!fd.ok()) return fd.status();
+  Status s = env_.TryLockShared(fd->get(), layout_.root());
+  if (s.IsUnavailable()) {
+    return Status::Unavailable(fmt::format(
+        "the store at {} is having its catalog rebuilt (contentstore fsck --rebuild-catalog); "
+        "open it when that is done",
+        layout_.root()));
+  }
+  if (!s.ok()) return s;
+  root_lock_ = std::move(*fd);
+  return Status::OK();
+}
+
+Status StoreImpl::RefuseToReplaceLostCatalog() {
+  const std::string& path = layout_.catalog_path();
+  auto st = env_.StatAt(AT_FDCWD, path, path);
+  if (st.ok() && st->st_size > 0) return Status::OK();
+  if (!st.ok() && !st.status().IsNotFound()) return st.status();
+  // Anything in blobs/<alg>/ or ingest/ is data a new catalog would not know.
+  bool has_data = false;
+  for (const std::string& dir : {layout_.blobs_dir(), layout_.ingest_root()}) {
+    auto fd = OpenDir(env_, dir);
+    if (!fd.ok()) continue;
+    auto names = env_.ListDir(fd->get(), dir);
+    if (!names.ok()) return names.status();
+    for (const std::string& name : *names) {
+      if (dir == layout_.ingest_root()) {
+        has_data = true;
+        break;
+      }
+      auto sub = OpenDirAt(env_, fd->get(), name, dir + "/" + name);
+      if (!sub.ok()) continue;
+      auto blobs = env_.ListDir(sub->get(), dir + "/" + name);
+      if (blobs.ok() && !blobs->empty()) has_data = true;
+    }
+  }
+  if (!has_data) return Status::OK();
+  return Status::DataLoss(fmt::format(
+      "{} is {} but the store holds blob or upload files; a new, empty catalog would not know "
+      "them. `contentstore fsck --rebuild-catalog` rebuilds the catalog from the files",
+      path, st.ok() ? "empty (0 bytes)" : "missing"));
+}
+
+Result<RebuildReport> StoreImpl::RebuildCatalog(const std::string& root, const Options& options) {
+  if (root.empty()) return Status::InvalidArgument("store root must not be empty");
+  if (options.read_only) {
+    return Status::FailedPrecondition("rebuilding the catalog needs a writable store");
+  }
+  const Layout layout(root);
+  Env& env = options.env != nullptr ? *options.env : *Env::Default();
+  auto lock = OpenDir(env, root);
+  if (!lock.ok()) return lock.status();
+  if (Status s = env.TryLock(lock->get(), root); !s.ok()) {
+    if (!s.IsUnavailable()) return s;
+    return Status::Unavailable(fmt::format(
+        "the store at {} is open in another process (a command, `contentstore serve`, a "
+        "program using the library); stop it before rebuilding the catalog",
+        root));
+  }
+  RebuildReport report;
+  auto aside = SetAsideCatalog(env, layout);
+  if (!aside.ok()) return aside.status();
+  report.damaged_catalog = *aside;
+  auto ingests = SetAsideIngests(env, layout);
+  if (!ingests.ok()) return ingests.status();
+  report.set_aside = std::move(*ingests);
+  Options fresh_options = options;
+  fresh_options.create_if_missing = true;
+  auto store = Open(root, fresh_options, OpenMode::kRebuild);
+  if (!store.ok()) return store.status();
+  StoreImpl& fresh = **store;
+  if (Status s = AdoptBlobFiles(*fresh.blobs_, *fresh.catalog_, env, report); !s.ok()) return s;
+  if (Status s = SalvageCatalog(*fresh.catalog_, report.damaged_catalog, env, report);
+      !s.ok()) {
+    return s;
+  }
+  return report;
 }
 
 // Quick, whatever the store's size: writers that died mid-commit or

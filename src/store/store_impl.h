@@ -14,6 +14,7 @@
 
 #include "catalog/catalog.h"
 #include "contentstore/store.h"
+#include "env/unique_fd.h"
 #include "files/ingest_dirs.h"
 #include "files/layout.h"
 #include "files/local_blob_files.h"
@@ -26,7 +27,12 @@ namespace contentstore {
 
 class StoreImpl final : public Store {
  public:
-  static Result<std::unique_ptr<StoreImpl>> Open(const std::string& root, const Options& options);
+  // kRebuild: the caller holds the root's exclusive lock and has set the old
+  // catalog aside; neither the lock nor the missing-catalog check applies.
+  enum class OpenMode { kNormal, kRebuild };
+  static Result<std::unique_ptr<StoreImpl>> Open(const std::string& root, const Options& options,
+                                                 OpenMode mode = OpenMode::kNormal);
+  static Result<RebuildReport> RebuildCatalog(const std::string& root, const Options& options);
   ~StoreImpl() override;
 
   const std::string& root() const override { return layout_.root(); }
@@ -61,7 +67,14 @@ class StoreImpl final : public Store {
  private:
   StoreImpl(Layout layout, const Options& options);
   // Creates the root and its directories (writable opens), opens the parts.
-  Status OpenParts();
+  Status OpenParts(OpenMode mode);
+  // Shares the root directory's flock for the store's life, so that a
+  // catalog rebuild (which takes it exclusively) never runs under an open
+  // store.
+  Status LockRoot();
+  // A writable open would create an empty catalog beside blob files: the
+  // catalog was lost, and an empty one would let gc and fsck act on a lie.
+  Status RefuseToReplaceLostCatalog();
   // What a writable open finishes for processes that died (recovery.h,
   // batch.h, the reaper's queue).
   Status Recover();
@@ -72,6 +85,8 @@ class StoreImpl final : public Store {
   const Layout layout_;
   const Options options_;
   Env& env_;
+  // First, so released last.
+  UniqueFd root_lock_;
   std::unique_ptr<catalog::Catalog> catalog_;
   std::unique_ptr<LocalBlobFiles> blobs_;
   std::unique_ptr<IngestDirs> dirs_;
