@@ -45,6 +45,8 @@ void AddBlobCommands(CLI::App& app, const GlobalOptions& globals, Commands& comm
 void AddIngestCommands(CLI::App& app, const GlobalOptions& globals, Commands& commands);
 void AddLeaseCommands(CLI::App& app, const GlobalOptions& globals, Commands& commands);
 void AddGcCommands(CLI::App& app, const GlobalOptions& globals, Commands& commands);
+// Only in builds with the server (CONTENTSTORE_HAVE_SERVER).
+void AddServeCommand(CLI::App& app, const GlobalOptions& globals, Commands& commands);
 
 // How a command uses the store.
 enum class Access {

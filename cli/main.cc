@@ -99,6 +99,9 @@ int Run(int argc, char** argv) {
   AddIngestCommands(app, globals, commands);
   AddLeaseCommands(app, globals, commands);
   AddGcCommands(app, globals, commands);
+#ifdef CONTENTSTORE_HAVE_SERVER
+  AddServeCommand(app, globals, commands);
+#endif
 
   // After the subcommands, which would otherwise repeat it in their help.
   app.footer(std::string(kFooter));
