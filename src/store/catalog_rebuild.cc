@@ -177,10 +177,6 @@ Status HoldUnlabelled(catalog::Catalog& fresh, const std::vector<std::string>& d
   return Status::OK();
 }
 
-int64_t MtimeNanos(const struct stat& st) {
-  return int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
-}
-
 }  // namespace
 
 Status AdoptBlobFiles(BlobTier& blobs, catalog::Catalog& fresh, Env& env,

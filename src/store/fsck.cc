@@ -31,6 +31,7 @@
 #include "files/layout.h"
 #include "util/hasher.h"
 #include "util/text.h"
+#include "util/timestamp.h"
 
 namespace contentstore {
 namespace {
@@ -39,10 +40,6 @@ using Kind = FsckProblem::Kind;
 
 // Blob rows per catalog read: memory stays bounded.
 constexpr int kRowPage = 1000;
-
-int64_t MtimeNanos(const struct stat& st) {
-  return int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
-}
 
 }  // namespace
 

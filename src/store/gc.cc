@@ -61,6 +61,7 @@
 #include "env/unique_fd.h"
 #include "store/ingest_sweep.h"
 #include "store/recovery.h"
+#include "util/timestamp.h"
 
 namespace contentstore {
 namespace {
@@ -273,8 +274,7 @@ Status GarbageCollector::CollectIngests(const GcOptions& options, int64_t now,
         // data file's time says so.
         const LocalFile data = ctx_.dirs.DataFile(c.id, dir_fd->get());
         auto st = ctx_.env.StatAt(data.dir_fd, data.name, data.path);
-        if (st.ok() &&
-            int64_t{st->st_mtim.tv_sec} * 1000000000 + st->st_mtim.tv_nsec >= cutoff) {
+        if (st.ok() && MtimeNanos(*st) >= cutoff) {
           continue;
         }
         if (!options.dry_run) {

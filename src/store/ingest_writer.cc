@@ -47,10 +47,6 @@ Algorithm AlgorithmFor(const WriterOptions& options, Algorithm otherwise) {
   return options.expected ? options.expected->algorithm() : options.algorithm.value_or(otherwise);
 }
 
-int64_t MtimeNanos(const struct stat& st) {
-  return int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
-}
-
 // Before any directory exists: an unknown lease is refused, and an expected
 // digest that is committed already is AlreadyExists (and stays held by the
 // caller's lease, as containerd does, so GC cannot take it before the

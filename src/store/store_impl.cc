@@ -408,8 +408,7 @@ Result<IngestStatus> StoreImpl::get_ingest(std::string_view ref_view) {
   // its last checkpoint.
   const std::string data = dirs_->PathOf(row->id) + "/" + Layout::kDataFile;
   if (auto st = env_.StatAt(AT_FDCWD, data, data); st.ok()) {
-    const int64_t mtime = int64_t{st->st_mtim.tv_sec} * 1000000000 + st->st_mtim.tv_nsec;
-    return row->ToStatus(st->st_size, std::max(row->updated_at, mtime));
+    return row->ToStatus(st->st_size, std::max(row->updated_at, MtimeNanos(*st)));
   }
   return row->ToStatus(row->offset, row->updated_at);
 }
