@@ -26,6 +26,22 @@ struct CrashCase {
 
 class CommitCrash : public ::testing::TestWithParam<CrashCase> {};
 
+// A child process writes `content` under ref "r" and is killed at `point` of
+// its commit; returns its exit status (128 + SIGKILL when it got there).
+int KilledCommitting(const std::string& root, const std::string& content, const char* point) {
+  return testing::RunInChild([&] {
+    auto child = Store::Open(root);
+    if (!child.ok()) return 2;
+    WriterOptions options;
+    options.ref = "r";
+    auto w = (*child)->writer(options);
+    if (!w.ok() || !(*w)->write(content).ok()) return 3;
+    testing::CrashAt(point);
+    (void)(*w)->commit(0, std::nullopt);
+    return 0;
+  });
+}
+
 TEST_P(CommitCrash, StoreIsConsistentAfterRecovery) {
   TempDir dir;
   const std::string content = MakeContent(3 << 20, 11);
@@ -118,18 +134,7 @@ TEST(CommitCrashOpen, ResumingWriterRollsBackAHalfDoneCommit) {
   TempDir dir;
   auto store = testing::OpenStore(dir.path());  // stays open: no open-time recovery
   const std::string content = MakeContent(10000, 5);
-  const int rc = testing::RunInChild([&] {
-    auto child = Store::Open(dir.path());
-    if (!child.ok()) return 2;
-    WriterOptions options;
-    options.ref = "r";
-    auto w = (*child)->writer(options);
-    if (!w.ok() || !(*w)->write(content).ok()) return 3;
-    testing::CrashAt("commit.after_rename");
-    (void)(*w)->commit(0, std::nullopt);
-    return 0;
-  });
-  ASSERT_EQ(rc, 128 + SIGKILL);
+  ASSERT_EQ(KilledCommitting(dir.path(), content, "commit.after_rename"), 128 + SIGKILL);
   EXPECT_TRUE(testing::FileExists(dir.path() + "/blobs/sha256/" + DigestOf(content).hex()));
   WriterOptions options;
   options.ref = "r";
@@ -147,18 +152,7 @@ TEST(CommitCrashOpen, AbortCleansUpAHalfDoneCommit) {
   TempDir dir;
   auto store = testing::OpenStore(dir.path());
   const std::string content = MakeContent(10000, 6);
-  const int rc = testing::RunInChild([&] {
-    auto child = Store::Open(dir.path());
-    if (!child.ok()) return 2;
-    WriterOptions options;
-    options.ref = "r";
-    auto w = (*child)->writer(options);
-    if (!w.ok() || !(*w)->write(content).ok()) return 3;
-    testing::CrashAt("commit.after_dir_sync");
-    (void)(*w)->commit(0, std::nullopt);
-    return 0;
-  });
-  ASSERT_EQ(rc, 128 + SIGKILL);
+  ASSERT_EQ(KilledCommitting(dir.path(), content, "commit.after_dir_sync"), 128 + SIGKILL);
   ASSERT_OK(store->abort("r"));
   store.reset();
   testing::ExpectConsistent(dir.path());
