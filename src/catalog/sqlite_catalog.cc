@@ -11,10 +11,13 @@
 #include <cctype>
 #include <array>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -22,6 +25,7 @@
 
 #include "catalog/env_vfs.h"
 #include "catalog/sqlite_sql.h"
+#include "catalog/wal_index_watch.h"
 #include "env/errno_status.h"
 #include "env/unique_fd.h"
 #include "filter/regexp.h"
@@ -178,7 +182,15 @@ class SqliteCatalog final : public Catalog {
       : path_(std::move(path)), options_(options), env_(env) {}
 
   ~SqliteCatalog() override {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
+    stopping_ = true;
+    keeper_wake_.notify_all();
+    if (keeper_.joinable()) {
+      lock.unlock();
+      keeper_.join();
+      lock.lock();
+    }
+    EndHeldSnapshot();
     session_.reset();  // statements before the connection
     db_.reset();
   }
@@ -195,7 +207,42 @@ class SqliteCatalog final : public Catalog {
     return Status::OK();
   }
 
-  Status Read(const Body& body) override { return RunInTransaction("BEGIN", body); }
+  // A read keeps its transaction open afterwards and the next read reuses
+  // it while no commit has become visible since (WalIndexWatch): no
+  // fcntl() or fstat() then. Every Read still sees everything committed
+  // before it began, as a fresh transaction would. The snapshot goes at the
+  // first sign of a commit, before any write of this connection, and after
+  // kSnapshotIdle without reads, so it never keeps the WAL from being reset
+  // for long.
+  Status Read(const Body& body) override {
+    std::unique_lock lock(mu_);
+    if (held_.open) {
+      std::optional<WalIndexWatch::Header> now = watch_->Read();
+      if (now && *now == held_.header) return RunInHeldSnapshot(body);
+      EndHeldSnapshot();
+    }
+    session_->TrimCache();
+    // Read before BEGIN: a commit in between makes the snapshot newer than
+    // the header, which can only end it early, never keep it too long.
+    std::optional<WalIndexWatch::Header> header;
+    if (watch_) header = watch_->Read();
+    bool open = false;
+    try {
+      session_->Exec("BEGIN");
+      open = true;
+      Status s = body(*session_);
+      if (s.ok() && header) {
+        Hold(*header);
+        return s;
+      }
+      open = false;
+      session_->Exec(s.ok() ? "COMMIT" : "ROLLBACK");
+      return s;
+    } catch (const std::exception& e) {
+      if (open) db_->tryExec("ROLLBACK");
+      return Translate(e);
+    }
+  }
 
   Status SyncWal() override {
     if (!options_.sync || options_.read_only) return Status::OK();
@@ -220,6 +267,7 @@ class SqliteCatalog final : public Catalog {
 
   Status RunInTransaction(const char* begin, const Body& body) {
     std::lock_guard lock(mu_);
+    EndHeldSnapshot();
     session_->TrimCache();
     bool open = false;
     try {
@@ -239,6 +287,49 @@ class SqliteCatalog final : public Catalog {
     }
   }
 
+  // REQUIRES: mu_ held, for these four.
+  Status RunInHeldSnapshot(const Body& body) {
+    held_.last_use = std::chrono::steady_clock::now();
+    try {
+      Status s = body(*session_);
+      if (!s.ok()) EndHeldSnapshot();
+      return s;
+    } catch (const std::exception& e) {
+      EndHeldSnapshot();
+      return Translate(e);
+    }
+  }
+  void Hold(const WalIndexWatch::Header& header) {
+    held_.open = true;
+    held_.header = header;
+    held_.last_use = std::chrono::steady_clock::now();
+    if (!keeper_.joinable()) keeper_ = std::thread([this] { ReleaseIdleSnapshots(); });
+    keeper_wake_.notify_all();
+  }
+  void EndHeldSnapshot() noexcept {
+    if (!held_.open) return;
+    held_.open = false;
+    // A read transaction: COMMIT only gives up the read lock.
+    if (db_->tryExec("COMMIT") != SQLITE_OK) db_->tryExec("ROLLBACK");
+  }
+  // The keeper thread: ends the held snapshot once no read has used it for
+  // kSnapshotIdle, so an idle store does not pin the WAL.
+  void ReleaseIdleSnapshots() {
+    std::unique_lock lock(mu_);
+    while (!stopping_) {
+      if (!held_.open) {
+        keeper_wake_.wait(lock);
+        continue;
+      }
+      const auto deadline = held_.last_use + kSnapshotIdle;
+      if (std::chrono::steady_clock::now() >= deadline) {
+        EndHeldSnapshot();
+        continue;
+      }
+      keeper_wake_.wait_until(lock, deadline);
+    }
+  }
+
   Status Migrate();
   Status SyncWalNow();
   Status Translate(const std::exception& e) const;
@@ -250,6 +341,19 @@ class SqliteCatalog final : public Catalog {
   std::mutex mu_;
   std::unique_ptr<SQLite::Database> db_;  // declared before session_: statements die first
   std::unique_ptr<SqliteSession> session_;
+  std::optional<WalIndexWatch> watch_;  // unset: every Read is a fresh transaction
+
+  // A read transaction left open by the last Read (see Read).
+  static constexpr std::chrono::milliseconds kSnapshotIdle{20};
+  struct HeldSnapshot {
+    bool open = false;
+    WalIndexWatch::Header header{};
+    std::chrono::steady_clock::time_point last_use;
+  } held_;
+  std::thread keeper_;  // started by the first Hold
+  std::condition_variable keeper_wake_;
+  bool stopping_ = false;
+
   GroupSync wal_sync_;
   UniqueFd wal_fd_;  // opened lazily by SyncWalNow, which GroupSync runs alone
   int64_t busy_since_ns_ = 0;  // when the current wait for a lock began
@@ -346,10 +450,17 @@ Status SqliteCatalog::Open(bool existed) {
     // b-trees; spilled to temp files they cost a third more time at a
     // million blobs.
     db_->exec("PRAGMA temp_store = MEMORY");
+    // Debian builds SQLite with SECURE_DELETE, which zeroes every deleted
+    // row's bytes, at the cost of writing pages a delete would not
+    // otherwise touch. FAST zeroes only what it writes anyway.
+    db_->exec("PRAGMA secure_delete = FAST");
     // Commits never fsync under the catalog lock: kFull writes sync the WAL
     // afterwards (see Sync).
     db_->exec(options_.sync ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = OFF");
     session_ = std::make_unique<SqliteSession>(handle);
+    // Only a WAL-mode catalog has a wal-index to watch (a read-only open
+    // of a catalog left in another journal mode has none).
+    if (db_->execAndGet("PRAGMA journal_mode").getString() == "wal") watch_.emplace(handle);
   } catch (const std::exception& e) {
     Status s = Translate(e);
     if (options_.read_only) {
@@ -398,6 +509,7 @@ Status SqliteCatalog::Migrate() {
         path_, version, latest));
   }
   std::lock_guard lock(mu_);
+  EndHeldSnapshot();  // SchemaVersion's read
   try {
     session_->Exec("BEGIN IMMEDIATE");
     // Another process may have migrated between the check and the lock.

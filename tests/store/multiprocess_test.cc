@@ -244,5 +244,54 @@ TEST(MultiProcess, DeletesRacingCommitsNeverLeaveARowWithoutItsFile) {
   testing::ExpectConsistent(dir.path());
 }
 
+// info() keeps its catalog snapshot between calls (see the SQLite catalog's
+// Read): whatever another process commits must be seen by the first info()
+// after that process's call has returned, never an older answer.
+TEST(MultiProcess, InfoIsNeverStaleAfterAnotherProcessCommits) {
+  TempDir dir;
+  const std::string content = MakeContent(2000, 9);
+  const Digest digest = DigestOf(content);
+  constexpr int kRounds = 200;
+  Pipe go, done;
+  const pid_t child = Spawn([&] {
+    if (go.Receive() != 0) return 2;
+    auto store = Store::Open(dir.path());
+    if (!store.ok()) return 3;
+    for (int i = 1; i <= kRounds; ++i) {
+      Info info;
+      info.digest = digest;
+      info.labels = {{"round", std::to_string(i)}};
+      if (!(*store)->update(info, {"labels.round"}).ok()) return 4;
+      done.Send(i);
+      if (go.Receive() != i) return 5;
+    }
+    if (!(*store)->remove(digest).ok()) return 6;
+    done.Send(-2);
+    return 0;
+  });
+  auto store = testing::OpenStore(dir.path());
+  ASSERT_TRUE(testing::WriteBlob(*store, "blob", content).ok());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(store->info(digest).ok());  // a warm snapshot
+  go.Send(0);
+  for (int i = 1; i <= kRounds; ++i) {
+    ASSERT_EQ(done.Receive(), i);
+    for (int j = 0; j < 3; ++j) {
+      auto info = store->info(digest);
+      ASSERT_TRUE(info.ok()) << info.status().ToString();
+      ASSERT_EQ(info->labels["round"], std::to_string(i)) << "round " << i << ", read " << j;
+    }
+    go.Send(i);
+  }
+  ASSERT_EQ(done.Receive(), -2);
+  EXPECT_TRUE(store->info(digest).status().IsNotFound());
+  int walked = 0;
+  ASSERT_TRUE(store->walk([&](const Info&) {
+    ++walked;
+    return Status::OK();
+  }).ok());
+  EXPECT_EQ(walked, 0);
+  EXPECT_EQ(Wait(child), 0);
+}
+
 }  // namespace
 }  // namespace contentstore
