@@ -22,8 +22,9 @@
 //     the same blob, still committed before the cutoff, so not committed
 //     again meanwhile), queues its file in pending_file_deletions and deletes
 //     its row (its links go by trigger). Between batches the collector steps
-//     aside for as long as the batch held the lock, so writers waiting on it
-//     get their turn (SQLite's lock is not fair), and the batch size adapts
+//     aside a little longer than a waiting writer's busy handler sleeps, so
+//     writers waiting on it get their turn (SQLite's lock is not fair), and
+//     the batch size adapts
 //     to keep each hold near kTargetHold.
 //  4. Unregister (the log is emptied), then the files: pending deletions are
 //     flushed (file_reaper.h): the WAL is synced so the row deletions are
@@ -74,6 +75,9 @@ constexpr size_t kIngestBatch = 128;
 // sizes it adapts between.
 constexpr int64_t kTargetHoldNs = 30 * 1000 * 1000;
 constexpr int64_t kFirstBatch = 1000, kMinBatch = 50, kMaxBatch = 50000;
+// The pause between two sweep transactions: longer than the longest wait
+// between two tries of the catalog's busy handler (2 ms).
+constexpr int64_t kStepAsideMicros = 3000;
 
 // An ingest about to be aborted, its directory locked (or gone).
 struct LockedIngest {
@@ -241,9 +245,12 @@ Status GarbageCollector::MarkAndSweep(int64_t cutoff, int64_t now, int64_t seen,
       return Status::OK();
     });
     if (!s.ok()) return s;
-    // Step aside for writers, as long as we held the lock, and keep the next
-    // hold near the target.
-    ctx_.env.SleepForMicros(std::max<int64_t>(1000, last_hold_ns_ / 1000));
+    // Step aside for writers, and keep the next hold near the target. A
+    // writer that waited for our lock polls at least every 2 ms (the
+    // catalog's busy handler), so a gap a little longer lets every waiting
+    // writer in; sleeping as long as the batch held the lock, as before,
+    // only made the collection twice as long when nobody waited.
+    ctx_.env.SleepForMicros(kStepAsideMicros);
     if (last_hold_ns_ > kTargetHoldNs) {
       limit = std::max(kMinBatch, limit / 2);
     } else if (last_hold_ns_ < kTargetHoldNs / 2) {
