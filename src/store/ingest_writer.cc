@@ -89,6 +89,15 @@ IngestWriter::IngestWriter(IngestContext& ctx, std::string ref, std::string id,
 
 IngestWriter::~IngestWriter() { (void)close(); }
 
+bool IngestWriter::HasLockHolder(IngestContext& ctx, const std::string& ref) {
+  std::optional<catalog::IngestRow> row;
+  (void)ctx.catalog.Read([&](catalog::Transaction& tx) {
+    row = catalog::IngestRows(tx).Find(ref);
+    return Status::OK();
+  });
+  return row && row->lock_pid && row->locked_at;
+}
+
 Status IngestWriter::RefLocked(IngestContext& ctx, const std::string& ref) {
   std::optional<catalog::IngestRow> row;
   (void)ctx.catalog.Read([&](catalog::Transaction& tx) {
@@ -118,6 +127,7 @@ Result<std::unique_ptr<Writer>> IngestWriter::Open(IngestContext& ctx,
   const std::string id = Layout::IngestId(options.ref);
   // Recovery may remove the directory we lock (its commit had finished):
   // then we go again with a fresh one.
+  int busy_waits = 0;
   for (int attempt = 0;; ++attempt) {
     if (attempt == 5) {
       return Status::Unavailable(fmt::format(
@@ -125,8 +135,18 @@ Result<std::unique_ptr<Writer>> IngestWriter::Open(IngestContext& ctx,
     }
     auto dir_fd = ctx.dirs.CreateAndLock(id);
     if (!dir_fd.ok()) {
-      if (dir_fd.status().IsUnavailable()) return RefLocked(ctx, options.ref);
-      return dir_fd.status();
+      if (!dir_fd.status().IsUnavailable()) return dir_fd.status();
+      // A writer holding the ref has its pid in the ref's row. Without one,
+      // the flock is held for a moment by the collector or fsck looking at
+      // the directory (an orphan, or a stale ingest to abort), or by a
+      // writer about to claim the row: look again shortly.
+      if (busy_waits < kBusyDirectoryWaits && !HasLockHolder(ctx, options.ref)) {
+        ++busy_waits;
+        --attempt;
+        ctx.env.SleepForMicros(2000);
+        continue;
+      }
+      return RefLocked(ctx, options.ref);
     }
     std::unique_ptr<IngestWriter> writer(
         new IngestWriter(ctx, options.ref, id, std::move(*dir_fd)));

@@ -38,6 +38,11 @@ class IngestWriter final : public Writer {
   // Unavailable for a ref whose lock another writer holds, naming the
   // holder's pid and since when as its row records them.
   static Status RefLocked(IngestContext& ctx, const std::string& ref);
+  // Whether the ref's row names a writer holding it.
+  static bool HasLockHolder(IngestContext& ctx, const std::string& ref);
+  // How often writer() looks again at a directory whose flock is held
+  // without a writer named in the catalog (2 ms apart).
+  static constexpr int kBusyDirectoryWaits = 100;
   ~IngestWriter() override;
 
   Status write(std::span<const std::byte> data) override;
