@@ -381,12 +381,15 @@ TEST_F(ImagesTest, AStaleIndexJsonIsFoundAndRewritten) {
   EXPECT_EQ(IndexNames(dir_.path()).size(), 2u);
 }
 
-// What OCI tools leave at the root is reported, never moved.
+// What OCI tools leave at the root is reported, never moved; what the
+// store's own server keeps there is not reported.
 TEST_F(ImagesTest, FsckReportsStrangersAtTheRoot) {
   {
-    FILE* f = std::fopen((dir_ / "tool-state.json").c_str(), "w");
-    ASSERT_NE(f, nullptr);
-    std::fclose(f);
+    for (const char* name : {"tool-state.json", "contentstore.sock.lock"}) {
+      FILE* f = std::fopen((dir_ / name).c_str(), "w");
+      ASSERT_NE(f, nullptr);
+      std::fclose(f);
+    }
   }
   FsckOptions repair;
   repair.repair = true;
