@@ -28,6 +28,7 @@
 #include "contentstore/digest.h"
 #include "contentstore/fsck.h"
 #include "contentstore/gc.h"
+#include "contentstore/image.h"
 #include "contentstore/lease.h"
 #include "contentstore/options.h"
 #include "contentstore/reader.h"
@@ -164,6 +165,32 @@ class Store {
   virtual Status remove_lease_resource(std::string_view lease,
                                        const LeaseResource& resource) = 0;
   virtual Result<std::vector<LeaseResource>> lease_resources(std::string_view lease) = 0;
+
+  // --- Named images (see image.h) ---
+  //
+  // Each change is one short catalog transaction, durable when the call
+  // returns, after which ROOT/index.json is rewritten to list every name. If
+  // that rewrite fails, the change stays committed and the error says so;
+  // the next writable open (or fsck --repair) rewrites index.json. A
+  // read-only store refuses changes with FailedPrecondition.
+
+  // Creates the name, or points an existing one at image.target (its labels
+  // become image.labels; created_at is kept). The target need not be
+  // committed yet, so an importer may name an image before or after its
+  // blobs; the collector keeps whatever the name reaches once it is there.
+  // InvalidArgument for a bad name, digest, media type, size or labels.
+  virtual Result<Image> put_image(const Image& image) = 0;
+  // NotFound if no such name.
+  virtual Result<Image> get_image(std::string_view name) = 0;
+  // Images matching any of `filters` (fields: name, target.digest,
+  // target.mediatype, labels.<key>), by name.
+  virtual Result<std::vector<Image>> list_images(const std::vector<std::string>& filters = {}) = 0;
+  // NotFound if no such name. What only the name kept goes at the next
+  // collection.
+  virtual Status delete_image(std::string_view name) = 0;
+  // Gives `destination` the target and labels of `source` (replacing what
+  // `destination` named, if anything). NotFound if `source` does not exist.
+  virtual Result<Image> tag_image(std::string_view source, std::string_view destination) = 0;
 
   // --- Garbage collection and checks ---
 
