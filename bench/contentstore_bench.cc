@@ -67,6 +67,7 @@ const std::vector<Group>& Groups() {
       {"delete", {"delete"}, &Bench::remove, true},
       {"concurrent", {"concurrent"}, &Bench::concurrent, true},
       // Ours.
+      {"concurrent_procs", {"concurrent_procs"}, &Bench::concurrent_procs, true},
       {"resume_crash", {"resume_crash"}, &Bench::resume_crash, true},
       {"open", {"open"}, &Bench::open, true},
       {"small_batch", {"small_batch"}, &Bench::small_batch, true},

@@ -83,7 +83,7 @@ int ParseFlags(int argc, char** argv, Flags& f) {
   const std::vector<FlagDef> defs = {
       StringFlag("workload", f.workload,
                  "comma list of workloads or \"all\": large,small,info,walk,walk_label,active,"
-                 "active_filter,status,resume,delete,concurrent,resume_crash,open (all), scale"),
+                 "active_filter,status,resume,delete,concurrent,concurrent_procs,resume_crash,open,small_batch,gc (all), scale"),
       StringFlag("root", f.root,
                  "directory for store roots (default: fresh temp dir under $TMPDIR, removed at "
                  "the end)"),
@@ -93,7 +93,7 @@ int ParseFlags(int argc, char** argv, Flags& f) {
       IntFlag("resume-bytes", f.resume_bytes, "bytes in the ingest before resume"),
       IntFlag("active", f.active, "number of in-progress ingests for active/active_filter/status"),
       IntFlag("status-calls", f.status_calls, "number of status(ref) calls for status"),
-      IntFlag("threads", f.threads, "threads for concurrent"),
+      IntFlag("threads", f.threads, "threads for concurrent, processes for concurrent_procs"),
       IntFlag("seed", f.seed, "content / shuffle seed"),
       IntFlag("chunk", f.chunk, "write size for large/resume"),
       IntFlag("pattern-bytes", f.pattern_bytes,

@@ -657,6 +657,71 @@ Status Bench::concurrent() {
   return Status::OK();
 }
 
+// concurrent_procs (ours): concurrent with --threads processes instead of
+// threads, each with its own Store on the one root (forked before any store
+// is open here); timed from releasing them to the last one exiting.
+Status Bench::concurrent_procs() {
+  const int t = flags_.threads;
+  if (t < 1) return Status::InvalidArgument("--threads must be >= 1");
+  if (flags_.small_bytes < 8) {
+    return Status::InvalidArgument(
+        fmt::format("--small-bytes must be >= 8 (got {})", flags_.small_bytes));
+  }
+  const int per = flags_.n / t;
+  const int total = per * t;
+  SmallSet set(total, flags_.small_bytes, flags_.seed, "procs-");
+  auto root = Root::Make(base_, "concurrent_procs", flags_.keep);
+  if (!root.ok()) return root.status();
+  {
+    auto created = Store::Open(root->path(), PopulateOptions());
+    if (!created.ok()) return created.status();
+  }
+  int gate[2];
+  if (::pipe2(gate, O_CLOEXEC) != 0) return Errno("pipe");
+  std::fflush(nullptr);
+  std::vector<pid_t> children;
+  for (int k = 0; k < t; ++k) {
+    const pid_t pid = ::fork();
+    if (pid < 0) return Errno("fork");
+    if (pid == 0) {
+      ::close(gate[1]);
+      Options options;
+      options.sync = flags_.sync;
+      auto store = Store::Open(root->path(), options);
+      char go = 0;
+      if (!store.ok() || ::read(gate[0], &go, 1) != 0) ::_exit(2);  // EOF: released
+      for (int i = k * per; i < (k + 1) * per; ++i) {
+        if (!CommitOne(**store, set.ref(i), set.blob(i), set.digest(i), flags_.desc).ok()) {
+          ::_exit(3);
+        }
+      }
+      store->reset();
+      ::_exit(0);
+    }
+    children.push_back(pid);
+  }
+  ::close(gate[0]);
+  // Let the children open their stores before the clock starts.
+  ::usleep(200 * 1000);
+  Timer timer;
+  timer.start();
+  ::close(gate[1]);
+  int failed = 0;
+  for (pid_t pid : children) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++failed;
+  }
+  const double el = timer.stop();
+  if (failed > 0) {
+    return Status::Internal(fmt::format("{} of {} committing processes failed", failed, t));
+  }
+  Line line = MakeLine("concurrent_procs", total, set.size(), el);
+  line.threads = t;
+  emit(std::move(line), timer);
+  return Status::OK();
+}
+
 // resume_crash (ours): a child process writes --resume-bytes into ref
 // "resume-crash-0" and is killed with SIGKILL while its writer is open (no
 // close, so nothing is saved beyond the writer's last checkpoint). Timed:

@@ -46,6 +46,7 @@ class Bench {
   Status resume();
   Status remove();  // "delete"
   Status concurrent();
+  Status concurrent_procs();
   Status resume_crash();
   Status open();
   Status small_batch();
