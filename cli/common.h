@@ -45,6 +45,7 @@ void AddBlobCommands(CLI::App& app, const GlobalOptions& globals, Commands& comm
 void AddIngestCommands(CLI::App& app, const GlobalOptions& globals, Commands& commands);
 void AddLeaseCommands(CLI::App& app, const GlobalOptions& globals, Commands& commands);
 void AddGcCommands(CLI::App& app, const GlobalOptions& globals, Commands& commands);
+void AddOciCommands(CLI::App& app, const GlobalOptions& globals, Commands& commands);
 // Only in builds with the server (CONTENTSTORE_HAVE_SERVER).
 void AddServeCommand(CLI::App& app, const GlobalOptions& globals, Commands& commands);
 

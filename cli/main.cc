@@ -99,6 +99,7 @@ int Run(int argc, char** argv) {
   AddIngestCommands(app, globals, commands);
   AddLeaseCommands(app, globals, commands);
   AddGcCommands(app, globals, commands);
+  AddOciCommands(app, globals, commands);
 #ifdef CONTENTSTORE_HAVE_SERVER
   AddServeCommand(app, globals, commands);
 #endif
