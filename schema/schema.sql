@@ -1,4 +1,4 @@
--- contentstore catalog: the current schema (version 5), for people.
+-- contentstore catalog: the current schema (version 6), for people.
 --
 -- A catalog is created by running migrations/NNNN_*.sql in order (the one
 -- source); this file describes the result and a test checks that they agree
@@ -6,9 +6,9 @@
 -- PRAGMA user_version holds the schema version.
 --
 -- Public tables and views (a documented interface, see README.md): blobs,
--- blob_labels, ingests, leases, lease_labels, lease_resources, and the views
--- blobs_readable, ingests_readable, gc_now, gc_edges, gc_roots, gc_reachable,
--- gc_unreachable. gc_nodes, gc_links and blobs.gc_id are the reference graph
+-- blob_labels, ingests, leases, lease_labels, lease_resources, images,
+-- image_labels, and the views blobs_readable, ingests_readable,
+-- images_readable, gc_now, gc_edges, gc_roots, gc_reachable, gc_unreachable. gc_nodes, gc_links and blobs.gc_id are the reference graph
 -- with numbers, kept by triggers (read them, never write them). Times are
 -- integer nanoseconds since the Unix epoch, UTC. Columns marked "internal"
 -- may change meaning between versions; do not rely on them from outside the
@@ -117,6 +117,72 @@ CREATE TABLE lease_resources (
 -- Which leases hold a given blob or ingest.
 CREATE INDEX lease_resources_by_id ON lease_resources (type, id);
 
+-- Named images (migration 6): a name points at a target descriptor and is
+-- a GC root; ROOT/index.json lists them all.
+
+-- One row per name. The target need not be committed (yet): an importer may
+-- name an image before its blobs arrive.
+CREATE TABLE images (
+  name       TEXT PRIMARY KEY NOT NULL CHECK (length(name) > 0),  -- e.g. 'docker.io/library/alpine:3.19'
+  digest     TEXT NOT NULL,                     -- the target's digest, 'sha256:<hex>'
+  media_type TEXT NOT NULL CHECK (length(media_type) > 0),  -- the target's media type
+  size       INTEGER NOT NULL CHECK (size >= 0),  -- the target's size in bytes
+  created_at INTEGER NOT NULL,                  -- ns since epoch UTC
+  updated_at INTEGER NOT NULL                   -- creation, then the last retarget or label change
+) WITHOUT ROWID;
+
+-- Which names point at a digest (filters on target.digest, outside tools).
+CREATE INDEX images_by_digest ON images (digest);
+
+CREATE TABLE image_labels (
+  name  TEXT NOT NULL REFERENCES images (name) ON DELETE CASCADE,
+  key   TEXT NOT NULL CHECK (length(key) > 0),
+  value TEXT NOT NULL CHECK (length(value) > 0),  -- empty values are never stored
+  PRIMARY KEY (name, key)
+) WITHOUT ROWID;
+
+-- Internal: whether ROOT/index.json is up to date. `generation` counts the
+-- changes to images (by trigger, whoever writes); `published` is the
+-- generation index.json was last written from. A writable open or fsck
+-- rewrites index.json when they differ (a process died between its commit
+-- and the rewrite).
+CREATE TABLE image_index (
+  id         INTEGER PRIMARY KEY CHECK (id = 1),  -- one row
+  generation INTEGER NOT NULL,
+  published  INTEGER NOT NULL
+);
+-- Generation 1, published 0: the first writable open writes index.json.
+INSERT INTO image_index (id, generation, published) VALUES (1, 1, 0);
+
+CREATE TRIGGER image_index_inserted AFTER INSERT ON images
+BEGIN
+  UPDATE image_index SET generation = generation + 1;
+END;
+
+CREATE TRIGGER image_index_updated AFTER UPDATE OF name, digest, media_type, size ON images
+BEGIN
+  UPDATE image_index SET generation = generation + 1;
+END;
+
+CREATE TRIGGER image_index_deleted AFTER DELETE ON images
+BEGIN
+  UPDATE image_index SET generation = generation + 1;
+END;
+
+CREATE VIEW images_readable AS
+SELECT
+  i.name,
+  i.media_type,
+  i.digest,
+  i.size,
+  strftime('%Y-%m-%dT%H:%M:%S', i.created_at / 1000000000, 'unixepoch')
+    || printf('.%09dZ', i.created_at % 1000000000) AS created,
+  strftime('%Y-%m-%dT%H:%M:%S', i.updated_at / 1000000000, 'unixepoch')
+    || printf('.%09dZ', i.updated_at % 1000000000) AS updated,
+  (SELECT group_concat(l.key || '=' || l.value, ',')
+     FROM (SELECT key, value FROM image_labels WHERE name = i.name ORDER BY key) AS l) AS labels
+FROM images AS i;
+
 -- Reference edges: a reference label whose value has the form of a digest (a
 -- known algorithm and the right length) points from the labelled blob to
 -- that digest. Values with other characters are not checked here (it would
@@ -139,9 +205,9 @@ SELECT CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) * 1000000 + 99
 
 -- What the collector keeps whatever else happens, and why: blobs labelled
 -- containerd.io/gc.root (any value), blobs held by a lease that has not
--- expired, and the expected digest of every ingest. (Blobs younger than the
--- grace period are kept too; that cutoff is a parameter of each run, so it is
--- not in this view.)
+-- expired, the expected digest of every ingest, and the target of every
+-- image name. (Blobs younger than the grace period are kept too; that cutoff
+-- is a parameter of each run, so it is not in this view.)
 CREATE VIEW gc_roots (digest, reason) AS
 SELECT digest, 'label containerd.io/gc.root'
 FROM blob_labels
@@ -154,7 +220,10 @@ WHERE r.type = 'content'
 UNION ALL
 SELECT expected, 'ingest ' || ref
 FROM ingests
-WHERE expected IS NOT NULL;
+WHERE expected IS NOT NULL
+UNION ALL
+SELECT digest, 'image ' || name
+FROM images;
 
 -- The reference graph with numbers (migration 3): the collector walks
 -- small integers numbered in commit order instead of 71-byte digests.
@@ -390,4 +459,18 @@ CREATE TRIGGER gc_revive_expected_changed AFTER UPDATE OF expected ON ingests
 WHEN NEW.expected IS NOT NULL AND EXISTS (SELECT 1 FROM gc_runs)
 BEGIN
   INSERT INTO gc_revivals (node) SELECT id FROM gc_nodes WHERE digest = NEW.expected;
+END;
+
+-- A name created or pointed elsewhere while a collection runs revives its
+-- target (see migration 5).
+CREATE TRIGGER gc_revive_named AFTER INSERT ON images
+WHEN EXISTS (SELECT 1 FROM gc_runs)
+BEGIN
+  INSERT INTO gc_revivals (node) SELECT id FROM gc_nodes WHERE digest = NEW.digest;
+END;
+
+CREATE TRIGGER gc_revive_retargeted AFTER UPDATE OF digest ON images
+WHEN EXISTS (SELECT 1 FROM gc_runs)
+BEGIN
+  INSERT INTO gc_revivals (node) SELECT id FROM gc_nodes WHERE digest = NEW.digest;
 END;

@@ -2,8 +2,8 @@
 //
 // fsck compares the catalog with the files: blob rows against blob files,
 // ingest rows against ingest directories, reference labels against the
-// digests they should name, and the numbered reference graph against the
-// labels. Repairs never guess (see FsckOptions::repair).
+// digests they should name, the numbered reference graph against the
+// labels, and ROOT/index.json against the image names. Repairs never guess (see FsckOptions::repair).
 //
 // Thread-safety: plain values.
 
@@ -25,8 +25,9 @@ struct FsckOptions {
   // bytes hash to their name, remove rows whose file is gone, remove ingest
   // directories without a row, rebuild the reference graph from the labels,
   // move what is not a file at a blob's path to ROOT/lost+found/ (putting
-  // back a copy of the bytes when what it pointed at hashes to the digest).
-  // Everything else is only reported.
+  // back a copy of the bytes when what it pointed at hashes to the digest),
+  // rewrite ROOT/index.json and ROOT/oci-layout from the catalog. Everything
+  // else is only reported.
   bool repair = false;
   // Called during verify with bytes hashed so far and the total.
   std::function<void(int64_t done, int64_t total)> progress;
@@ -39,12 +40,14 @@ struct FsckProblem {
     kFileWithoutRow,     // a blob file no row names
     kSizeMismatch,       // file size differs from the row
     kDigestMismatch,     // (verify) the bytes do not hash to the name
-    kStrayFile,          // something under blobs/, trash/, ingest/ or batches/ the store did not put there
+    kStrayFile,          // something under blobs/, trash/, ingest/ or batches/ the store did not put there,
+                         // or at ROOT that the store does not keep there (only reported when at ROOT)
     kIngestWithoutData,  // an ingest row with bytes recorded but no data file
     kDataWithoutIngest,  // an ingest directory without a row
     kBadReference,       // a containerd.io/gc.ref.content* label whose value is not a digest
     kGraphDrift,         // gc_nodes/gc_links/blobs.gc_id disagree with the labels (repair rebuilds)
     kNotAFile,           // a blob's path is a symlink, directory or other non-file (repair moves it aside)
+    kStaleImageIndex,    // ROOT/index.json or ROOT/oci-layout missing or not what the catalog says (repair rewrites)
   };
   Kind kind;
   std::string subject;  // the digest, ref, path or label concerned
@@ -86,6 +89,9 @@ struct RebuildReport {
   std::string rescue_lease;
   // Leases (and the blobs they held) that came back.
   int64_t leases = 0;
+  // Image names that came back: from the old catalog, or when it could not
+  // be read, from ROOT/index.json (targets only, no labels).
+  int64_t images = 0;
   // Uploads in progress, moved to ROOT/lost+found/: clients start them again.
   std::vector<std::string> set_aside;
   // What among the blob files was not a blob (a file whose bytes do not

@@ -18,6 +18,8 @@ namespace contentstore {
 
 inline constexpr size_t kMaxRefBytes = 1024;
 inline constexpr size_t kMaxLabelBytes = 4096;  // key + value, as containerd
+inline constexpr size_t kMaxImageNameBytes = 4096;
+inline constexpr size_t kMaxMediaTypeBytes = 255;
 
 // Non-empty, at most 1024 bytes, UTF-8, no control characters.
 Status ValidateRef(std::string_view ref);
@@ -29,6 +31,14 @@ Status ValidateLeaseId(std::string_view id);
 // without NUL. An empty value is allowed here: it means "delete".
 Status ValidateLabel(std::string_view key, std::string_view value);
 Status ValidateLabels(const Labels& labels);
+
+// Image names: 1 to 4096 bytes of UTF-8 without control characters (C0, DEL
+// or C1).
+Status ValidateImageName(std::string_view name);
+// Media types: "type/subtype" as RFC 6838 restricts them (each part 1 to 127
+// of A-Z a-z 0-9 ! # $ & - ^ _ . +, starting with a letter or digit), at most
+// 255 bytes, without parameters.
+Status ValidateMediaType(std::string_view media_type);
 
 }  // namespace contentstore
 

@@ -27,6 +27,12 @@ std::string Layout::batches_dir() const { return root_ + "/" + std::string(kBatc
 
 std::string Layout::reserve_path() const { return root_ + "/" + std::string(kReserveFile); }
 
+std::string Layout::oci_layout_path() const {
+  return root_ + "/" + std::string(kOciLayoutFile);
+}
+
+std::string Layout::index_path() const { return root_ + "/" + std::string(kIndexFile); }
+
 std::string Layout::lost_found_dir() const {
   return root_ + "/" + std::string(kLostFoundDir);
 }

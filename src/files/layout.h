@@ -11,6 +11,10 @@
 //   ROOT/batches/<token>/<alg>-<hex> blobs staged by Store::put_blobs
 //   ROOT/lost+found/                what fsck --repair moved out of the way
 //   ROOT/reserve                    space set aside for freeing a full disk
+//   ROOT/oci-layout                 {"imageLayoutVersion":"1.0.0"} (OCI image layout)
+//   ROOT/index.json                 OCI image index: one descriptor per image name
+//   ROOT/index.json.lock            flock serializing rewrites of index.json
+//   ROOT/index.json.tmp             index.json being rewritten (under that lock)
 //
 // <id> is the SHA-256 of the ref in hex: refs may contain '/' and "..", and
 // a fixed-length name is safe for any of them.
@@ -39,6 +43,10 @@ class Layout {
   static constexpr std::string_view kBatchesDir = "batches";
   static constexpr std::string_view kLostFoundDir = "lost+found";
   static constexpr std::string_view kReserveFile = "reserve";
+  static constexpr std::string_view kOciLayoutFile = "oci-layout";
+  static constexpr std::string_view kIndexFile = "index.json";
+  static constexpr std::string_view kIndexLockFile = "index.json.lock";
+  static constexpr std::string_view kIndexTempFile = "index.json.tmp";
   static constexpr const char* kDataFile = "data";
   static constexpr const char* kCommitMarker = "commit";
 
@@ -53,6 +61,8 @@ class Layout {
   std::string batches_dir() const;                 // ROOT/batches
   std::string lost_found_dir() const;              // ROOT/lost+found
   std::string reserve_path() const;                // ROOT/reserve
+  std::string oci_layout_path() const;             // ROOT/oci-layout
+  std::string index_path() const;                  // ROOT/index.json
 
   // The directory name of the ingest under `ref`.
   static std::string IngestId(std::string_view ref);

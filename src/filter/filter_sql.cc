@@ -107,10 +107,11 @@ class Compiler {
   Result<std::string> CompileSelector(const Selector& s) {
     if (s.fieldpath.empty()) return Status::InvalidArgument("filter selector without a field");
     const std::string& field = s.fieldpath.front();
-    if (s.fieldpath.size() == 1) {
-      for (const FieldSchema::Column& column : schema_.columns) {
-        if (column.name == field) return CompileColumn(s, column);
-      }
+    // A column's name may have several parts ("target.digest").
+    std::string path = field;
+    for (size_t i = 1; i < s.fieldpath.size(); ++i) path += "." + s.fieldpath[i];
+    for (const FieldSchema::Column& column : schema_.columns) {
+      if (column.name == path) return CompileColumn(s, column);
     }
     if (field == "labels" && !schema_.labels_table.empty()) {
       if (s.fieldpath.size() == 1) {

@@ -50,7 +50,7 @@ struct FieldSchema {
   std::string_view what;  // "blob", "ingest", "lease": for error messages
 
   struct Column {
-    std::string_view name;  // the filter's field name, e.g. "size"
+    std::string_view name;  // the filter's field name, e.g. "size" or "target.digest"
     std::string_view sql;   // the expression in the query, e.g. "b.size"
     bool integer;           // INTEGER: == and != take an int64
     bool nullable;          // NULL means the field is absent

@@ -8,10 +8,14 @@
 
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
 #include "catalog/blob_rows.h"
 #include "catalog/filtered_query.h"
+#include "catalog/image_rows.h"
 #include "catalog/lease_rows.h"
 #include "catalog/sqlite_catalog.h"
+#include "contentstore/validate.h"
 #include "env/unique_fd.h"
 #include "files/lost_found.h"
 #include "util/timestamp.h"
@@ -151,6 +155,59 @@ Status SalvageLeases(catalog::Catalog& fresh, catalog::Catalog& old, RebuildRepo
   });
 }
 
+// The old catalog's names, or failing that ROOT/index.json's (a name whose
+// entry is not valid is left out).
+std::vector<Image> ImagesFromIndex(const std::string& index_json) {
+  std::vector<Image> out;
+  const auto index = nlohmann::json::parse(index_json, nullptr, /*allow_exceptions=*/false);
+  if (!index.is_object() || !index.contains("manifests") || !index["manifests"].is_array()) {
+    return out;
+  }
+  for (const auto& m : index["manifests"]) {
+    if (!m.is_object()) continue;
+    const auto name = m.value("/annotations/org.opencontainers.image.ref.name"_json_pointer,
+                              std::string());
+    auto digest = Digest::Parse(m.value("digest", std::string()));
+    Image image;
+    image.name = name;
+    image.target.media_type = m.value("mediaType", std::string());
+    image.target.size = m.value("size", int64_t{-1});
+    if (name.empty() || !digest.ok() || image.target.size < 0 ||
+        !ValidateImageName(name).ok() || !ValidateMediaType(image.target.media_type).ok()) {
+      continue;
+    }
+    image.target.digest = *digest;
+    out.push_back(std::move(image));
+  }
+  return out;
+}
+
+Status SalvageImages(catalog::Catalog& fresh, catalog::Catalog* old,
+                     const std::string& index_json, int64_t now, RebuildReport& report) {
+  std::vector<Image> images;
+  Status read = Status::FailedPrecondition("no old catalog");
+  if (old != nullptr) {
+    read = old->Read([&](catalog::Transaction& tx) -> Status {
+      auto all = catalog::FilteredQuery::Parse({}, catalog::ImageRows::FilterFields());
+      if (!all.ok()) return all.status();
+      auto listed = catalog::ImageRows(tx).List(*all);
+      if (!listed.ok()) return listed.status();
+      images = std::move(*listed);
+      return Status::OK();
+    });
+  }
+  if (!read.ok()) images = ImagesFromIndex(index_json);
+  if (images.empty()) return Status::OK();
+  return fresh.Write(catalog::Sync::kNormal, [&](catalog::Transaction& tx) {
+    catalog::ImageRows rows(tx);
+    for (const Image& image : images) {
+      rows.Put(image, image.created_at == Timestamp{} ? now : ToNanos(image.created_at));
+      ++report.images;
+    }
+    return Status::OK();
+  });
+}
+
 // One lease holding every blob whose labels were lost: without it the next
 // collection would take whatever they used to reference or root.
 Status HoldUnlabelled(catalog::Catalog& fresh, const std::vector<std::string>& digests,
@@ -276,8 +333,8 @@ Result<std::vector<std::string>> SetAsideIngests(Env& env, const Layout& layout)
   return moved;
 }
 
-Status SalvageCatalog(catalog::Catalog& fresh, const std::string& damaged, Env& env,
-                      RebuildReport& report) {
+Status SalvageCatalog(catalog::Catalog& fresh, const std::string& damaged,
+                      const std::string& index_json, Env& env, RebuildReport& report) {
   std::unique_ptr<catalog::Catalog> old;
   if (damaged.empty()) {
     report.salvage_error = "there was no catalog";
@@ -296,6 +353,9 @@ Status SalvageCatalog(catalog::Catalog& fresh, const std::string& damaged, Env& 
   if (!unlabelled.ok()) return unlabelled.status();
   if (old != nullptr) {
     if (Status s = SalvageLeases(fresh, *old, report); !s.ok()) return s;
+  }
+  if (Status s = SalvageImages(fresh, old.get(), index_json, env.NowNanos(), report); !s.ok()) {
+    return s;
   }
   return HoldUnlabelled(fresh, *unlabelled, env.NowNanos(), report);
 }

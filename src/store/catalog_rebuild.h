@@ -43,8 +43,11 @@ Status AdoptBlobFiles(BlobTier& blobs, catalog::Catalog& fresh, Env& env,
 // far as `damaged` (a path, possibly "") can be read; holds the blobs whose
 // labels could not be read with a new lease. Fills the report's salvage
 // fields.
-Status SalvageCatalog(catalog::Catalog& fresh, const std::string& damaged, Env& env,
-                      RebuildReport& report);
+// `index_json`: what ROOT/index.json held before the rebuild (empty if
+// nothing), where image names come from when the old catalog cannot give
+// them.
+Status SalvageCatalog(catalog::Catalog& fresh, const std::string& damaged,
+                      const std::string& index_json, Env& env, RebuildReport& report);
 
 }  // namespace contentstore
 

@@ -5,13 +5,15 @@
 // file of the blob tier against the rows (no row, not a blob name); every
 // ingest row against its data and every ingest directory against the rows;
 // reference labels whose value is not a digest; the numbered reference graph
-// against the labels.
+// against the labels; ROOT/index.json and ROOT/oci-layout against the image
+// names; anything else at ROOT (an OCI tool may add files there).
 //
 // Repairs never guess: a row whose file is gone is deleted (the catalog lied);
 // a file without a row gets one only if its bytes hash to its name; an ingest
 // directory without a row is removed (nothing can resume it); the reference
-// graph is rebuilt from the labels. Everything else is reported and left for
-// a person.
+// graph is rebuilt from the labels; index.json and oci-layout are rewritten
+// from the catalog. Everything else is reported and left for a person (at
+// ROOT nothing is moved: it may be someone's file).
 
 #include "store/fsck.h"
 
@@ -56,6 +58,7 @@ std::string_view FsckKindName(FsckProblem::Kind kind) {
     case Kind::kBadReference: return "bad-reference";
     case Kind::kGraphDrift: return "gc-graph-drift";
     case Kind::kNotAFile: return "not-a-file";
+    case Kind::kStaleImageIndex: return "stale-image-index";
   }
   return "unknown";
 }
@@ -83,7 +86,8 @@ Result<FsckReport> Fsck::Run() {
   }
   for (Status (Fsck::*check)() : {&Fsck::CheckBlobRows, &Fsck::CheckBlobFiles,
                                   &Fsck::CheckIngests, &Fsck::CheckHousekeeping,
-                                  &Fsck::CheckReferenceLabels, &Fsck::CheckGraph}) {
+                                  &Fsck::CheckReferenceLabels, &Fsck::CheckGraph,
+                                  &Fsck::CheckImageIndex, &Fsck::CheckRootEntries}) {
     if (Status s = (this->*check)(); !s.ok()) return s;
   }
   return std::move(report_);
@@ -432,6 +436,72 @@ Status Fsck::CheckGraph() {
   });
   if (!s.ok()) return s.WithContext("fsck: rebuilding the reference graph");
   for (size_t i = first; i < report_.problems.size(); ++i) report_.problems[i].repaired = true;
+  return Status::OK();
+}
+
+// ROOT/index.json says what the catalog's names say, byte for byte (it is
+// always written from them), and ROOT/oci-layout is there.
+Status Fsck::CheckImageIndex() {
+  auto expected = images_.ExpectedIndex();
+  if (!expected.ok()) return expected.status();
+  const std::string index_path = ctx_.layout.index_path();
+  OciLayoutFiles files(ctx_.env, ctx_.layout, /*sync=*/false);
+  auto actual = files.ReadIndex();
+  if (!actual.ok() && !actual.status().IsNotFound()) return actual.status();
+  size_t found = 0;
+  if (!actual.ok()) {
+    ++found;
+    Problem(Kind::kStaleImageIndex, index_path,
+                             "missing: OCI tools see no images");
+  } else if (*actual != *expected) {
+    ++found;
+    Problem(Kind::kStaleImageIndex, index_path,
+                             "does not list the catalog's image names (a process died before "
+                             "rewriting it, or another program changed it)");
+  }
+  auto layout_ok = files.LayoutFileIsRight();
+  if (!layout_ok.ok()) return layout_ok.status();
+  if (!*layout_ok) {
+    ++found;
+    Problem(Kind::kStaleImageIndex, ctx_.layout.oci_layout_path(),
+                             fmt::format("missing or not {}", OciLayoutFiles::kOciLayoutContents));
+  }
+  if (found == 0 || !options_.repair) return Status::OK();
+  const size_t first = report_.problems.size() - found;
+  if (Status s = images_.Rewrite(); !s.ok()) return s.WithContext("fsck: rewriting index.json");
+  for (size_t i = first; i < report_.problems.size(); ++i) report_.problems[i].repaired = true;
+  return Status::OK();
+}
+
+// What the store keeps at ROOT (layout.h); anything else is reported, never
+// moved. OCI tools writing into the layout (`skopeo copy ... oci:ROOT`) may
+// leave files here, and their blobs under blobs/ (which CheckBlobFiles sees).
+Status Fsck::CheckRootEntries() {
+  const std::string& root = ctx_.layout.root();
+  auto fd = OpenDir(ctx_.env, root);
+  if (!fd.ok()) return fd.status();
+  auto names = ctx_.env.ListDir(fd->get(), root);
+  if (!names.ok()) return names.status();
+  const std::string catalog(Layout::kCatalogFile);
+  for (const std::string& name : *names) {
+    bool known = false;
+    for (std::string_view k :
+         {Layout::kCatalogFile, Layout::kBlobsDir, Layout::kIngestDir, Layout::kTrashDir,
+          Layout::kBatchesDir, Layout::kLostFoundDir, Layout::kReserveFile,
+          Layout::kOciLayoutFile, Layout::kIndexFile, Layout::kIndexLockFile}) {
+      if (name == k) known = true;
+    }
+    // SQLite's files, and catalogs a rebuild set aside.
+    if (name == catalog + "-wal" || name == catalog + "-shm" || name == catalog + "-journal" ||
+        name.starts_with(catalog + ".damaged-")) {
+      known = true;
+    }
+    if (known) continue;
+    Problem(Kind::kStrayFile, root + "/" + name,
+            name == Layout::kIndexTempFile
+                ? "an index.json rewrite that did not finish (the next one replaces it)"
+                : "not something the store keeps at its root (left by an OCI tool?); not moved");
+  }
   return Status::OK();
 }
 

@@ -13,14 +13,15 @@
 #include "contentstore/fsck.h"
 #include "contentstore/status.h"
 #include "store/file_reaper.h"
+#include "store/images.h"
 #include "store/ingest_context.h"
 
 namespace contentstore {
 
 class Fsck {
  public:
-  Fsck(IngestContext& ctx, FileReaper& reaper, const FsckOptions& options)
-      : ctx_(ctx), reaper_(reaper), options_(options) {}
+  Fsck(IngestContext& ctx, FileReaper& reaper, Images& images, const FsckOptions& options)
+      : ctx_(ctx), reaper_(reaper), images_(images), options_(options) {}
 
   Result<FsckReport> Run();
 
@@ -42,9 +43,12 @@ class Fsck {
   Status CheckHousekeeping();    // what else is in trash/ and batches/
   Status CheckReferenceLabels();
   Status CheckGraph();
+  Status CheckImageIndex();      // index.json and oci-layout against the catalog
+  Status CheckRootEntries();     // what else is at ROOT
 
   IngestContext& ctx_;
   FileReaper& reaper_;
+  Images& images_;
   const FsckOptions& options_;
   FsckReport report_;
   int64_t bytes_to_verify_ = 0;

@@ -95,7 +95,7 @@ Result<std::unique_ptr<StoreImpl>> StoreImpl::Open(const std::string& root,
   std::unique_ptr<StoreImpl> store(new StoreImpl(Layout(root), options));
   if (Status s = store->OpenParts(mode); !s.ok()) return s;
   if (!options.read_only) {
-    if (Status s = store->Recover(); !s.ok()) return s.WithContext("recovering the store");
+    if (Status s = store->Recover(mode); !s.ok()) return s.WithContext("recovering the store");
   }
   return store;
 }
@@ -141,6 +141,8 @@ Status StoreImpl::OpenParts(OpenMode mode) {
   if (Status s = dirs_->Open(); !s.ok() && !(read_only && s.IsNotFound())) return s;
   ingest_ctx_.reset(new IngestContext{env_, layout_, options_, *catalog_, *blobs_, *dirs_});
   leases_ = std::make_unique<Leases>(*catalog_, env_);
+  oci_files_ = std::make_unique<OciLayoutFiles>(env_, layout_, options_.sync && !read_only);
+  images_ = std::make_unique<Images>(*catalog_, env_, *oci_files_);
   reserve_ = std::make_unique<SpaceReserve>(env_, layout_, read_only ? 0 : options_.reserve_bytes);
   reaper_ = std::make_unique<FileReaper>(*catalog_, *blobs_);
   return Status::OK();
@@ -214,27 +216,37 @@ Result<RebuildReport> StoreImpl::RebuildCatalog(const std::string& root, const O
   auto ingests = SetAsideIngests(env, layout);
   if (!ingests.ok()) return ingests.status();
   report.set_aside = std::move(*ingests);
+  // The names' other copy, read before the fresh store could rewrite it.
+  std::string index_json;
+  if (auto text = OciLayoutFiles(env, layout, false).ReadIndex(); text.ok()) {
+    index_json = std::move(*text);
+  }
   Options fresh_options = options;
   fresh_options.create_if_missing = true;
   auto store = Open(root, fresh_options, OpenMode::kRebuild);
   if (!store.ok()) return store.status();
   StoreImpl& fresh = **store;
   if (Status s = AdoptBlobFiles(*fresh.blobs_, *fresh.catalog_, env, report); !s.ok()) return s;
-  if (Status s = SalvageCatalog(*fresh.catalog_, report.damaged_catalog, env, report);
+  if (Status s = SalvageCatalog(*fresh.catalog_, report.damaged_catalog, index_json, env, report);
       !s.ok()) {
     return s;
   }
+  if (Status s = fresh.images_->Rewrite(); !s.ok()) return s.WithContext("ROOT/index.json");
   return report;
 }
 
 // Quick, whatever the store's size: writers that died mid-commit or
 // mid-batch, and their directories. Deleting queued files is the
 // collector's and fsck's job (file_reaper.h), never an open's.
-Status StoreImpl::Recover() {
+Status StoreImpl::Recover(OpenMode mode) {
   if (Status s = RecoverLockedIngests(*ingest_ctx_); !s.ok()) return s;
   if (Status s = RecoverBatches(*ingest_ctx_, layout_); !s.ok()) return s;
   if (Status s = GarbageCollector::ClearAbandonedRun(*ingest_ctx_); !s.ok()) return s;
   if (Status s = SweepOrphanIngestDirs(*ingest_ctx_); !s.ok()) return s;
+  // A rebuild writes index.json once the names are back (RebuildCatalog).
+  if (mode == OpenMode::kNormal) {
+    if (Status s = images_->PublishIfStale(); !s.ok()) return s.WithContext("ROOT/index.json");
+  }
   reserve_->Keep();
   return Status::OK();
 }
@@ -509,6 +521,29 @@ Result<std::vector<LeaseResource>> StoreImpl::lease_resources(std::string_view l
   return leases_->Resources(lease);
 }
 
+// --- Named images ---
+
+Result<Image> StoreImpl::put_image(const Image& image) {
+  if (Status r = RefuseIfReadOnly("put image"); !r.ok()) return r;
+  return images_->Put(image);
+}
+
+Result<Image> StoreImpl::get_image(std::string_view name) { return images_->Get(name); }
+
+Result<std::vector<Image>> StoreImpl::list_images(const std::vector<std::string>& filters) {
+  return images_->List(filters);
+}
+
+Status StoreImpl::delete_image(std::string_view name) {
+  if (Status r = RefuseIfReadOnly("delete image"); !r.ok()) return r;
+  return images_->Delete(name);
+}
+
+Result<Image> StoreImpl::tag_image(std::string_view source, std::string_view destination) {
+  if (Status r = RefuseIfReadOnly("tag image"); !r.ok()) return r;
+  return images_->Tag(source, destination);
+}
+
 // --- Garbage collection and checks ---
 
 Result<GcReport> StoreImpl::collect_garbage(const GcOptions& options) {
@@ -522,7 +557,7 @@ Result<GcReport> StoreImpl::collect_garbage(const GcOptions& options) {
 }
 
 Result<FsckReport> StoreImpl::fsck(const FsckOptions& options) {
-  return Fsck(*ingest_ctx_, *reaper_, options).Run();
+  return Fsck(*ingest_ctx_, *reaper_, *images_, options).Run();
 }
 
 }  // namespace contentstore

@@ -1,8 +1,8 @@
 // StoreImpl: the Store behind Store::Open, a thin front. It owns the store's
 // parts (the Env, the layout, the catalog, the blob tier, the ingest
-// directories, the file reaper) and hands each feature only the parts it
-// needs: writers, recovery and the collector an IngestContext, leases the
-// catalog. No feature module includes this header.
+// directories, the file reaper, the OCI layout files) and hands each feature
+// only the parts it needs: writers, recovery and the collector an
+// IngestContext, leases the catalog, images the catalog and the layout files. No feature module includes this header.
 //
 // Thread-safety: thread-safe, as Store promises.
 
@@ -18,8 +18,10 @@
 #include "files/ingest_dirs.h"
 #include "files/layout.h"
 #include "files/local_blob_files.h"
+#include "files/oci_layout_files.h"
 #include "files/space_reserve.h"
 #include "store/file_reaper.h"
+#include "store/images.h"
 #include "store/ingest_context.h"
 #include "store/leases.h"
 
@@ -61,6 +63,12 @@ class StoreImpl final : public Store {
   Status remove_lease_resource(std::string_view lease, const LeaseResource& resource) override;
   Result<std::vector<LeaseResource>> lease_resources(std::string_view lease) override;
 
+  Result<Image> put_image(const Image& image) override;
+  Result<Image> get_image(std::string_view name) override;
+  Result<std::vector<Image>> list_images(const std::vector<std::string>& filters) override;
+  Status delete_image(std::string_view name) override;
+  Result<Image> tag_image(std::string_view source, std::string_view destination) override;
+
   Result<GcReport> collect_garbage(const GcOptions& options) override;
   Result<FsckReport> fsck(const FsckOptions& options) override;
 
@@ -76,8 +84,8 @@ class StoreImpl final : public Store {
   // catalog was lost, and an empty one would let gc and fsck act on a lie.
   Status RefuseToReplaceLostCatalog();
   // What a writable open finishes for processes that died (recovery.h,
-  // batch.h, the reaper's queue).
-  Status Recover();
+  // batch.h, the reaper's queue), and a stale ROOT/index.json (images.h).
+  Status Recover(OpenMode mode);
   Status RefuseIfReadOnly(std::string_view what) const;
   Status RemoveRow(const Digest& digest);
   Status AbortIngest(std::string_view ref);
@@ -92,6 +100,8 @@ class StoreImpl final : public Store {
   std::unique_ptr<IngestDirs> dirs_;
   std::unique_ptr<IngestContext> ingest_ctx_;
   std::unique_ptr<Leases> leases_;
+  std::unique_ptr<OciLayoutFiles> oci_files_;
+  std::unique_ptr<Images> images_;
   std::unique_ptr<SpaceReserve> reserve_;
   // Last: it flushes through the catalog and the blob tier when destroyed.
   std::unique_ptr<FileReaper> reaper_;

@@ -261,7 +261,9 @@ TEST_F(FsckTest, ABlobThatIsASymlinkIsDataLossAndRepairRestoresAFile) {
   const std::string content = MakeContent(4000, 1);
   const Digest d = DigestOf(content);
   ASSERT_OK(testing::WriteBlob(*store_, "a", content));
-  const std::string elsewhere = dir_ / "elsewhere";
+  // Beside the blob tier, not at ROOT (where fsck would report a stray).
+  const std::string elsewhere = dir_ / "lost+found/elsewhere";
+  ASSERT_EQ(::mkdir((dir_ / "lost+found").c_str(), 0755), 0);
   ASSERT_EQ(::rename(BlobPath(d).c_str(), elsewhere.c_str()), 0);
   ASSERT_EQ(::symlink(elsewhere.c_str(), BlobPath(d).c_str()), 0);
   EXPECT_CODE(store_->reader(d).status(), kDataLoss);
