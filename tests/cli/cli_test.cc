@@ -2356,6 +2356,56 @@ TEST_F(CliOciTest, ImportExportRoundTripWithTheRealTools) {
   EXPECT_EQ(fsck.exit_code, 0) << fsck;
 }
 
+TEST_F(CliOciTest, KilledImportResumesWhenRunAgain) {
+  BuildImage();
+  // The archive reaches the import through a FIFO, 3 MiB of it, so the kill
+  // lands while the 5 MiB layer is being copied.
+  const std::string whole = ReadFile(archive_);
+  const std::string fifo = dir_ + "/pipe.tar";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  Child child(Argv({"import", "oci-archive:" + fifo}), BaseEnv());
+  std::thread feeder([&] {
+    const int fd = ::open(fifo.c_str(), O_WRONLY);
+    if (fd < 0) return;
+    size_t done = 0;
+    while (done < 3 * kMiB) {
+      const ssize_t n = ::write(fd, whole.data() + done, 3 * kMiB - done);
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
+    // Held open: the import waits for more until it is killed.
+    std::this_thread::sleep_for(std::chrono::seconds(10));
+    ::close(fd);
+  });
+  // The layer's ingest exists once the import copies it; its file then
+  // fills with what the FIFO gave.
+  std::string ref;
+  for (int i = 0; i < 500 && ref.empty(); ++i) {
+    const Outcome o = Cs({"active", "--json"});
+    if (o.exit_code == 0 && !o.out.empty()) {
+      ref = json::parse(o.out.substr(0, o.out.find('\n')))["ref"].get<std::string>();
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const Outcome killed = child.KillAndWait(SIGKILL);
+  EXPECT_EQ(killed.signal, SIGKILL) << killed;
+  ASSERT_TRUE(ref.starts_with("import-sha256:")) << "the import never started copying a layer";
+  std::error_code ec;
+  EXPECT_GT(fs::file_size(IngestDataPath(ref), ec), 0u) << "nothing reached the ingest";
+
+  const Outcome again = Cs({"import", "oci-archive:" + archive_});
+  ASSERT_EQ(again.exit_code, 0) << again;
+  EXPECT_EQ(Cs({"active", "--json"}).out, "") << "the killed import's ingest was left";
+  const Outcome fsck = Cs({"fsck"});
+  EXPECT_EQ(fsck.exit_code, 0) << fsck;
+  const Outcome out = Cs({"export", "t", "oci:" + dir_ + "/out"});
+  ASSERT_EQ(out.exit_code, 0) << out;
+  Tool({"skopeo", "inspect", "oci:" + dir_ + "/out:t"});
+  feeder.join();
+}
+
 TEST_F(CliOciTest, GcKeepsImportedImages) {
   BuildImage();
   ASSERT_EQ(Cs({"import", "oci:" + src_}).exit_code, 0);
