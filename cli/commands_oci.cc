@@ -109,7 +109,8 @@ void AddOciCommands(CLI::App& app, const GlobalOptions& globals, Commands& comma
   import_args->name_option =
       import_cmd->add_option("--name", import_args->name, "Name for the imported image")
           ->type_name("NAME");
-  commands.push_back({import_cmd, [import_args, &globals] { return RunImport(*import_args, globals); }});
+  commands.push_back(
+      {import_cmd, [import_args, &globals] { return RunImport(*import_args, globals); }});
 
   auto export_args = std::make_shared<ExportArgs>();
   CLI::App* export_cmd = app.add_subcommand(
@@ -125,7 +126,8 @@ void AddOciCommands(CLI::App& app, const GlobalOptions& globals, Commands& comma
                        "oci:DIR on the store's file system: reflink each blob where the file "
                        "system can, else hard-link it (store blobs are read-only: do not make "
                        "them writable in DEST), else copy it");
-  commands.push_back({export_cmd, [export_args, &globals] { return RunExport(*export_args, globals); }});
+  commands.push_back(
+      {export_cmd, [export_args, &globals] { return RunExport(*export_args, globals); }});
 }
 
 }  // namespace contentstore::cli

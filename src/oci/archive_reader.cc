@@ -2,11 +2,10 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 
 #include <cerrno>
-
-#include <fmt/format.h>
 
 #include "env/errno_status.h"
 
@@ -40,7 +39,8 @@ Result<Member> ClassifyMemberName(std::string_view raw_name) {
     const std::string_view rest = name.substr(6);
     const size_t slash = rest.find('/');
     if (slash != std::string_view::npos && rest.find('/', slash + 1) == std::string_view::npos) {
-      auto digest = Digest::Parse(fmt::format("{}:{}", rest.substr(0, slash), rest.substr(slash + 1)));
+      auto digest =
+          Digest::Parse(fmt::format("{}:{}", rest.substr(0, slash), rest.substr(slash + 1)));
       if (digest.ok()) {
         member.type = Member::Type::kBlob;
         member.digest = *digest;
@@ -60,7 +60,8 @@ Result<std::unique_ptr<ArchiveReader>> ArchiveReader::Open(const std::string& pa
   std::unique_ptr<ArchiveReader> reader(new ArchiveReader(path, a));
   if (archive_read_open_filename(a, path.c_str(), 1 << 20) != ARCHIVE_OK) {
     const int err = archive_errno(a);
-    if (err == ENOENT || err == EACCES || err == EISDIR) return ErrnoStatus("open archive", path, err);
+    if (err == ENOENT || err == EACCES || err == EISDIR)
+      return ErrnoStatus("open archive", path, err);
     return reader->Error("open");
   }
   return reader;
@@ -70,9 +71,9 @@ ArchiveReader::~ArchiveReader() { archive_read_free(archive_); }
 
 Status ArchiveReader::Error(std::string_view what) const {
   const char* text = archive_error_string(archive_);
-  std::string message = fmt::format("{} {}{}: {}", what, path_,
-                                    member_.empty() ? "" : " (member " + member_ + ")",
-                                    text != nullptr ? text : "unknown libarchive error");
+  std::string message =
+      fmt::format("{} {}{}: {}", what, path_, member_.empty() ? "" : " (member " + member_ + ")",
+                  text != nullptr ? text : "unknown libarchive error");
   // An I/O error reading the file is the OS's; anything else is the
   // archive's bytes (truncated, garbled).
   const int err = archive_errno(archive_);
@@ -86,7 +87,8 @@ Result<std::optional<Member>> ArchiveReader::Next() {
   if (rc == ARCHIVE_EOF) return std::optional<Member>();
   if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) return Error("reading");
   const char* raw = archive_entry_pathname(entry);
-  if (raw == nullptr) return Status::InvalidArgument(fmt::format("{}: a member has no name", path_));
+  if (raw == nullptr)
+    return Status::InvalidArgument(fmt::format("{}: a member has no name", path_));
   member_ = raw;
   auto member = ClassifyMemberName(raw);
   if (!member.ok()) return member.status().WithContext(path_);
@@ -100,14 +102,14 @@ Result<std::optional<Member>> ArchiveReader::Next() {
     return std::optional<Member>(std::move(*member));
   }
   if (type != AE_IFREG) {
-    return Status::InvalidArgument(fmt::format(
-        "{}: archive member \"{}\" is {}; a layout holds regular files only", path_, raw,
-        type == AE_IFLNK ? "a symlink" : "not a regular file"));
+    return Status::InvalidArgument(
+        fmt::format("{}: archive member \"{}\" is {}; a layout holds regular files only", path_,
+                    raw, type == AE_IFLNK ? "a symlink" : "not a regular file"));
   }
   member->size = archive_entry_size_is_set(entry) ? archive_entry_size(entry) : 0;
   if (member->size < 0) {
-    return Status::InvalidArgument(fmt::format("{}: archive member \"{}\" has size {}", path_,
-                                               raw, member->size));
+    return Status::InvalidArgument(
+        fmt::format("{}: archive member \"{}\" has size {}", path_, raw, member->size));
   }
   return std::optional<Member>(std::move(*member));
 }

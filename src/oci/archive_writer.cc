@@ -7,13 +7,12 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <set>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "env/errno_status.h"
 #include "env/unique_fd.h"
@@ -50,8 +49,8 @@ class ArchiveWriter final : public LayoutWriter {
     auto reader = store.reader(digest);
     if (!reader.ok()) return reader.status();
     if ((*reader)->size() != size) {
-      return Status::FailedPrecondition(fmt::format("stored {} holds {} bytes, not {}",
-                                                    digest.str(), (*reader)->size(), size));
+      return Status::FailedPrecondition(
+          fmt::format("stored {} holds {} bytes, not {}", digest.str(), (*reader)->size(), size));
     }
     if (Status s = Header(fmt::format("blobs/{}/{}", alg, digest.hex()), AE_IFREG, 0644, size);
         !s.ok()) {
@@ -62,8 +61,8 @@ class ArchiveWriter final : public LayoutWriter {
       auto got = (*reader)->read_at(offset, buf);
       if (!got.ok()) return got.status();
       if (*got == 0) {
-        return Status::DataLoss(fmt::format("stored {} ends after {} of {} bytes", digest.str(),
-                                            offset, size));
+        return Status::DataLoss(
+            fmt::format("stored {} ends after {} of {} bytes", digest.str(), offset, size));
       }
       if (Status s = Data(buf.data(), *got); !s.ok()) return s;
       offset += static_cast<int64_t>(*got);

@@ -25,8 +25,8 @@ Status Copy(Writer& writer, ByteSource& source, int64_t from, int64_t size,
     auto got = source.Read(std::span<std::byte>(buf.data(), want));
     if (!got.ok()) return got.status();
     if (*got == 0) {
-      return Status::FailedPrecondition(fmt::format(
-          "{} ends after {} bytes; its descriptor says {}", source_name, offset, size));
+      return Status::FailedPrecondition(
+          fmt::format("{} ends after {} bytes; its descriptor says {}", source_name, offset, size));
     }
     if (Status s = writer.write(std::span<const std::byte>(buf.data(), *got)); !s.ok()) return s;
     offset += static_cast<int64_t>(*got);
@@ -52,9 +52,9 @@ Result<bool> HoldExisting(Store& store, const std::string& lease, const Digest& 
     return info.status();
   }
   if (info->size != size) {
-    return Status::FailedPrecondition(fmt::format(
-        "{} is described as {} bytes, but the stored blob holds {}", digest.str(), size,
-        info->size));
+    return Status::FailedPrecondition(
+        fmt::format("{} is described as {} bytes, but the stored blob holds {}", digest.str(), size,
+                    info->size));
   }
   return true;
 }

@@ -88,8 +88,8 @@ Result<OciDescriptor> ParseDescriptor(const json& object, std::string_view where
   }
   d.size = size_it->get<int64_t>();
   if (d.size < 0 || d.size > kMaxBlobBytes) {
-    return Bad(where, fmt::format("size {} is absurd (0 to {} bytes allowed)", d.size,
-                                  kMaxBlobBytes));
+    return Bad(where,
+               fmt::format("size {} is absurd (0 to {} bytes allowed)", d.size, kMaxBlobBytes));
   }
   if (KindOf(d.media_type) != Kind::kBlob && d.size > kMaxDocumentBytes) {
     return Bad(where, fmt::format("{} of {} bytes is larger than the {} allowed", d.media_type,

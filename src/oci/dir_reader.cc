@@ -1,11 +1,10 @@
 #include "oci/dir_reader.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 
 #include <cerrno>
-
-#include <fmt/format.h>
 
 #include "env/errno_status.h"
 #include "oci/files.h"
@@ -16,8 +15,7 @@ namespace {
 // `name` under `dirfd`, never following a symlink. ELOOP (O_NOFOLLOW met a
 // symlink) and ENOTDIR (O_DIRECTORY met something else) are bad input,
 // not I/O errors.
-Result<UniqueFd> OpenBelow(int dirfd, const std::string& name, int flags,
-                           const std::string& path) {
+Result<UniqueFd> OpenBelow(int dirfd, const std::string& name, int flags, const std::string& path) {
   UniqueFd fd(::openat(dirfd, name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC));
   if (fd.valid()) return fd;
   if (errno == ELOOP) {
@@ -36,7 +34,8 @@ Result<DirReader> DirReader::Open(const std::string& path) {
   auto layout = OpenBelow(fd.get(), "oci-layout", O_RDONLY, layout_path);
   if (!layout.ok()) {
     if (layout.status().IsNotFound()) {
-      return Status::NotFound(fmt::format("{} is not an OCI image layout: no oci-layout file", path));
+      return Status::NotFound(
+          fmt::format("{} is not an OCI image layout: no oci-layout file", path));
     }
     return layout.status();
   }
@@ -78,9 +77,9 @@ Result<BlobFile> DirReader::OpenBlob(const Digest& digest) const {
 Result<std::string> DirReader::ReadDocument(const OciDescriptor& descriptor) const {
   auto blob = OpenBlob(descriptor.digest);
   if (!blob.ok()) return blob.status();
-  const std::string where = fmt::format("{}/blobs/{}/{}", path_,
-                                        AlgorithmName(descriptor.digest.algorithm()),
-                                        descriptor.digest.hex());
+  const std::string where =
+      fmt::format("{}/blobs/{}/{}", path_, AlgorithmName(descriptor.digest.algorithm()),
+                  descriptor.digest.hex());
   if (blob->size != descriptor.size) {
     return Status::FailedPrecondition(fmt::format("{} holds {} bytes; its descriptor says {}",
                                                   where, blob->size, descriptor.size));
@@ -89,10 +88,10 @@ Result<std::string> DirReader::ReadDocument(const OciDescriptor& descriptor) con
   if (!bytes.ok()) return bytes.status();
   Digester digester(descriptor.digest.algorithm());
   digester.update(*bytes);
-  if (digester.digest() != descriptor.digest || static_cast<int64_t>(bytes->size()) != descriptor.size) {
-    return Status::FailedPrecondition(
-        fmt::format("{} does not match its digest (it hashes to {})", where,
-                    digester.digest().str()));
+  if (digester.digest() != descriptor.digest ||
+      static_cast<int64_t>(bytes->size()) != descriptor.size) {
+    return Status::FailedPrecondition(fmt::format("{} does not match its digest (it hashes to {})",
+                                                  where, digester.digest().str()));
   }
   return bytes;
 }

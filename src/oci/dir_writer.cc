@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -14,8 +15,6 @@
 #include <cerrno>
 #include <set>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "env/errno_status.h"
 #include "env/unique_fd.h"
@@ -36,7 +35,8 @@ class DirWriter final : public LayoutWriter {
   const std::string& existing_index() const override { return existing_; }
 
   Result<Placement> PutBlob(Store& store, const Digest& digest, int64_t size) override {
-    const std::string alg_dir = fmt::format("{}/blobs/{}", path_, AlgorithmName(digest.algorithm()));
+    const std::string alg_dir =
+        fmt::format("{}/blobs/{}", path_, AlgorithmName(digest.algorithm()));
     if (dirs_.insert(alg_dir).second) {
       if (Status s = MakeDir(alg_dir); !s.ok()) return s;
     }
@@ -107,8 +107,8 @@ class DirWriter final : public LayoutWriter {
     auto reader = store.reader(digest);
     if (!reader.ok()) return reader.status();
     if ((*reader)->size() != size) {
-      return Status::FailedPrecondition(fmt::format("stored {} holds {} bytes, not {}",
-                                                    digest.str(), (*reader)->size(), size));
+      return Status::FailedPrecondition(
+          fmt::format("stored {} holds {} bytes, not {}", digest.str(), (*reader)->size(), size));
     }
     UniqueFd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (!out.valid()) return ErrnoStatus("create", tmp, errno);
@@ -117,8 +117,8 @@ class DirWriter final : public LayoutWriter {
       auto got = (*reader)->read_at(offset, buf);
       if (!got.ok()) return got.status();
       if (*got == 0) {
-        return Status::DataLoss(fmt::format("stored {} ends after {} of {} bytes", digest.str(),
-                                            offset, size));
+        return Status::DataLoss(
+            fmt::format("stored {} ends after {} of {} bytes", digest.str(), offset, size));
       }
       if (Status s = WriteFull(out.get(), std::span<const std::byte>(buf.data(), *got), tmp);
           !s.ok()) {

@@ -27,9 +27,9 @@ class ExportAccess final : public BlobAccess {
       return info.status();
     }
     if (info->size != descriptor.size) {
-      return Status::FailedPrecondition(fmt::format(
-          "stored {} holds {} bytes; its descriptor says {}", descriptor.digest.str(), info->size,
-          descriptor.size));
+      return Status::FailedPrecondition(
+          fmt::format("stored {} holds {} bytes; its descriptor says {}", descriptor.digest.str(),
+                      info->size, descriptor.size));
     }
     return Status::OK();
   }
@@ -81,7 +81,8 @@ json EntryJson(const OciDescriptor& d) {
 
 // index.json: the entries of `existing` that are neither named as one of
 // ours nor one of our unnamed referrers, then ours.
-Result<std::string> BuildIndex(const std::string& existing, const std::vector<OciDescriptor>& ours) {
+Result<std::string> BuildIndex(const std::string& existing,
+                               const std::vector<OciDescriptor>& ours) {
   std::set<std::string> names;
   std::set<std::string> unnamed;
   for (const OciDescriptor& d : ours) {
@@ -119,9 +120,9 @@ Result<std::string> BuildIndex(const std::string& existing, const std::vector<Oc
 Result<ExportReport> Export(Store& store, const std::vector<std::string>& names,
                             const Location& destination, const ExportOptions& options) {
   if (destination.tag) {
-    return Status::InvalidArgument(fmt::format(
-        "{}: an export destination takes no tag; the image names are its tags",
-        destination.ToString()));
+    return Status::InvalidArgument(
+        fmt::format("{}: an export destination takes no tag; the image names are its tags",
+                    destination.ToString()));
   }
   if (names.empty()) return Status::InvalidArgument("no image to export");
   if (destination.transport == Location::Transport::kArchive && options.link == LinkMode::kLink) {
@@ -171,10 +172,18 @@ Result<ExportReport> Export(Store& store, const std::vector<std::string>& names,
     ++report.blobs;
     report.bytes += node.descriptor.size;
     switch (*placed) {
-      case Placement::kPresent: ++report.present; break;
-      case Placement::kCloned: ++report.cloned; break;
-      case Placement::kLinked: ++report.linked; break;
-      case Placement::kCopied: ++report.copied; break;
+      case Placement::kPresent:
+        ++report.present;
+        break;
+      case Placement::kCloned:
+        ++report.cloned;
+        break;
+      case Placement::kLinked:
+        ++report.linked;
+        break;
+      case Placement::kCopied:
+        ++report.copied;
+        break;
     }
   }
   auto index = BuildIndex((*writer)->existing_index(), entries);

@@ -67,8 +67,7 @@ class ImportAccess final : public BlobAccess {
  public:
   ImportAccess(Store& store, const std::string& lease, const DirReader* dir, std::string source,
                Counters& counters)
-      : store_(store), lease_(lease), dir_(dir), source_(std::move(source)),
-        counters_(counters) {}
+      : store_(store), lease_(lease), dir_(dir), source_(std::move(source)), counters_(counters) {}
 
   Status Ensure(const OciDescriptor& descriptor) override {
     auto have = HoldExisting(store_, lease_, descriptor.digest, descriptor.size);
@@ -84,16 +83,15 @@ class ImportAccess final : public BlobAccess {
       }
       return blob.status();
     }
-    const std::string path = fmt::format("{}/blobs/{}/{}", dir_->path(),
-                                         AlgorithmName(descriptor.digest.algorithm()),
-                                         descriptor.digest.hex());
+    const std::string path =
+        fmt::format("{}/blobs/{}/{}", dir_->path(), AlgorithmName(descriptor.digest.algorithm()),
+                    descriptor.digest.hex());
     if (blob->size != descriptor.size) {
       return Status::FailedPrecondition(fmt::format("{} holds {} bytes; its descriptor says {}",
                                                     path, blob->size, descriptor.size));
     }
     FileSource source(blob->fd.get(), path);
-    auto copied =
-        IngestBlob(store_, lease_, descriptor.digest, descriptor.size, source, path);
+    auto copied = IngestBlob(store_, lease_, descriptor.digest, descriptor.size, source, path);
     if (!copied.ok()) return copied.status();
     if (*copied) {
       ++counters_.copied;
@@ -168,8 +166,7 @@ Result<Graph> WalkSelection(
 }
 
 // Steps 4 and 5: reference labels, then names.
-Status LabelAndName(Store& store, const Selection& selection, Graph& graph,
-                    ImportReport& report) {
+Status LabelAndName(Store& store, const Selection& selection, Graph& graph, ImportReport& report) {
   for (const Node& node : graph.nodes) {
     if (node.absent) continue;
     if (Status s = AddLabels(store, node.descriptor.digest, ChildLabels(node, graph)); !s.ok()) {
@@ -184,9 +181,9 @@ Status LabelAndName(Store& store, const Selection& selection, Graph& graph,
                                            node.descriptor.digest.str(), subject.str()));
       continue;
     }
-    if (Status s = AddLabels(store, subject,
-                             {{ReferrerLabelKey(node.descriptor.digest),
-                               node.descriptor.digest.str()}});
+    if (Status s =
+            AddLabels(store, subject,
+                      {{ReferrerLabelKey(node.descriptor.digest), node.descriptor.digest.str()}});
         !s.ok()) {
       return s;
     }
@@ -208,8 +205,8 @@ Status LabelAndName(Store& store, const Selection& selection, Graph& graph,
   return Status::OK();
 }
 
-Result<ImportReport> ImportDirectory(Store& store, const std::string& lease,
-                                     const Location& source, const ImportOptions& options) {
+Result<ImportReport> ImportDirectory(Store& store, const std::string& lease, const Location& source,
+                                     const ImportOptions& options) {
   auto dir = DirReader::Open(source.path);
   if (!dir.ok()) return dir.status();
   auto index = dir->ReadIndex();
@@ -222,8 +219,8 @@ Result<ImportReport> ImportDirectory(Store& store, const std::string& lease,
   Counters counters;
   ImportAccess access(store, lease, &*dir, fmt::format("layout {}", source.path), counters);
   auto graph = WalkSelection(
-      *selection, access,
-      [&](const OciDescriptor& d) { return dir->ReadDocument(d); }, !source.tag);
+      *selection, access, [&](const OciDescriptor& d) { return dir->ReadDocument(d); },
+      !source.tag);
   if (!graph.ok()) return graph.status();
   ImportReport report;
   if (Status s = LabelAndName(store, *selection, *graph, report); !s.ok()) return s;
@@ -261,8 +258,8 @@ Status ReadArchive(Store& store, const std::string& lease, const std::string& pa
                                                      where, (*member)->size, kMaxDocumentBytes));
         }
         std::string bytes(static_cast<size_t>((*member)->size), '\0');
-        auto got = (*reader)->Read(
-            std::as_writable_bytes(std::span<char>(bytes.data(), bytes.size())));
+        auto got =
+            (*reader)->Read(std::as_writable_bytes(std::span<char>(bytes.data(), bytes.size())));
         if (!got.ok()) return got.status();
         if (*got != bytes.size()) return Status::DataLoss(where + ": truncated");
         index = std::move(bytes);
@@ -340,10 +337,9 @@ Result<ImportReport> Import(Store& store, const Location& source, const ImportOp
   auto lease = store.create_lease(lease_options);
   if (!lease.ok()) return lease.status().WithContext("creating the import's lease");
 
-  Result<ImportReport> report =
-      source.transport == Location::Transport::kDirectory
-          ? ImportDirectory(store, lease->id, source, options)
-          : ImportArchive(store, lease->id, source, options);
+  Result<ImportReport> report = source.transport == Location::Transport::kDirectory
+                                    ? ImportDirectory(store, lease->id, source, options)
+                                    : ImportArchive(store, lease->id, source, options);
   // Named (or failed): the lease has done its work either way.
   Status deleted = store.delete_lease(lease->id);
   if (report.ok() && !deleted.ok()) return deleted.WithContext("deleting the import's lease");

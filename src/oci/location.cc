@@ -21,8 +21,8 @@ Result<Location> ParseLocation(std::string_view text) {
     location.transport = Location::Transport::kArchive;
     rest = text.substr(12);
   } else {
-    return Status::InvalidArgument(fmt::format(
-        "\"{}\" is neither oci:DIR[:TAG] nor oci-archive:FILE[:TAG]", text));
+    return Status::InvalidArgument(
+        fmt::format("\"{}\" is neither oci:DIR[:TAG] nor oci-archive:FILE[:TAG]", text));
   }
   const size_t colon = rest.find(':');
   location.path = std::string(rest.substr(0, colon));

@@ -1,7 +1,6 @@
 #include "oci/select.h"
 
 #include <fmt/format.h>
-
 #include <fmt/ranges.h>
 
 #include <set>
@@ -47,9 +46,9 @@ Result<Selection> SelectImages(const std::vector<OciDescriptor>& entries,
       chosen = &entry;
     }
     if (chosen == nullptr) {
-      return Status::NotFound(fmt::format(
-          "index.json has no image named \"{}\" (it has: {})", *tag,
-          names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", "))));
+      return Status::NotFound(
+          fmt::format("index.json has no image named \"{}\" (it has: {})", *tag,
+                      names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", "))));
     }
     const std::string& image_name = name ? *name : *tag;
     if (Status s = ValidateImageName(image_name); !s.ok()) return s;
@@ -59,9 +58,9 @@ Result<Selection> SelectImages(const std::vector<OciDescriptor>& entries,
 
   if (name) {
     if (entries.size() != 1) {
-      return Status::InvalidArgument(fmt::format(
-          "--name names one image, and index.json lists {}: give a tag (oci:DIR:TAG)",
-          entries.size()));
+      return Status::InvalidArgument(
+          fmt::format("--name names one image, and index.json lists {}: give a tag (oci:DIR:TAG)",
+                      entries.size()));
     }
     selection.images.emplace_back(*name, entries.front());
     return selection;

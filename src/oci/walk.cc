@@ -22,9 +22,9 @@ class Walker {
     if (auto it = graph_.index_.find(descriptor.digest); it != graph_.index_.end()) {
       const OciDescriptor& seen = graph_.nodes[it->second].descriptor;
       if (seen.size != descriptor.size) {
-        return Failed(Status::FailedPrecondition(fmt::format(
-            "{} is described as {} bytes here and as {} bytes elsewhere",
-            descriptor.digest.str(), descriptor.size, seen.size)));
+        return Failed(Status::FailedPrecondition(
+            fmt::format("{} is described as {} bytes here and as {} bytes elsewhere",
+                        descriptor.digest.str(), descriptor.size, seen.size)));
       }
       return Status::OK();
     }

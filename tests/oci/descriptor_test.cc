@@ -23,8 +23,9 @@ Result<OciDescriptor> Parse(const std::string& text) {
 }
 
 TEST(DescriptorTest, ParsesFields) {
-  auto d = Parse(R"({"mediaType":"a/b","digest":")" + kDigest +
-                 R"(","size":3,"artifactType":"x/y","annotations":{"org.opencontainers.image.ref.name":"v1"}})");
+  auto d = Parse(
+      R"({"mediaType":"a/b","digest":")" + kDigest +
+      R"(","size":3,"artifactType":"x/y","annotations":{"org.opencontainers.image.ref.name":"v1"}})");
   ASSERT_TRUE(d.ok()) << d.status().ToString();
   EXPECT_EQ(d->media_type, "a/b");
   EXPECT_EQ(d->size, 3);
@@ -34,20 +35,20 @@ TEST(DescriptorTest, ParsesFields) {
 
 TEST(DescriptorTest, RefusesBadFields) {
   const std::vector<std::string> bads = {
-           R"({"digest":")" + kDigest + R"(","size":3})",                      // no mediaType
-           R"({"mediaType":"a/b","size":3})",                                  // no digest
-           R"({"mediaType":"a/b","digest":"sha256:abc","size":3})",            // short hex
-           R"({"mediaType":"a/b","digest":"md5:abc","size":3})",               // algorithm
-           R"({"mediaType":"a/b","digest":")" + kDigest + R"("})",             // no size
-           R"({"mediaType":"a/b","digest":")" + kDigest + R"(","size":-1})",   // negative
-           R"({"mediaType":"a/b","digest":")" + kDigest + R"(","size":"3"})",  // string
-           R"({"mediaType":"a/b","digest":")" + kDigest + R"(","size":1e3})",  // float
-           R"({"mediaType":"a/b","digest":")" + kDigest + R"(","size":18446744073709551615})",
-           R"({"mediaType":"a/b","digest":")" + kDigest + R"(","size":3,"annotations":[]})",
-           R"({"mediaType":"a/b","digest":")" + kDigest + R"(","size":3,"annotations":{"k":1}})",
-           R"({"mediaType":"application/vnd.oci.image.index.v1+json","digest":")" + kDigest +
-               R"(","size":100000000})",  // an index that large is not one
-           R"([1])",
+      R"({"digest":")" + kDigest + R"(","size":3})",                      // no mediaType
+      R"({"mediaType":"a/b","size":3})",                                  // no digest
+      R"({"mediaType":"a/b","digest":"sha256:abc","size":3})",            // short hex
+      R"({"mediaType":"a/b","digest":"md5:abc","size":3})",               // algorithm
+      R"({"mediaType":"a/b","digest":")" + kDigest + R"("})",             // no size
+      R"({"mediaType":"a/b","digest":")" + kDigest + R"(","size":-1})",   // negative
+      R"({"mediaType":"a/b","digest":")" + kDigest + R"(","size":"3"})",  // string
+      R"({"mediaType":"a/b","digest":")" + kDigest + R"(","size":1e3})",  // float
+      R"({"mediaType":"a/b","digest":")" + kDigest + R"(","size":18446744073709551615})",
+      R"({"mediaType":"a/b","digest":")" + kDigest + R"(","size":3,"annotations":[]})",
+      R"({"mediaType":"a/b","digest":")" + kDigest + R"(","size":3,"annotations":{"k":1}})",
+      R"({"mediaType":"application/vnd.oci.image.index.v1+json","digest":")" + kDigest +
+          R"(","size":100000000})",  // an index that large is not one
+      R"([1])",
   };
   for (const std::string& bad : bads) {
     auto d = Parse(bad);
@@ -57,8 +58,9 @@ TEST(DescriptorTest, RefusesBadFields) {
 }
 
 TEST(DescriptorTest, LayoutIndexAndLayoutFile) {
-  auto entries = ParseLayoutIndex(R"({"schemaVersion":2,"manifests":[{"mediaType":"a/b","digest":")" +
-                                  kDigest + R"(","size":1}]})");
+  auto entries =
+      ParseLayoutIndex(R"({"schemaVersion":2,"manifests":[{"mediaType":"a/b","digest":")" +
+                       kDigest + R"(","size":1}]})");
   ASSERT_TRUE(entries.ok());
   EXPECT_EQ(entries->size(), 1u);
   EXPECT_FALSE(ParseLayoutIndex("[]").ok());

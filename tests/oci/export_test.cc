@@ -95,8 +95,8 @@ TEST_F(ExportTest, ArchiveIsAcceptedBySkopeoAndRoundTrips) {
   auto inspect = testing::Run(fmt::format("skopeo inspect oci-archive:{}:t", tar));
   EXPECT_EQ(inspect.exit_code, 0) << inspect.output;
   // skopeo unpacks it into a layout that matches the original byte for byte.
-  auto copy = testing::Run(fmt::format("skopeo --insecure-policy copy -q oci-archive:{}:t oci:{}:t", tar,
-                              tmp_ / "unpacked"));
+  auto copy = testing::Run(fmt::format("skopeo --insecure-policy copy -q oci-archive:{}:t oci:{}:t",
+                                       tar, tmp_ / "unpacked"));
   ASSERT_EQ(copy.exit_code, 0) << copy.output;
   ExpectSameBlobs(testing::UmociImage().layout, tmp_ / "unpacked");
   // The same export twice gives the same bytes.
@@ -137,8 +137,8 @@ TEST_F(ExportTest, AddsToAnExistingLayoutAndReplacesItsOwnNames) {
   const std::string dest = tmp_ / "dest";
   ASSERT_TRUE(Export(*store_, {"a"}, Dir(dest)).ok());
   ASSERT_TRUE(Export(*store_, {"b", "a"}, Dir(dest)).ok());
-  EXPECT_EQ(IndexNames(dest), (std::map<std::string, std::string>{{"a", a.digest.str()},
-                                                                  {"b", b.digest.str()}}));
+  EXPECT_EQ(IndexNames(dest),
+            (std::map<std::string, std::string>{{"a", a.digest.str()}, {"b", b.digest.str()}}));
 }
 
 TEST_F(ExportTest, ReferrersGoAlongUnnamed) {
@@ -146,8 +146,8 @@ TEST_F(ExportTest, ReferrersGoAlongUnnamed) {
   const auto image = layout.AddImage(1, 100, 3);
   const auto empty = layout.AddBlob("{}", "application/vnd.oci.empty.v1+json");
   const auto sig = layout.AddBlob("sig", "application/x-sig");
-  const auto referrer = layout.AddManifest(empty, {sig}, "application/vnd.oci.image.manifest.v1+json",
-                                           image, "application/x-sig");
+  const auto referrer = layout.AddManifest(
+      empty, {sig}, "application/vnd.oci.image.manifest.v1+json", image, "application/x-sig");
   layout.WriteIndex({{"app", image}, {std::nullopt, referrer}});
   ASSERT_TRUE(Import(*store_, Dir(layout.dir())).ok());
   const std::string dest = tmp_ / "dest";

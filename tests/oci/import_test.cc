@@ -50,8 +50,8 @@ class ImportTest : public ::testing::Test {
   void ExpectBlobsOf(const std::string& dir) {
     for (const auto& alg : fs::directory_iterator(dir + "/blobs")) {
       for (const auto& blob : fs::directory_iterator(alg.path())) {
-        auto digest = Digest::Parse(alg.path().filename().string() + ":" +
-                                    blob.path().filename().string());
+        auto digest =
+            Digest::Parse(alg.path().filename().string() + ":" + blob.path().filename().string());
         ASSERT_TRUE(digest.ok());
         auto stored = ReadAll(*store_, *digest);
         ASSERT_TRUE(stored.ok()) << digest->str() << ": " << stored.status().ToString();
@@ -168,8 +168,10 @@ TEST_F(ImportTest, DeletedImageGoesAtGcExceptWhatAnotherImageShares) {
   LayoutBuilder layout(tmp_ / "layout");
   const auto config_a = layout.AddBlob(R"({"a":1})", "application/vnd.oci.image.config.v1+json");
   const auto config_b = layout.AddBlob(R"({"b":1})", "application/vnd.oci.image.config.v1+json");
-  const auto shared = layout.AddBlob(MakeContent(4096, 1), "application/vnd.oci.image.layer.v1.tar");
-  const auto only_a = layout.AddBlob(MakeContent(4096, 2), "application/vnd.oci.image.layer.v1.tar");
+  const auto shared =
+      layout.AddBlob(MakeContent(4096, 1), "application/vnd.oci.image.layer.v1.tar");
+  const auto only_a =
+      layout.AddBlob(MakeContent(4096, 2), "application/vnd.oci.image.layer.v1.tar");
   const auto a = layout.AddManifest(config_a, {shared, only_a});
   const auto b = layout.AddManifest(config_b, {shared});
   layout.WriteIndex({{"a", a}, {"b", b}});
@@ -219,8 +221,8 @@ TEST_F(ImportTest, ReferrersComeAlongAndTheSubjectKeepsThem) {
   const auto image = layout.AddImage(1, 100, 5);
   const auto empty = layout.AddBlob("{}", "application/vnd.oci.empty.v1+json");
   const auto sbom = layout.AddBlob(R"({"sbom":true})", "application/spdx+json");
-  const auto referrer = layout.AddManifest(empty, {sbom}, "application/vnd.oci.image.manifest.v1+json",
-                                           image, "application/spdx+json");
+  const auto referrer = layout.AddManifest(
+      empty, {sbom}, "application/vnd.oci.image.manifest.v1+json", image, "application/spdx+json");
   const auto unrelated = layout.AddImage(1, 100, 6);
   layout.WriteIndex({{"app", image}, {std::nullopt, referrer}, {std::nullopt, unrelated}});
   auto report = Import(*store_, Dir(layout.dir(), "app"));
@@ -397,10 +399,11 @@ TEST_F(ImportTest, MalformedJsonIsInvalidArgument) {
   }
   {
     LayoutBuilder layout(tmp_ / "bad-digest");
-    WriteWholeFile(layout.dir() + "/index.json",
-                   R"({"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json",)"
-                   R"("digest":"sha256:../../../etc/passwd","size":10,)"
-                   R"("annotations":{"org.opencontainers.image.ref.name":"x"}}]})");
+    WriteWholeFile(
+        layout.dir() + "/index.json",
+        R"({"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json",)"
+        R"("digest":"sha256:../../../etc/passwd","size":10,)"
+        R"("annotations":{"org.opencontainers.image.ref.name":"x"}}]})");
     ExpectRefused(Dir(layout.dir()), Code::kInvalidArgument);
   }
 }
@@ -412,7 +415,8 @@ TEST_F(ImportTest, AbsurdSizesAreInvalidArgument) {
     const std::string manifest = fmt::format(
         R"({{"schemaVersion":2,"config":{},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"{}","size":{}}}]}})",
         LayoutBuilder::DescriptorJson(config), DigestOf("x").str(), size);
-    layout.WriteIndex({{"m", layout.AddBlob(manifest, "application/vnd.oci.image.manifest.v1+json")}});
+    layout.WriteIndex(
+        {{"m", layout.AddBlob(manifest, "application/vnd.oci.image.manifest.v1+json")}});
     SCOPED_TRACE(size);
     ExpectRefused(Dir(layout.dir()), Code::kInvalidArgument);
   }

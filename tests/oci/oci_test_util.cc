@@ -63,7 +63,8 @@ OciDescriptor LayoutBuilder::AddManifest(const OciDescriptor& config,
                                          std::string media_type,
                                          const std::optional<OciDescriptor>& subject,
                                          const std::string& artifact_type) {
-  json m = {{"schemaVersion", 2}, {"mediaType", media_type},
+  json m = {{"schemaVersion", 2},
+            {"mediaType", media_type},
             {"config", json::parse(DescriptorJson(config))}};
   m["layers"] = json::array();
   for (const auto& l : layers) m["layers"].push_back(json::parse(DescriptorJson(l)));
@@ -82,13 +83,14 @@ OciDescriptor LayoutBuilder::AddIndex(const std::vector<OciDescriptor>& manifest
 }
 
 OciDescriptor LayoutBuilder::AddImage(int layers, size_t layer_bytes, uint64_t seed) {
-  const OciDescriptor config = AddBlob(
-      fmt::format(R"({{"architecture":"amd64","os":"linux","seed":{}}})", seed),
-      "application/vnd.oci.image.config.v1+json");
+  const OciDescriptor config =
+      AddBlob(fmt::format(R"({{"architecture":"amd64","os":"linux","seed":{}}})", seed),
+              "application/vnd.oci.image.config.v1+json");
   std::vector<OciDescriptor> ls;
   for (int i = 0; i < layers; ++i) {
-    ls.push_back(AddBlob(contentstore::testing::MakeContent(layer_bytes, seed * 100 + static_cast<uint64_t>(i)),
-                         "application/vnd.oci.image.layer.v1.tar+gzip"));
+    ls.push_back(AddBlob(
+        contentstore::testing::MakeContent(layer_bytes, seed * 100 + static_cast<uint64_t>(i)),
+        "application/vnd.oci.image.layer.v1.tar+gzip"));
   }
   return AddManifest(config, ls);
 }
@@ -156,7 +158,8 @@ std::vector<TarMember> LayoutMembers(const std::string& dir) {
     }
   }
   std::sort(blobs.begin(), blobs.end());
-  for (const auto& name : blobs) members.push_back(FileMember(name, ReadWholeFile(dir + "/" + name)));
+  for (const auto& name : blobs)
+    members.push_back(FileMember(name, ReadWholeFile(dir + "/" + name)));
   members.push_back(FileMember("index.json", ReadWholeFile(dir + "/index.json")));
   return members;
 }
@@ -173,9 +176,7 @@ RunResult Run(const std::string& command) {
   return result;
 }
 
-bool HaveTool(const std::string& tool) {
-  return Run("command -v " + tool).exit_code == 0;
-}
+bool HaveTool(const std::string& tool) { return Run("command -v " + tool).exit_code == 0; }
 
 namespace {
 

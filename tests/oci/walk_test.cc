@@ -60,7 +60,9 @@ json Desc(const OciDescriptor& d) {
 OciDescriptor Manifest(MemoryAccess& a, const OciDescriptor& config,
                        const std::vector<OciDescriptor>& layers,
                        std::string type = std::string(kOciManifest)) {
-  json m = {{"schemaVersion", 2}, {"mediaType", type}, {"config", Desc(config)},
+  json m = {{"schemaVersion", 2},
+            {"mediaType", type},
+            {"config", Desc(config)},
             {"layers", json::array()}};
   for (const auto& l : layers) m["layers"].push_back(Desc(l));
   return a.Add(m.dump(), type);
@@ -77,7 +79,8 @@ TEST(WalkTest, NestedIndexVisitsEveryBlobOnceChildrenFirst) {
   MemoryAccess a;
   const auto config = a.Add("{}", std::string(kOciConfig));
   const auto shared = a.Add("shared layer", "application/vnd.oci.image.layer.v1.tar");
-  const auto m1 = Manifest(a, config, {shared, a.Add("one", "application/vnd.oci.image.layer.v1.tar")});
+  const auto m1 =
+      Manifest(a, config, {shared, a.Add("one", "application/vnd.oci.image.layer.v1.tar")});
   const auto m2 = Manifest(a, config, {shared});
   const auto inner = Index(a, {m1, m2});
   const auto outer = Index(a, {inner, m1});
@@ -119,8 +122,8 @@ TEST(WalkTest, AbsentNonDistributableLayerIsSkippedWithAWarning) {
   const auto config = a.Add("{}", std::string(kOciConfig));
   const auto foreign =
       MemoryAccess::Missing("application/vnd.docker.image.rootfs.foreign.diff.tar.gzip", "win");
-  const auto nondist = MemoryAccess::Missing(
-      "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip", "nd");
+  const auto nondist =
+      MemoryAccess::Missing("application/vnd.oci.image.layer.nondistributable.v1.tar+gzip", "nd");
   const auto present = a.Add("here", "application/vnd.oci.image.layer.v1.tar+gzip");
   const auto m = Manifest(a, config, {foreign, nondist, present});
   auto graph = Walk({m}, a);
@@ -186,7 +189,8 @@ TEST(WalkTest, OneDigestWithTwoSizesFails) {
   const auto layer = a.Add("layer", "application/vnd.oci.image.layer.v1.tar");
   OciDescriptor lying = layer;
   lying.size = 99;
-  json m = {{"schemaVersion", 2}, {"config", Desc(config)},
+  json m = {{"schemaVersion", 2},
+            {"config", Desc(config)},
             {"layers", json::array({Desc(layer), Desc(lying)})}};
   const auto manifest = a.Add(m.dump(), std::string(kOciManifest));
   auto graph = Walk({manifest}, a);
@@ -200,8 +204,12 @@ TEST(WalkTest, ArtifactManifestAndSubject) {
   const auto image = Manifest(a, config, {});
   const auto empty = a.Add("{}", std::string(kOciEmpty));
   const auto sig = a.Add("signature", "application/vnd.dev.cosign.simplesigning.v1+json");
-  json m = {{"schemaVersion", 2}, {"mediaType", kOciManifest}, {"artifactType", "application/x-sig"},
-            {"config", Desc(empty)}, {"layers", json::array({Desc(sig)})}, {"subject", Desc(image)}};
+  json m = {{"schemaVersion", 2},
+            {"mediaType", kOciManifest},
+            {"artifactType", "application/x-sig"},
+            {"config", Desc(empty)},
+            {"layers", json::array({Desc(sig)})},
+            {"subject", Desc(image)}};
   const auto referrer = a.Add(m.dump(), std::string(kOciManifest));
   auto graph = Walk({referrer}, a);
   ASSERT_TRUE(graph.ok()) << graph.status().ToString();
