@@ -121,6 +121,7 @@ int RunRebuild(const FsckArgs& args, const GlobalOptions& globals) {
     json["blobs_unlabelled"] = report->blobs_unlabelled;
     json["rescue_lease"] = report->rescue_lease;
     json["leases"] = report->leases;
+    json["images"] = report->images;
     json["set_aside"] = report->set_aside;
     json["problems"] = std::move(problems);
     out = JsonLine(json);
@@ -131,10 +132,11 @@ int RunRebuild(const FsckArgs& args, const GlobalOptions& globals) {
     if (!report->salvage_error.empty()) {
       out += fmt::format("nothing could be read from it: {}\n", Escaped(report->salvage_error));
     }
-    out += fmt::format("{} back in the catalog, {} with their labels; {}\n",
+    out += fmt::format("{} back in the catalog, {} with their labels; {}; {}\n",
                        CountText(report->blobs, "blob"),
                        CountText(report->blobs_with_labels, "blob"),
-                       CountText(report->leases, "lease"));
+                       CountText(report->leases, "lease"),
+                       CountText(report->images, "image name"));
     if (report->blobs_unlabelled > 0) {
       out += fmt::format(
           "{} lost their labels; lease {} holds them from gc until you decide (`contentstore "

@@ -20,6 +20,7 @@
 namespace contentstore::cli {
 namespace {
 
+// fsck knows this name at ROOT (src/files/layout.h, Layout::kServeSocket).
 constexpr char kDefaultSocket[] = "contentstore.sock";
 
 struct ServeArgs {

@@ -44,6 +44,7 @@ void AddTransferCommands(CLI::App& app, const GlobalOptions& globals, Commands& 
 void AddBlobCommands(CLI::App& app, const GlobalOptions& globals, Commands& commands);
 void AddIngestCommands(CLI::App& app, const GlobalOptions& globals, Commands& commands);
 void AddLeaseCommands(CLI::App& app, const GlobalOptions& globals, Commands& commands);
+void AddImageCommands(CLI::App& app, const GlobalOptions& globals, Commands& commands);
 void AddGcCommands(CLI::App& app, const GlobalOptions& globals, Commands& commands);
 void AddOciCommands(CLI::App& app, const GlobalOptions& globals, Commands& commands);
 // Only in builds with the server (CONTENTSTORE_HAVE_SERVER).

@@ -98,6 +98,7 @@ int Run(int argc, char** argv) {
   AddBlobCommands(app, globals, commands);
   AddIngestCommands(app, globals, commands);
   AddLeaseCommands(app, globals, commands);
+  AddImageCommands(app, globals, commands);
   AddGcCommands(app, globals, commands);
   AddOciCommands(app, globals, commands);
 #ifdef CONTENTSTORE_HAVE_SERVER

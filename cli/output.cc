@@ -151,6 +151,20 @@ nlohmann::ordered_json LeaseJson(const Lease& lease) {
   return out;
 }
 
+nlohmann::ordered_json ImageJson(const Image& image) {
+  nlohmann::ordered_json labels = nlohmann::ordered_json::object();
+  for (const auto& [key, value] : image.labels) labels[key] = value;
+  nlohmann::ordered_json out;
+  out["name"] = image.name;
+  out["target"]["mediaType"] = image.target.media_type;
+  out["target"]["digest"] = image.target.digest.str();
+  out["target"]["size"] = image.target.size;
+  out["created_at"] = Rfc3339(image.created_at);
+  out["updated_at"] = Rfc3339(image.updated_at);
+  out["labels"] = std::move(labels);
+  return out;
+}
+
 std::string JsonLine(const nlohmann::ordered_json& value) {
   return value.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + '\n';
 }

@@ -7,6 +7,8 @@
 //           (total and expected are null when unknown)
 //   lease:  {"id","created_at","expires_at","labels":{...}}
 //           (expires_at is null when the lease never expires)
+//   image:  {"name","target":{"mediaType","digest","size"},"created_at",
+//            "updated_at","labels":{...}}
 
 #ifndef CONTENTSTORE_CLI_OUTPUT_H_
 #define CONTENTSTORE_CLI_OUTPUT_H_
@@ -17,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "contentstore/image.h"
 #include "contentstore/lease.h"
 #include "contentstore/types.h"
 
@@ -58,6 +61,7 @@ std::string ExpiresText(const Lease& lease, Timestamp now);
 nlohmann::ordered_json BlobJson(const Info& info);
 nlohmann::ordered_json IngestJson(const IngestStatus& status);
 nlohmann::ordered_json LeaseJson(const Lease& lease);
+nlohmann::ordered_json ImageJson(const Image& image);
 
 // One compact line of JSON with its newline. Bytes that are not UTF-8 (a
 // label may hold any) become U+FFFD instead of making the dump throw.

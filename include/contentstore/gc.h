@@ -2,8 +2,8 @@
 //
 // Reachability follows containerd's labels. Roots: blobs labelled
 // "containerd.io/gc.root" (any value), everything an unexpired lease holds,
-// the expected digest of every ingest, and every blob younger than the grace
-// period. Edges: a label "containerd.io/gc.ref.content", or one starting with
+// the expected digest of every ingest, the target of every image name
+// (image.h), and every blob younger than the grace period. Edges: a label "containerd.io/gc.ref.content", or one starting with
 // "containerd.io/gc.ref.content." or "containerd.io/gc.ref.content/", whose
 // value is a digest, points at that blob. The catalog's views gc_roots,
 // gc_edges, gc_reachable and gc_unreachable hold the same model for outside

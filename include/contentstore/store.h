@@ -167,6 +167,12 @@ class Store {
   virtual Result<std::vector<LeaseResource>> lease_resources(std::string_view lease) = 0;
 
   // --- Named images (see image.h) ---
+  //
+  // Each change is one short catalog transaction, durable when the call
+  // returns, after which ROOT/index.json is rewritten to list every name. If
+  // that rewrite fails, the change stays committed and the error says so;
+  // the next writable open (or fsck --repair) rewrites index.json. A
+  // read-only store refuses changes with FailedPrecondition.
 
   // Creates the name, or points an existing one at image.target (its labels
   // become image.labels; created_at is kept). The target need not be

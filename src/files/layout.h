@@ -15,6 +15,7 @@
 //   ROOT/index.json                 OCI image index: one descriptor per image name
 //   ROOT/index.json.lock            flock serializing rewrites of index.json
 //   ROOT/index.json.tmp             index.json being rewritten (under that lock)
+//   ROOT/contentstore.sock (+.lock) `contentstore serve`'s default socket
 //
 // <id> is the SHA-256 of the ref in hex: refs may contain '/' and "..", and
 // a fixed-length name is safe for any of them.
@@ -47,6 +48,8 @@ class Layout {
   static constexpr std::string_view kIndexFile = "index.json";
   static constexpr std::string_view kIndexLockFile = "index.json.lock";
   static constexpr std::string_view kIndexTempFile = "index.json.tmp";
+  // `contentstore serve`'s default socket, and its lock ("<socket>.lock").
+  static constexpr std::string_view kServeSocket = "contentstore.sock";
   static constexpr const char* kDataFile = "data";
   static constexpr const char* kCommitMarker = "commit";
 

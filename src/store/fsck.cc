@@ -488,12 +488,14 @@ Status Fsck::CheckRootEntries() {
     for (std::string_view k :
          {Layout::kCatalogFile, Layout::kBlobsDir, Layout::kIngestDir, Layout::kTrashDir,
           Layout::kBatchesDir, Layout::kLostFoundDir, Layout::kReserveFile,
-          Layout::kOciLayoutFile, Layout::kIndexFile, Layout::kIndexLockFile}) {
+          Layout::kOciLayoutFile, Layout::kIndexFile, Layout::kIndexLockFile,
+          Layout::kServeSocket}) {
       if (name == k) known = true;
     }
     // SQLite's files, and catalogs a rebuild set aside.
     if (name == catalog + "-wal" || name == catalog + "-shm" || name == catalog + "-journal" ||
-        name.starts_with(catalog + ".damaged-")) {
+        name.starts_with(catalog + ".damaged-") ||
+        name == std::string(Layout::kServeSocket) + ".lock") {
       known = true;
     }
     if (known) continue;

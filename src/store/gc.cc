@@ -8,7 +8,8 @@
 //     adds a row to gc_runs; from its commit on, the schema's triggers log in
 //     gc_revivals every change that can make a digest reachable: a new
 //     reference link, a new gc.root label, a lease taking content, an ingest
-//     expecting a digest (migration 5).
+//     expecting a digest (migration 5), an image name created or pointed at
+//     a new target (migration 6).
 //  2. Mark, on a read snapshot taken after that commit, holding no write
 //     lock: the view gc_reachable_ids (the recursive walk from gc_roots over
 //     gc_links) goes into a temp table, and the blobs it does not hold that

@@ -204,6 +204,49 @@ TEST(SqliteCatalog, VersionTwoReferencesSurviveTheUpgrade) {
   EXPECT_EQ(db.execAndGet("SELECT count(*) FROM blobs WHERE gc_id IS NULL").getInt(), 0);
 }
 
+// A version-5 catalog gains the image tables on the way up, keeps its rows
+// and roots, and from then on a name is a root with its own reason.
+TEST(SqliteCatalog, VersionFiveCatalogGainsImageNames) {
+  TempDir dir;
+  const std::string a = "sha256:" + std::string(64, 'a'), b = "sha256:" + std::string(64, 'b');
+  const std::string c = "sha256:" + std::string(64, 'c');
+  {
+    SQLite::Database db(dir / "catalog.db", SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    for (int i = 0; i < 5; ++i) db.exec(std::string(sqlite::kMigrations[i].text));
+    db.exec("PRAGMA user_version = 5");
+    for (const std::string& x : {a, b, c}) {
+      db.exec("INSERT INTO blobs (digest, size, created_at, updated_at) VALUES ('" + x +
+              "', 1, 1, 1)");
+    }
+    db.exec("INSERT INTO blob_labels VALUES ('" + a + "', 'containerd.io/gc.root', 'x'), ('" + b +
+            "', 'containerd.io/gc.ref.content.0', '" + c + "')");
+  }
+  ASSERT_NE(Open(dir / "catalog.db"), nullptr);
+  SQLite::Database db(dir / "catalog.db", SQLite::OPEN_READWRITE);
+  db.exec("PRAGMA foreign_keys = ON");  // as the library's connection
+  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 6);
+  EXPECT_EQ(Rows(db, "SELECT digest, reason FROM gc_roots"),
+            std::vector<std::string>{a + "|label containerd.io/gc.root"});
+  EXPECT_EQ(Rows(db, "SELECT digest FROM gc_unreachable ORDER BY digest"),
+            (std::vector<std::string>{b, c}));
+  // index.json is stale until the first writable open of the store writes it.
+  EXPECT_EQ(Rows(db, "SELECT generation, published FROM image_index"),
+            std::vector<std::string>{"1|0"});
+  db.exec("INSERT INTO images VALUES ('app:1', '" + b + "', 'application/x', 1, 1, 1)");
+  EXPECT_EQ(Rows(db, "SELECT reason FROM gc_roots WHERE digest = '" + b + "'"),
+            std::vector<std::string>{"image app:1"});
+  EXPECT_EQ(Rows(db, "SELECT digest FROM gc_unreachable"), std::vector<std::string>{});
+  EXPECT_EQ(Rows(db, "SELECT generation FROM image_index"), std::vector<std::string>{"2"});
+  db.exec("INSERT INTO image_labels VALUES ('app:1', 'k', 'v')");
+  db.exec("DELETE FROM images");
+  EXPECT_EQ(db.execAndGet("SELECT count(*) FROM image_labels").getInt(), 0);
+  EXPECT_EQ(Rows(db, "SELECT generation FROM image_index"), std::vector<std::string>{"3"});
+  TempDir fresh_dir;
+  ASSERT_NE(Open(fresh_dir / "catalog.db"), nullptr);
+  SQLite::Database fresh(fresh_dir / "catalog.db", SQLite::OPEN_READONLY);
+  EXPECT_EQ(Structure(db), Structure(fresh));
+}
+
 TEST(SqliteCatalog, FreshCatalogIsAtTheLatestVersionInWalMode) {
   TempDir dir;
   auto catalog = Open(dir / "catalog.db");

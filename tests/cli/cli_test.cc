@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "contentstore/digest.h"
+#include "contentstore/store.h"
 
 extern char** environ;
 
@@ -424,7 +425,7 @@ TEST_F(CliTest, HelpListsEveryCommand) {
   const Outcome o = Cs({"--help"});
   ASSERT_EQ(o.exit_code, 0) << o;
   for (const char* cmd : {"ingest", "get", "info", "ls", "label", "rm", "active", "status", "abort",
-                          "lease", "gc", "fsck", "--root"}) {
+                          "lease", "image", "gc", "fsck", "--root"}) {
     EXPECT_NE(o.out.find(cmd), std::string::npos) << cmd;
   }
   EXPECT_EQ(o.out.find("Reserved"), std::string::npos) << o.out;
@@ -440,6 +441,10 @@ TEST_F(CliTest, HelpListsEveryCommand) {
       {{"lease", "add"}, {"ID", "DIGEST", "--ingest"}},
       {{"lease", "drop"}, {"ID", "DIGEST", "--ingest"}},
       {{"lease", "show"}, {"ID", "--json"}},
+      {{"image"}, {"ls, list", "rm, delete, del, remove", "tag"}},
+      {{"image", "ls"}, {"FILTER", "--quiet", "--json"}},
+      {{"image", "rm"}, {"NAME"}},
+      {{"image", "tag"}, {"SRC", "DST"}},
       {{"gc"}, {"--dry-run", "--json", "--verbose", "--grace", "--ingest-expiry"}},
       {{"fsck"}, {"--verify", "--repair", "--json", "--progress", "--no-progress"}},
   };
@@ -1450,6 +1455,76 @@ TEST_F(CliTest, LeaseCreateDuplicateIdExits4) {
   ExpectOneErrorLine(o);
   EXPECT_EQ(o.out, "");
   EXPECT_EQ(Sql("select lease_id, key from lease_labels"), "dup|first\n");
+}
+
+// --- Images ------------------------------------------------------------------
+
+// Names come from importers (the library's put_image); the command lists,
+// copies and removes them, and ROOT/index.json follows.
+std::string ReadFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+TEST_F(CliTest, ImageLsRmTag) {
+  const std::string manifest = DigestOf("manifest"), other = DigestOf("other");
+  {
+    using namespace contentstore;
+    auto store = Store::Open(root_, Options{});
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    for (const auto& [name, digest, labels] :
+         std::vector<std::tuple<std::string, std::string, Labels>>{
+             {"docker.io/library/app:1", manifest, {{"team", "blue"}}},
+             {"app:2", other, {}}}) {
+      Image image;
+      image.name = name;
+      image.target = {"application/vnd.oci.image.manifest.v1+json", *Digest::Parse(digest), 1234};
+      image.labels = labels;
+      ASSERT_TRUE((*store)->put_image(image).ok());
+    }
+  }
+  Outcome o = Cs({"image", "ls"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  auto lines = Lines(o.out);
+  ASSERT_EQ(lines.size(), 3u) << o.out;
+  EXPECT_TRUE(lines[0].starts_with("NAME ")) << lines[0];
+  for (const char* column : {"TYPE", "DIGEST", "SIZE", "UPDATED", "LABELS"}) {
+    EXPECT_NE(lines[0].find(column), std::string::npos) << column;
+  }
+  EXPECT_TRUE(lines[1].starts_with("app:2 ")) << lines[1];
+  EXPECT_NE(lines[1].find(other), std::string::npos) << lines[1];
+  EXPECT_NE(lines[1].find("1.2 KiB"), std::string::npos) << lines[1];
+  EXPECT_TRUE(lines[2].ends_with("  team=blue")) << lines[2];
+
+  o = Cs({"image", "ls", "--json", "name~=docker"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  const auto listed = json::parse(o.out);
+  EXPECT_EQ(listed["name"], "docker.io/library/app:1");
+  EXPECT_EQ(listed["target"]["digest"], manifest);
+  EXPECT_EQ(listed["target"]["size"], 1234);
+  EXPECT_EQ(listed["labels"]["team"], "blue");
+  EXPECT_EQ(Cs({"image", "ls", "-q", "target.digest==" + other}).out, "app:2\n");
+  EXPECT_EQ(Cs({"image", "ls", "-q", "bogus==1"}).exit_code, 2);
+
+  o = Cs({"image", "tag", "app:2", "app:latest"});
+  ASSERT_EQ(o.exit_code, 0) << o;
+  EXPECT_EQ(o.out, "app:latest\n");
+  EXPECT_EQ(Cs({"image", "tag", "missing", "x"}).exit_code, 3);
+  EXPECT_EQ(Cs({"image", "tag", "app:2", ""}).exit_code, 2);
+  EXPECT_EQ(Cs({"image", "ls", "-q"}).out, "app:2\napp:latest\ndocker.io/library/app:1\n");
+  const auto index = json::parse(ReadFile(root_ + "/index.json"));
+  ASSERT_EQ(index["manifests"].size(), 3u);
+  EXPECT_EQ(index["manifests"][1]["annotations"]["org.opencontainers.image.ref.name"],
+            "app:latest");
+
+  // Every name is tried; the first failure decides the exit code.
+  o = Cs({"image", "rm", "missing", "app:2", "app:latest"});
+  EXPECT_EQ(o.exit_code, 3) << o;
+  EXPECT_EQ(o.out, "app:2\napp:latest\n");
+  EXPECT_EQ(Cs({"image", "ls", "-q"}).out, "docker.io/library/app:1\n");
+  EXPECT_EQ(json::parse(ReadFile(root_ + "/index.json"))["manifests"].size(), 1u);
+  // index.json is what fsck expects.
+  EXPECT_EQ(Cs({"fsck"}).exit_code, 0);
 }
 
 TEST_F(CliTest, LeaseLsColumnsAndFilters) {
