@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -125,6 +126,13 @@ Result<ExportReport> Export(Store& store, const std::vector<std::string>& names,
                     destination.ToString()));
   }
   if (names.empty()) return Status::InvalidArgument("no image to export");
+  // The store root is a layout of the store's own names, kept by the store:
+  // an export must not rewrite its index.json.
+  std::error_code ec;
+  if (std::filesystem::equivalent(destination.path, store.root(), ec)) {
+    return Status::InvalidArgument(fmt::format(
+        "{} is the store itself, already an OCI layout of its images", destination.path));
+  }
   if (destination.transport == Location::Transport::kArchive && options.link == LinkMode::kLink) {
     return Status::InvalidArgument("--link needs an oci:DIR destination, not an archive");
   }

@@ -172,6 +172,7 @@ TEST_F(ExportTest, Refusals) {
   ExportOptions link;
   link.link = LinkMode::kLink;
   EXPECT_TRUE(Export(*store_, {"t"}, Archive(tmp_ / "x.tar"), link).status().IsInvalidArgument());
+  EXPECT_TRUE(Export(*store_, {"t"}, Dir(store_->root())).status().IsInvalidArgument());
   // A failed archive export leaves no file behind.
   EXPECT_TRUE(Export(*store_, {"t", "nope"}, Archive(tmp_ / "y.tar")).status().IsNotFound());
   EXPECT_FALSE(fs::exists(tmp_ / "y.tar"));
