@@ -1,9 +1,9 @@
 #include "files/oci_layout_files.h"
 
 #include <fcntl.h>
-#include <unistd.h>
 
 #include "env/crash_point.h"
+#include "env/random.h"
 
 namespace contentstore {
 namespace {
@@ -57,9 +57,10 @@ Status OciLayoutFiles::EnsureLayoutFile() {
   auto right = LayoutFileIsRight();
   if (!right.ok()) return right.status();
   if (*right) return Status::OK();
-  // Several opens may race here; each writes the same bytes.
+  // Several opens may race here (in one process too): each writes the same
+  // bytes through its own temp file.
   return ReplaceFile(Layout::kOciLayoutFile,
-                     std::string(Layout::kOciLayoutFile) + ".tmp-" + std::to_string(::getpid()),
+                     std::string(Layout::kOciLayoutFile) + ".tmp-" + RandomHex(8),
                      kOciLayoutContents);
 }
 

@@ -392,6 +392,24 @@ TEST_F(FilterSqlTest, SqlShape) {
                                               std::string("b")}));
 }
 
+// A column may be named by several parts (containerd's image filters say
+// target.digest); the path must match the whole name.
+TEST_F(FilterSqlTest, ColumnsWithDottedNames) {
+  static const FieldSchema schema{
+      .what = "image",
+      .columns = {{"name", "i.name", false, false}, {"target.digest", "i.digest", false, false}},
+  };
+  Result<Filter> f = ParseAll({"target.digest==x"});
+  ASSERT_TRUE(f.ok());
+  Result<SqlCondition> c = Compile(*f, schema, 1);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->sql, "(i.digest = ?1)");
+  EXPECT_THAT(CompileError("target==x", schema), HasSubstr("unknown image field \"target\""));
+  EXPECT_THAT(CompileError("target.digest.x==y", schema),
+              HasSubstr("unknown image field \"target.digest.x\""));
+  EXPECT_THAT(CompileError("digest==x", schema), HasSubstr("known fields: name, target.digest"));
+}
+
 TEST_F(FilterSqlTest, MatchAllIsOne) {
   for (const std::vector<std::string>& filters :
        {std::vector<std::string>{}, std::vector<std::string>{""},

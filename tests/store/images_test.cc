@@ -381,12 +381,48 @@ TEST_F(ImagesTest, AStaleIndexJsonIsFoundAndRewritten) {
   EXPECT_EQ(IndexNames(dir_.path()).size(), 2u);
 }
 
-// What OCI tools leave at the root is reported, never moved.
+// Each step of the rewrite failing in turn: the name change stays committed
+// and the error says so; index.json stays the last good one, never a torn
+// one; the next writable open rewrites it.
+TEST_F(ImagesTest, AFailedIndexRewriteKeepsTheChangeAndIsRepairedAtOpen) {
+  ASSERT_OK(store_->put_image(MakeImage("first", kA)).status());
+  int n = 0;
+  for (const char* op : {"open", "write", "fdatasync", "rename"}) {
+    const std::string name = fmt::format("name{}", n++);
+    env_.SetHook([op](std::string_view what, std::string_view path) {
+      if (what == op && path.find("index.json") != std::string_view::npos) {
+        return Status::IOError(fmt::format("injected {} failure", what));
+      }
+      return Status::OK();
+    });
+    auto put = store_->put_image(MakeImage(name, kB));
+    env_.SetHook(nullptr);
+    EXPECT_CODE(put.status(), kIOError) << op;
+    EXPECT_NE(put.status().ToString().find("committed"), std::string::npos)
+        << put.status().ToString();
+    EXPECT_OK(store_->get_image(name).status()) << op;
+    // The last good one, whole (IndexNames parses it).
+    EXPECT_EQ(IndexNames(dir_.path()), std::vector<std::string>{"first=" + kA.str()}) << op;
+  }
+  Options options;
+  options.env = &env_;
+  store_.reset();
+  store_ = testing::OpenStore(dir_.path(), options);
+  EXPECT_EQ(IndexNames(dir_.path()).size(), 5u);
+  auto report = store_->fsck({});
+  ASSERT_OK(report.status());
+  EXPECT_TRUE(report->clean());
+}
+
+// What OCI tools leave at the root is reported, never moved; what the
+// store's own server keeps there is not reported.
 TEST_F(ImagesTest, FsckReportsStrangersAtTheRoot) {
   {
-    FILE* f = std::fopen((dir_ / "tool-state.json").c_str(), "w");
-    ASSERT_NE(f, nullptr);
-    std::fclose(f);
+    for (const char* name : {"tool-state.json", "contentstore.sock.lock"}) {
+      FILE* f = std::fopen((dir_ / name).c_str(), "w");
+      ASSERT_NE(f, nullptr);
+      std::fclose(f);
+    }
   }
   FsckOptions repair;
   repair.repair = true;

@@ -40,6 +40,34 @@ TEST(ValidateLabel, MessageNamesTheWholeKey) {
   EXPECT_NE(s.message().find(key), std::string::npos) << s.message();
 }
 
+TEST(ValidateImageName, AcceptsReferencesAndUnicodeRejectsControls) {
+  for (std::string_view ok : {"docker.io/library/alpine:3.19", "a", "名前:é",
+                              "registry.example.com:5000/x/y@sha256:abc"}) {
+    EXPECT_TRUE(ValidateImageName(ok).ok()) << ok;
+  }
+  EXPECT_TRUE(ValidateImageName(std::string(kMaxImageNameBytes, 'n')).ok());
+  for (const std::string& bad : {std::string(), std::string(kMaxImageNameBytes + 1, 'n'),
+                                 std::string("a\nb"), std::string("a\x7f"),
+                                 std::string("c1 \xc2\x9b"), std::string("\xc3\x28")}) {
+    Status s = ValidateImageName(bad);
+    EXPECT_TRUE(s.IsInvalidArgument()) << bad.size() << " " << s.ToString();
+  }
+}
+
+TEST(ValidateMediaType, Rfc6838TypeAndSubtype) {
+  for (std::string_view ok : {"application/vnd.oci.image.manifest.v1+json",
+                              "application/vnd.docker.distribution.manifest.list.v2+json",
+                              "text/plain", "x-a/b!#$&-^_.+"}) {
+    EXPECT_TRUE(ValidateMediaType(ok).ok()) << ok;
+  }
+  for (std::string_view bad : {"", "text", "/plain", "text/", "text/plain; charset=x",
+                               "-a/b", "a/b/c", "a b/c"}) {
+    EXPECT_TRUE(ValidateMediaType(bad).IsInvalidArgument()) << bad;
+  }
+  EXPECT_TRUE(ValidateMediaType("a/" + std::string(127, 'b')).ok());
+  EXPECT_TRUE(ValidateMediaType("a/" + std::string(128, 'b')).IsInvalidArgument());
+}
+
 TEST(Text, PrintableEscapesAndTruncates) {
   EXPECT_EQ(Printable("plain"), "plain");
   EXPECT_EQ(Printable("a\nb"), "a\\x0ab");
