@@ -5,21 +5,21 @@
 
 #include <set>
 
-namespace contentstore::oci {
+#include "contentstore/validate.h"
 
-Status ValidateImageName(std::string_view name) {
-  if (name.empty() || name.size() > 4096) {
-    return Status::InvalidArgument(
-        fmt::format("image name of {} bytes (1 to 4096 allowed)", name.size()));
-  }
-  for (unsigned char c : name) {
-    if (c < 0x20 || c == 0x7f) {
-      return Status::InvalidArgument(
-          fmt::format("image name \"{}\" holds a control character", name));
-    }
+namespace contentstore::oci {
+namespace {
+
+// The store's rules for what put_image() will be given.
+Status CheckImage(const std::string& name, const OciDescriptor& target) {
+  if (Status s = ValidateImageName(name); !s.ok()) return s;
+  if (Status s = ValidateMediaType(target.media_type); !s.ok()) {
+    return s.WithContext(fmt::format("image \"{}\"", name));
   }
   return Status::OK();
 }
+
+}  // namespace
 
 Result<Selection> SelectImages(const std::vector<OciDescriptor>& entries,
                                const std::optional<std::string>& tag,
@@ -51,7 +51,7 @@ Result<Selection> SelectImages(const std::vector<OciDescriptor>& entries,
                       names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", "))));
     }
     const std::string& image_name = name ? *name : *tag;
-    if (Status s = ValidateImageName(image_name); !s.ok()) return s;
+    if (Status s = CheckImage(image_name, *chosen); !s.ok()) return s;
     selection.images.emplace_back(image_name, *chosen);
     return selection;
   }
@@ -62,6 +62,7 @@ Result<Selection> SelectImages(const std::vector<OciDescriptor>& entries,
           fmt::format("--name names one image, and index.json lists {}: give a tag (oci:DIR:TAG)",
                       entries.size()));
     }
+    if (Status s = CheckImage(*name, entries.front()); !s.ok()) return s;
     selection.images.emplace_back(*name, entries.front());
     return selection;
   }
@@ -76,7 +77,7 @@ Result<Selection> SelectImages(const std::vector<OciDescriptor>& entries,
     if (!seen.insert(*ref).second) {
       return Status::InvalidArgument(fmt::format("index.json names \"{}\" twice", *ref));
     }
-    if (Status s = ValidateImageName(*ref); !s.ok()) return s.WithContext("index.json");
+    if (Status s = CheckImage(*ref, entry); !s.ok()) return s.WithContext("index.json");
     selection.images.emplace_back(*ref, entry);
   }
   if (selection.images.empty()) {

@@ -28,14 +28,11 @@ struct Selection {
 
 // NotFound when TAG names no entry (the message lists the names there are);
 // InvalidArgument for an ambiguous choice, a layout that names nothing, or a
-// name the store would refuse.
+// name or target media type the store would refuse (checked here, before
+// anything is copied, with the store's own rules in contentstore/validate.h).
 Result<Selection> SelectImages(const std::vector<OciDescriptor>& entries,
                                const std::optional<std::string>& tag,
                                const std::optional<std::string>& name);
-
-// The store's rule for image names: 1 to 4096 bytes without control
-// characters.
-Status ValidateImageName(std::string_view name);
 
 }  // namespace contentstore::oci
 

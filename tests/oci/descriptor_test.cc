@@ -112,6 +112,9 @@ TEST(SelectTest, ChoosesByTagNameOrAll) {
   EXPECT_TRUE(SelectImages({Entry("a", "1"), Entry("a", "2")}, std::nullopt, std::nullopt)
                   .status()
                   .IsInvalidArgument());
+  OciDescriptor odd_type = Entry("a", "1");
+  odd_type.media_type = "not a media type";
+  EXPECT_TRUE(SelectImages({odd_type}, std::nullopt, std::nullopt).status().IsInvalidArgument());
   EXPECT_TRUE(SelectImages({Entry("bad\nname", "1")}, std::nullopt, std::nullopt)
                   .status()
                   .IsInvalidArgument());
