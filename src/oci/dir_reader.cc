@@ -21,7 +21,14 @@ Result<UniqueFd> OpenBelow(int dirfd, const std::string& name, int flags, const 
   if (errno == ELOOP) {
     return Status::InvalidArgument(fmt::format("{} is a symlink; a layout holds no links", path));
   }
-  if (errno == ENOTDIR) return Status::InvalidArgument(fmt::format("{} is not a directory", path));
+  if (errno == ENOTDIR) {
+    // O_DIRECTORY | O_NOFOLLOW on a symlink says ENOTDIR, not ELOOP.
+    struct stat st;
+    const bool link =
+        ::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+    return Status::InvalidArgument(fmt::format(
+        "{} is {}", path, link ? "a symlink; a layout holds no links" : "not a directory"));
+  }
   return ErrnoStatus("open", path, errno);
 }
 

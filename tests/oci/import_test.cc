@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -382,6 +383,20 @@ TEST_F(ImportTest, SymlinkedBlobInADirectoryIsRefused) {
       layout.BlobPath(*Digest::Parse(doc["layers"][0]["digest"].get<std::string>()));
   fs::rename(layer_path, tmp_ / "outside");
   fs::create_symlink(tmp_ / "outside", layer_path);
+  ExpectRefused(Dir(layout.dir()), Code::kInvalidArgument, "symlink");
+  // A FIFO in its place neither hangs the import nor passes for a blob.
+  fs::remove(layer_path);
+  ASSERT_EQ(::mkfifo(layer_path.c_str(), 0600), 0);
+  ExpectRefused(Dir(layout.dir()), Code::kInvalidArgument, "not a regular file");
+  // Nor does a symlinked index.json or blobs directory.
+  fs::remove(layer_path);
+  fs::rename(layout.dir() + "/index.json", tmp_ / "index.json");
+  fs::create_symlink(tmp_ / "index.json", layout.dir() + "/index.json");
+  ExpectRefused(Dir(layout.dir()), Code::kInvalidArgument, "symlink");
+  fs::remove(layout.dir() + "/index.json");
+  fs::rename(tmp_ / "index.json", layout.dir() + "/index.json");
+  fs::rename(layout.dir() + "/blobs", tmp_ / "blobs");
+  fs::create_symlink(tmp_ / "blobs", layout.dir() + "/blobs");
   ExpectRefused(Dir(layout.dir()), Code::kInvalidArgument, "symlink");
 }
 
