@@ -340,9 +340,14 @@ Result<ImportReport> Import(Store& store, const Location& source, const ImportOp
   Result<ImportReport> report = source.transport == Location::Transport::kDirectory
                                     ? ImportDirectory(store, lease->id, source, options)
                                     : ImportArchive(store, lease->id, source, options);
-  // Named (or failed): the lease has done its work either way.
+  // Named (or failed): the lease has done its work either way. Once the
+  // names hold the images, a lease left behind holds nothing they do not,
+  // and expires: a warning, not a failed import.
   Status deleted = store.delete_lease(lease->id);
-  if (report.ok() && !deleted.ok()) return deleted.WithContext("deleting the import's lease");
+  if (report.ok() && !deleted.ok()) {
+    report->warnings.push_back(fmt::format("the import's lease {} stays until it expires: {}",
+                                           lease->id, deleted.ToString()));
+  }
   return report;
 }
 

@@ -18,7 +18,8 @@
 //  4. Label parents with containerd's reference labels (gc_labels.h), so the
 //     collector keeps a whole image from its name. Crash: as after 2.
 //  5. put_image() each name. Crash: some names; a re-run finishes.
-//  6. Delete the lease.
+//  6. Delete the lease. A failure here is a warning, not a failed import:
+//     the names hold all it held, and it expires.
 // A failure at any step stops the import before step 5 names anything, and
 // deletes the lease: what it committed goes at a later collection (past the
 // grace period), unless a re-run names it first.

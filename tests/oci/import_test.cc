@@ -15,6 +15,7 @@
 #include "oci/blob_ingest.h"
 #include "oci/gc_labels.h"
 #include "oci/oci_test_util.h"
+#include "test_env.h"
 #include "test_util.h"
 
 namespace contentstore::oci {
@@ -463,6 +464,71 @@ TEST_F(ImportTest, ANameOnlyForOneImage) {
   auto report = Import(*store_, Dir(layout.dir()), Named("given"));
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->images[0].name, "given");
+}
+
+// --- Faults ---------------------------------------------------------------
+
+// The store's Nth file-system or catalog call fails (once), for N = 1, 2, ...
+// until an import meets none. After each failed import: no name unless the
+// failure was in naming itself, nothing for fsck to report, and a re-run
+// without faults finishes the import whole.
+TEST(ImportFaultTest, EveryFailedStoreCallLeavesARerunableImport) {
+  TempDir tmp;
+  LayoutBuilder layout(tmp / "layout");
+  const auto a = layout.AddImage(1, 3000, 21);
+  layout.WriteIndex({{"a", a}});
+  testing::WriteTar(tmp / "layout.tar", testing::LayoutMembers(layout.dir()));
+  int n = std::getenv("OCI_FAULT_START") ? std::atoi(std::getenv("OCI_FAULT_START")) : 1;
+  for (;; ++n) {
+    ASSERT_LT(n, 3000) << "the import never ran without meeting a fault";
+    SCOPED_TRACE("fault at call " + std::to_string(n));
+    const bool archive = n % 2 == 0;
+    TempDir root;
+    contentstore::testing::TestEnv env;
+    Options options;
+    options.env = &env;
+    auto store = Store::Open(root.path(), options);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    int calls = 0;
+    bool hit = false;
+    env.SetHook([&](std::string_view op, std::string_view path) {
+      if (++calls != n) return Status::OK();
+      hit = true;
+      return Status::IOError(fmt::format("injected fault: {} {}", op, path));
+    });
+    const Location source = archive ? Archive(tmp / "layout.tar") : Dir(layout.dir());
+    auto report = Import(**store, source);
+    env.SetHook(nullptr);
+    if (!hit) {
+      ASSERT_TRUE(report.ok()) << report.status().ToString();
+      break;
+    }
+    if (!report.ok() && report.status().message().find("naming") == std::string::npos) {
+      auto images = (*store)->list_images();
+      ASSERT_TRUE(images.ok());
+      EXPECT_TRUE(images->empty()) << report.status().ToString();
+    }
+    store->reset();
+    auto again = contentstore::testing::OpenStore(root.path());
+    ASSERT_NE(again, nullptr);
+    auto rerun = Import(*again, source);
+    ASSERT_TRUE(rerun.ok()) << rerun.status().ToString();
+    GcOptions gc;
+    gc.grace = std::chrono::nanoseconds(0);
+    ASSERT_TRUE(again->collect_garbage(gc).ok());
+    for (const auto& d : {a}) {
+      auto manifest = again->info(d.digest);
+      ASSERT_TRUE(manifest.ok()) << d.digest.str();
+      for (const auto& [key, value] : manifest->labels) {
+        EXPECT_TRUE(again->info(*Digest::Parse(value)).ok()) << key;
+      }
+    }
+    auto fsck = again->fsck();
+    ASSERT_TRUE(fsck.ok());
+    EXPECT_TRUE(fsck->problems.empty()) << fsck->problems.front().detail;
+    if (::testing::Test::HasFailure()) return;
+  }
+  EXPECT_GT(n, 30);  // an import makes that many store calls
 }
 
 }  // namespace
