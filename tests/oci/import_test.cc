@@ -471,7 +471,8 @@ TEST_F(ImportTest, ANameOnlyForOneImage) {
 // The store's Nth file-system or catalog call fails (once), for N = 1, 2, ...
 // until an import meets none. After each failed import: no name unless the
 // failure was in naming itself, nothing for fsck to report, and a re-run
-// without faults finishes the import whole.
+// without faults finishes the import whole. OCI_FAULT_START=N starts at
+// the Nth call, to rerun one failure quickly.
 TEST(ImportFaultTest, EveryFailedStoreCallLeavesARerunableImport) {
   TempDir tmp;
   LayoutBuilder layout(tmp / "layout");
