@@ -46,6 +46,7 @@ void AddIngestCommands(CLI::App& app, const GlobalOptions& globals, Commands& co
 void AddLeaseCommands(CLI::App& app, const GlobalOptions& globals, Commands& commands);
 void AddImageCommands(CLI::App& app, const GlobalOptions& globals, Commands& commands);
 void AddGcCommands(CLI::App& app, const GlobalOptions& globals, Commands& commands);
+void AddOciCommands(CLI::App& app, const GlobalOptions& globals, Commands& commands);
 // Only in builds with the server (CONTENTSTORE_HAVE_SERVER).
 void AddServeCommand(CLI::App& app, const GlobalOptions& globals, Commands& commands);
 

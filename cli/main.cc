@@ -100,6 +100,7 @@ int Run(int argc, char** argv) {
   AddLeaseCommands(app, globals, commands);
   AddImageCommands(app, globals, commands);
   AddGcCommands(app, globals, commands);
+  AddOciCommands(app, globals, commands);
 #ifdef CONTENTSTORE_HAVE_SERVER
   AddServeCommand(app, globals, commands);
 #endif

@@ -2332,6 +2332,220 @@ TEST(CliSlowTest, OneGibibyteStreamsWithFlatMemory) {
   fs::remove_all(tmpl, ec);
 }
 
+// --- import and export (OCI layouts and archives) ------------------------------
+
+// An image built offline with umoci (two layers, one of 5 MiB) as a layout
+// at DIR/src (tag t) and a skopeo oci-archive at DIR/src.tar. Fails the
+// test when umoci or skopeo is missing: tools/install-deps installs them.
+class CliOciTest : public CliTest {
+ protected:
+  static std::string ReadFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+
+  void BuildImage() {
+    src_ = dir_ + "/src";
+    archive_ = dir_ + "/src.tar";
+    {
+      std::ofstream big(dir_ + "/big", std::ios::binary);
+      std::string chunk(1 << 20, '\0');
+      uint64_t x = 42;
+      for (int i = 0; i < 5; ++i) {
+        for (char& c : chunk) {
+          x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+          c = static_cast<char>(x >> 56);
+        }
+        big.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+      }
+      std::ofstream(dir_ + "/small") << "small\n";
+    }
+    Tool({"umoci", "init", "--layout", src_});
+    Tool({"umoci", "new", "--image", src_ + ":t"});
+    Tool({"umoci", "insert", "--rootless", "--image", src_ + ":t", dir_ + "/big", "/big"});
+    Tool({"umoci", "insert", "--rootless", "--image", src_ + ":t", dir_ + "/small", "/small"});
+    Tool({"umoci", "gc", "--layout", src_});
+    Tool({"skopeo", "--insecure-policy", "copy", "-q", "oci:" + src_ + ":t",
+          "oci-archive:" + archive_ + ":t"});
+  }
+
+  // The digest `name` has in a layout's index.json.
+  static std::string TargetOf(const std::string& layout, const std::string& name) {
+    std::ifstream in(layout + "/index.json");
+    const json index = json::parse(in);
+    for (const json& entry : index["manifests"]) {
+      if (entry["annotations"]["org.opencontainers.image.ref.name"] == name) {
+        return entry["digest"].get<std::string>();
+      }
+    }
+    return "";
+  }
+
+  std::string src_;
+  std::string archive_;
+};
+
+TEST_F(CliOciTest, ImportExportRoundTripWithTheRealTools) {
+  BuildImage();
+  const std::string manifest = TargetOf(src_, "t");
+  ASSERT_FALSE(manifest.empty());
+
+  const Outcome in = Cs({"import", "oci:" + src_});
+  ASSERT_EQ(in.exit_code, 0) << in;
+  EXPECT_EQ(in.err, "") << in;
+  EXPECT_EQ(in.out.substr(0, in.out.find('\n')), "t  " + manifest) << in;
+  EXPECT_NE(in.out.find("imported 1 image: 4 blobs, 4 copied"), std::string::npos) << in;
+
+  const Outcome again = Cs({"import", "oci-archive:" + archive_ + ":t", "--name", "copy"});
+  ASSERT_EQ(again.exit_code, 0) << again;
+  EXPECT_NE(again.out.find("copy  " + manifest), std::string::npos) << again;
+  EXPECT_NE(again.out.find(", 0 copied"), std::string::npos) << again;
+
+  const std::string out = dir_ + "/out";
+  const Outcome ex = Cs({"export", "t", "copy", "oci:" + out});
+  ASSERT_EQ(ex.exit_code, 0) << ex;
+  EXPECT_NE(ex.out.find("exported 2 images: 4 blobs"), std::string::npos) << ex;
+  Tool({"skopeo", "inspect", "oci:" + out + ":t"});
+  Tool({"skopeo", "inspect", "oci:" + out + ":copy"});
+  Tool({"umoci", "ls", "--layout", out});
+  Tool({"umoci", "stat", "--image", out + ":copy"});
+  for (const auto& blob : fs::directory_iterator(src_ + "/blobs/sha256")) {
+    const std::string name = blob.path().filename().string();
+    EXPECT_EQ(ReadFile(blob.path().string()), ReadFile(out + "/blobs/sha256/" + name)) << name;
+  }
+
+  const std::string tar = dir_ + "/out.tar";
+  const Outcome ex_tar = Cs({"export", "t", "oci-archive:" + tar});
+  ASSERT_EQ(ex_tar.exit_code, 0) << ex_tar;
+  Tool({"skopeo", "inspect", "oci-archive:" + tar + ":t"});
+
+  const Outcome linked = Cs({"export", "t", "oci:" + dir_ + "/linked", "--link"});
+  ASSERT_EQ(linked.exit_code, 0) << linked;
+  EXPECT_TRUE(linked.out.find("hard-linked") != std::string::npos ||
+              linked.out.find("reflinked") != std::string::npos)
+      << linked;
+
+  const Outcome fsck = Cs({"fsck"});
+  EXPECT_EQ(fsck.exit_code, 0) << fsck;
+}
+
+TEST_F(CliOciTest, KilledImportResumesWhenRunAgain) {
+  BuildImage();
+  // The archive reaches the import through a FIFO, 3 MiB of it, so the kill
+  // lands while the 5 MiB layer is being copied.
+  const std::string whole = ReadFile(archive_);
+  const std::string fifo = dir_ + "/pipe.tar";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  Child child(Argv({"import", "oci-archive:" + fifo}), BaseEnv());
+  std::thread feeder([&] {
+    const int fd = ::open(fifo.c_str(), O_WRONLY);
+    if (fd < 0) return;
+    size_t done = 0;
+    while (done < 3 * kMiB) {
+      const ssize_t n = ::write(fd, whole.data() + done, 3 * kMiB - done);
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
+    // Held open: the import waits for more until it is killed.
+    std::this_thread::sleep_for(std::chrono::seconds(10));
+    ::close(fd);
+  });
+  // The layer's ingest exists once the import copies it; its file then
+  // fills with what the FIFO gave.
+  std::string ref;
+  for (int i = 0; i < 500 && ref.empty(); ++i) {
+    const Outcome o = Cs({"active", "--json"});
+    if (o.exit_code == 0 && !o.out.empty()) {
+      ref = json::parse(o.out.substr(0, o.out.find('\n')))["ref"].get<std::string>();
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const Outcome killed = child.KillAndWait(SIGKILL);
+  EXPECT_EQ(killed.signal, SIGKILL) << killed;
+  ASSERT_TRUE(ref.starts_with("import-sha256:")) << "the import never started copying a layer";
+  std::error_code ec;
+  EXPECT_GT(fs::file_size(IngestDataPath(ref), ec), 0u) << "nothing reached the ingest";
+
+  const Outcome again = Cs({"import", "oci-archive:" + archive_});
+  ASSERT_EQ(again.exit_code, 0) << again;
+  EXPECT_EQ(Cs({"active", "--json"}).out, "") << "the killed import's ingest was left";
+  const Outcome fsck = Cs({"fsck"});
+  EXPECT_EQ(fsck.exit_code, 0) << fsck;
+  const Outcome out = Cs({"export", "t", "oci:" + dir_ + "/out"});
+  ASSERT_EQ(out.exit_code, 0) << out;
+  Tool({"skopeo", "inspect", "oci:" + dir_ + "/out:t"});
+  feeder.join();
+}
+
+TEST_F(CliOciTest, GcKeepsImportedImages) {
+  BuildImage();
+  ASSERT_EQ(Cs({"import", "oci:" + src_}).exit_code, 0);
+  const std::string stray = Ingest("stray", "nobody needs me");
+  const Outcome gc = Cs({"gc", "--grace", "0s", "-v"});
+  ASSERT_EQ(gc.exit_code, 0) << gc;
+  EXPECT_TRUE(gc.out.starts_with("blob    " + stray + "\nremoved 1 blob (15 B)")) << gc;
+  for (const auto& blob : fs::directory_iterator(src_ + "/blobs/sha256")) {
+    EXPECT_TRUE(fs::exists(BlobPath("sha256:" + blob.path().filename().string())));
+  }
+}
+
+TEST_F(CliOciTest, BadInputsExitWithTheirCodes) {
+  BuildImage();
+  // Unknown transport, missing layout, missing tag.
+  EXPECT_EQ(Cs({"import", "docker://alpine"}).exit_code, 2);
+  EXPECT_EQ(Cs({"import", "oci:" + dir_ + "/nowhere"}).exit_code, 3);
+  EXPECT_EQ(Cs({"import", "oci:" + src_ + ":nope"}).exit_code, 3);
+  // A layer whose bytes do not match its digest.
+  const std::string big_layer = [&] {
+    std::string biggest;
+    uintmax_t size = 0;
+    for (const auto& blob : fs::directory_iterator(src_ + "/blobs/sha256")) {
+      if (blob.file_size() > size) {
+        size = blob.file_size();
+        biggest = blob.path().string();
+      }
+    }
+    return biggest;
+  }();
+  std::string bytes = ReadFile(big_layer);
+  bytes[1000] ^= 1;
+  fs::permissions(big_layer, fs::perms::owner_write, fs::perm_options::add);
+  std::ofstream(big_layer, std::ios::binary | std::ios::trunc) << bytes;
+  const Outcome bad = Cs({"import", "oci:" + src_});
+  EXPECT_EQ(bad.exit_code, 6) << bad;
+  EXPECT_NE(bad.err.find("does not match its digest"), std::string::npos) << bad;
+  // A truncated archive.
+  const std::string whole = ReadFile(archive_);
+  {
+    std::ofstream(dir_ + "/cut.tar", std::ios::binary) << whole.substr(0, whole.size() / 2);
+  }
+  const Outcome cut = Cs({"import", "oci-archive:" + dir_ + "/cut.tar"});
+  EXPECT_EQ(cut.exit_code, 7) << cut;
+  EXPECT_NE(cut.err.find("contentstore: import oci-archive:"), std::string::npos) << cut;
+  // Export: unknown name, destination with a tag, archive with --link.
+  EXPECT_EQ(Cs({"export", "nope", "oci:" + dir_ + "/x"}).exit_code, 3);
+  EXPECT_EQ(Cs({"export", "t", "oci:" + dir_ + "/x:tag"}).exit_code, 2);
+  EXPECT_EQ(Cs({"export", "t"}).exit_code, 2);
+  // Nothing half-done for fsck to find.
+  const Outcome fsck = Cs({"fsck"});
+  EXPECT_EQ(fsck.exit_code, 0) << fsck;
+}
+
+TEST_F(CliTest, ImportAndExportHelp) {
+  const Outcome im = Cs({"import", "--help"});
+  ASSERT_EQ(im.exit_code, 0) << im;
+  EXPECT_NE(im.out.find("oci-archive:FILE[:TAG]"), std::string::npos) << im.out;
+  EXPECT_NE(im.out.find("--name"), std::string::npos) << im.out;
+  const Outcome ex = Cs({"export", "--help"});
+  ASSERT_EQ(ex.exit_code, 0) << ex;
+  EXPECT_NE(ex.out.find("--link"), std::string::npos) << ex.out;
+  EXPECT_NE(ex.out.find("else copy"), std::string::npos) << ex.out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
