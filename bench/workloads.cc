@@ -611,16 +611,25 @@ Status Bench::remove() {
 // concurrent (harness: concurrent): --threads threads, each commits
 // n/threads small blobs (as small does) into one fresh store; timed from
 // releasing them to the last one finishing.
-Status Bench::concurrent() {
-  const int t = flags_.threads;
-  if (t < 1) return Status::InvalidArgument("--threads must be >= 1");
+// The blobs of concurrent and concurrent_procs: n rounded down to a
+// multiple of --threads, so each committer gets as many.
+Result<SmallSet> Bench::ConcurrentSet(std::string_view prefix) const {
+  if (flags_.threads < 1) return Status::InvalidArgument("--threads must be >= 1");
   if (flags_.small_bytes < 8) {
     return Status::InvalidArgument(
         fmt::format("--small-bytes must be >= 8 (got {})", flags_.small_bytes));
   }
-  const int per = flags_.n / t;
-  const int total = per * t;
-  SmallSet set(total, flags_.small_bytes, flags_.seed, "conc-");
+  const int per = flags_.n / flags_.threads;
+  return SmallSet(per * flags_.threads, flags_.small_bytes, flags_.seed, std::string(prefix));
+}
+
+Status Bench::concurrent() {
+  auto made = ConcurrentSet("conc-");
+  if (!made.ok()) return made.status();
+  const SmallSet& set = *made;
+  const int t = flags_.threads;
+  const int per = set.n() / t;
+  const int total = set.n();
   auto root = Root::Make(base_, "concurrent", flags_.keep);
   if (!root.ok()) return root.status();
   Options options;
@@ -661,15 +670,12 @@ Status Bench::concurrent() {
 // threads, each with its own Store on the one root (forked before any store
 // is open here); timed from releasing them to the last one exiting.
 Status Bench::concurrent_procs() {
+  auto made = ConcurrentSet("procs-");
+  if (!made.ok()) return made.status();
+  const SmallSet& set = *made;
   const int t = flags_.threads;
-  if (t < 1) return Status::InvalidArgument("--threads must be >= 1");
-  if (flags_.small_bytes < 8) {
-    return Status::InvalidArgument(
-        fmt::format("--small-bytes must be >= 8 (got {})", flags_.small_bytes));
-  }
-  const int per = flags_.n / t;
-  const int total = per * t;
-  SmallSet set(total, flags_.small_bytes, flags_.seed, "procs-");
+  const int per = set.n() / t;
+  const int total = set.n();
   auto root = Root::Make(base_, "concurrent_procs", flags_.keep);
   if (!root.ok()) return root.status();
   {

@@ -22,6 +22,7 @@
 #include <string>
 #include <string_view>
 
+#include "content.h"
 #include "contentstore/status.h"
 #include "flags.h"
 #include "report.h"
@@ -56,6 +57,7 @@ class Bench {
   static bool IsReported(const Status& s);
 
  private:
+  Result<SmallSet> ConcurrentSet(std::string_view prefix) const;
   struct Populated;
   class Timer;
 
