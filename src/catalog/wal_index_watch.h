@@ -47,6 +47,7 @@ class WalIndexWatch {
 
  private:
   sqlite3* db_;
+  sqlite3_file* file_ = nullptr;           // the database file, for xShmBarrier
   volatile const void* region_ = nullptr;  // region 0 of the -shm mapping
 };
 
