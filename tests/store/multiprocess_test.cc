@@ -254,6 +254,7 @@ TEST(MultiProcess, InfoIsNeverStaleAfterAnotherProcessCommits) {
   constexpr int kRounds = 200;
   Pipe go, done;
   const pid_t child = Spawn([&] {
+    ::alarm(120);  // never outlive a parent whose assertion failed mid-way
     if (go.Receive() != 0) return 2;
     auto store = Store::Open(dir.path());
     if (!store.ok()) return 3;
