@@ -230,27 +230,11 @@ class SqliteCatalog final : public Catalog {
       if (now && *now == held_.header) return RunInHeldSnapshot(body);
       EndHeldSnapshot();
     }
-    session_->TrimCache();
     // Read before BEGIN: a commit in between makes the snapshot newer than
     // the header, which can only end it early, never keep it too long.
     std::optional<WalIndexWatch::Header> header;
     if (watch_) header = watch_->Read();
-    bool open = false;
-    try {
-      session_->Exec("BEGIN");
-      open = true;
-      Status s = body(*session_);
-      if (s.ok() && header) {
-        Hold(*header);
-        return s;
-      }
-      open = false;
-      session_->Exec(s.ok() ? "COMMIT" : "ROLLBACK");
-      return s;
-    } catch (const std::exception& e) {
-      if (open) db_->tryExec("ROLLBACK");
-      return Translate(e);
-    }
+    return RunLocked("BEGIN", body, header);
   }
 
   Status SyncWal() override {
@@ -277,19 +261,28 @@ class SqliteCatalog final : public Catalog {
   Status RunInTransaction(const char* begin, const Body& body) {
     std::lock_guard lock(mu_);
     EndHeldSnapshot();
+    return RunLocked(begin, body, std::nullopt);
+  }
+
+  // Runs `body` in a transaction opened with `begin`; with `hold`, a
+  // successful read keeps its transaction open as the held snapshot of
+  // that header instead of committing it. REQUIRES: mu_ held, no snapshot
+  // held.
+  Status RunLocked(const char* begin, const Body& body,
+                   const std::optional<WalIndexWatch::Header>& hold) {
     session_->TrimCache();
     bool open = false;
     try {
       session_->Exec(begin);
       open = true;
       Status s = body(*session_);
-      if (!s.ok()) {
-        open = false;
-        session_->Exec("ROLLBACK");
+      if (s.ok() && hold) {
+        Hold(*hold);
         return s;
       }
-      session_->Exec("COMMIT");
-      return Status::OK();
+      // A failed COMMIT leaves the transaction open: the catch rolls it back.
+      session_->Exec(s.ok() ? "COMMIT" : "ROLLBACK");
+      return s;
     } catch (const std::exception& e) {
       if (open) db_->tryExec("ROLLBACK");
       return Translate(e);
