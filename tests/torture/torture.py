@@ -388,10 +388,14 @@ class Worker:
                 "--label", f"{GC_ROOT}=torture"]
         if self.rng.random() < 0.5:
             args += ["--expected-digest", p["d"]]
-        elif not p["lease"] and p["alg"] != "sha256":
-            # gc --ingest-expiry may have taken an unleased ingest, and a new
-            # one hashes sha256 unless told. A leased one must still be
-            # there, hashing with its own algorithm: no flag, to test that.
+        elif p["alg"] != "sha256" and not (p["lease"] and p["state"] == "known"):
+            # A new ingest hashes sha256 unless told, and the ingest may be
+            # gone: gc --ingest-expiry may have taken an unleased one, and
+            # one whose last command was killed (a partial before it made
+            # the ingest, a resume after it committed, an abort) may never
+            # have been there or be gone. A leased ingest whose partial
+            # command succeeded must still be there, hashing with its own
+            # algorithm: no flag, to test that.
             args += ["--algorithm", p["alg"]]
         call = self.cs("ingest (resume)", *args, data=stdin)
         p["state"] = "unknown"
