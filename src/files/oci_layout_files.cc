@@ -2,8 +2,8 @@
 
 #include <fcntl.h>
 
-#include "env/crash_point.h"
 #include "env/random.h"
+#include "files/root_files.h"
 
 namespace contentstore {
 namespace {
@@ -14,43 +14,12 @@ constexpr int64_t kLockPollMicros = 1000;
 }  // namespace
 
 Result<std::string> OciLayoutFiles::ReadRootFile(std::string_view name) {
-  const std::string path = layout_.root() + "/" + std::string(name);
-  auto fd = OpenPath(env_, path, O_RDONLY);
-  if (!fd.ok()) return fd.status();
-  std::string out;
-  char buf[65536];
-  for (;;) {
-    auto n = env_.ReadAt(fd->get(), buf, sizeof buf, static_cast<int64_t>(out.size()), path);
-    if (!n.ok()) return n.status();
-    out.append(buf, *n);
-    if (*n < sizeof buf) return out;
-  }
+  return contentstore::ReadRootFile(env_, layout_, name);
 }
 
 Status OciLayoutFiles::ReplaceFile(std::string_view name, std::string_view temp,
                                    std::string_view contents) {
-  const std::string& root = layout_.root();
-  auto dir = OpenDir(env_, root);
-  if (!dir.ok()) return dir.status();
-  const std::string temp_name(temp), temp_path = root + "/" + temp_name;
-  auto fd = OpenAt(env_, dir->get(), temp_name, O_WRONLY | O_CREAT | O_TRUNC, 0644, temp_path);
-  if (!fd.ok()) return fd.status();
-  if (Status s = env_.WriteAt(fd->get(), contents.data(), contents.size(), 0, temp_path);
-      !s.ok()) {
-    return s;
-  }
-  if (sync_) {
-    if (Status s = env_.SyncData(fd->get(), temp_path); !s.ok()) return s;
-  }
-  fd->reset();
-  test_hooks::CrashPoint("oci_layout.before_rename");
-  const std::string final_name(name);
-  if (Status s = env_.Rename(dir->get(), temp_name, dir->get(), final_name, root + "/" + final_name);
-      !s.ok()) {
-    return s;
-  }
-  if (sync_) return env_.SyncDir(dir->get(), root);
-  return Status::OK();
+  return ReplaceRootFile(env_, layout_, sync_, name, temp, contents, "oci_layout.before_rename");
 }
 
 Status OciLayoutFiles::EnsureLayoutFile() {
