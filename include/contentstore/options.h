@@ -6,6 +6,7 @@
 #define CONTENTSTORE_OPTIONS_H_
 
 #include <cstdint>
+#include <string>
 
 namespace contentstore {
 
@@ -58,6 +59,25 @@ struct Options {
   // again. It is taken back once space allows. 0 keeps no reserve.
   // Default: 8 MiB.
   int64_t reserve_bytes = 8 << 20;
+
+  // Where committed blob bytes live. Empty: the files ROOT/blobs/<alg>/<hex>.
+  // "s3://BUCKET[/PREFIX]?endpoint=URL[&region=R]": the objects
+  // PREFIX/blobs/<alg>/<hex> in an S3-compatible bucket (path-style
+  // requests; credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+  // AWS_SESSION_TOKEN, never from the URL). The catalog and uploads in
+  // progress stay under ROOT. The root records the bucket in
+  // ROOT/blobs-location at the first writable open that names it, and later
+  // opens use the record (a URL given then must name the same bucket and
+  // prefix); a store that already has local blobs cannot be moved.
+  // Default: empty.
+  std::string blobs{};
+
+  // With blobs in a bucket: at most this many bytes of blobs kept in a local
+  // read cache, ROOT/cache/, least recently used evicted first. A blob is
+  // cached whole when first opened if it is at most a quarter of this, and
+  // checked against its digest then. 0: no cache, every read is a ranged
+  // GET. Default: 0.
+  int64_t blob_cache_bytes = 0;
 
   // The file system and clock the store uses (contentstore/env.h); must
   // outlive the store. Default (nullptr): Env::Default(), the real ones.

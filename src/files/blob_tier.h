@@ -70,6 +70,10 @@ class BlobTier {
   // inside a catalog transaction); NotFound when absent. Its bytes go when
   // it is purged.
   virtual Status Retire(const Digest& digest) = 0;
+  // How many Retire calls one catalog transaction should make: the caller
+  // holds the catalog's write lock meanwhile, so a tier whose Retire is a
+  // network request takes fewer per transaction.
+  virtual size_t RetiresPerTransaction() const { return 256; }
   // Frees the bytes of blobs this process retired.
   virtual Status Purge(const std::vector<Digest>& retired) = 0;
   // Frees whatever is retired, a crash's leftovers included. Entries that

@@ -48,6 +48,10 @@ class Layout {
   static constexpr std::string_view kIndexFile = "index.json";
   static constexpr std::string_view kIndexLockFile = "index.json.lock";
   static constexpr std::string_view kIndexTempFile = "index.json.tmp";
+  // Where the blobs live when not in blobs/ (store/blob_tier_choice.h), and
+  // the local read cache of remote blobs (files/blob_cache.h).
+  static constexpr std::string_view kBlobLocationFile = "blobs-location";
+  static constexpr std::string_view kCacheDir = "cache";
   // `contentstore serve`'s default socket, and its lock ("<socket>.lock").
   static constexpr std::string_view kServeSocket = "contentstore.sock";
   static constexpr const char* kDataFile = "data";

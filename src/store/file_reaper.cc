@@ -1,5 +1,6 @@
 #include "store/file_reaper.h"
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 #include <vector>
@@ -115,8 +116,9 @@ Status FileReaper::DeleteFiles(const std::vector<std::string>& queued) {
   std::lock_guard flush_lock(flush_mu_);
   // 1. Those row deletions become durable before any file goes.
   if (Status w = catalog_.SyncWal(); !w.ok()) return w;
-  for (size_t start = 0; start < queued.size(); start += kBatch) {
-    const size_t end = std::min(queued.size(), start + kBatch);
+  const size_t batch = std::max<size_t>(1, std::min(kBatch, blobs_.RetiresPerTransaction()));
+  for (size_t start = 0; start < queued.size(); start += batch) {
+    const size_t end = std::min(queued.size(), start + batch);
     // 2. Take the files of digests that still have no row out of blobs/.
     std::set<Algorithm> touched;
     std::vector<Digest> retired;

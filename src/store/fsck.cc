@@ -489,7 +489,7 @@ Status Fsck::CheckRootEntries() {
          {Layout::kCatalogFile, Layout::kBlobsDir, Layout::kIngestDir, Layout::kTrashDir,
           Layout::kBatchesDir, Layout::kLostFoundDir, Layout::kReserveFile,
           Layout::kOciLayoutFile, Layout::kIndexFile, Layout::kIndexLockFile,
-          Layout::kServeSocket}) {
+          Layout::kServeSocket, Layout::kBlobLocationFile, Layout::kCacheDir}) {
       if (name == k) known = true;
     }
     // SQLite's files, and catalogs a rebuild set aside.

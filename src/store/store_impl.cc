@@ -19,6 +19,7 @@
 #include "catalog/sqlite_catalog.h"
 #include "contentstore/validate.h"
 #include "store/batch.h"
+#include "store/blob_tier_choice.h"
 #include "store/catalog_rebuild.h"
 #include "store/fsck.h"
 #include "store/gc.h"
@@ -136,7 +137,9 @@ Status StoreImpl::OpenParts(OpenMode mode) {
   auto catalog = catalog::OpenSqliteCatalog(layout_.catalog_path(), options_, env_);
   if (!catalog.ok()) return catalog.status();
   catalog_ = std::move(*catalog);
-  blobs_ = std::make_unique<LocalBlobFiles>(env_, layout_, options_.sync && !read_only);
+  auto blobs = OpenBlobTier(env_, layout_, options_, *catalog_);
+  if (!blobs.ok()) return blobs.status();
+  blobs_ = std::move(*blobs);
   dirs_ = std::make_unique<IngestDirs>(env_, layout_);
   if (Status s = dirs_->Open(); !s.ok() && !(read_only && s.IsNotFound())) return s;
   ingest_ctx_.reset(new IngestContext{env_, layout_, options_, *catalog_, *blobs_, *dirs_});
@@ -185,6 +188,11 @@ Status StoreImpl::RefuseToReplaceLostCatalog() {
       auto blobs = env_.ListDir(sub->get(), dir + "/" + name);
       if (blobs.ok() && !blobs->empty()) has_data = true;
     }
+  }
+  if (!has_data) {
+    auto remote = HasBlobLocationRecord(env_, layout_);
+    if (!remote.ok()) return remote.status();
+    has_data = *remote;
   }
   if (!has_data) return Status::OK();
   return Status::DataLoss(fmt::format(

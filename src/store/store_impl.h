@@ -17,7 +17,7 @@
 #include "env/unique_fd.h"
 #include "files/ingest_dirs.h"
 #include "files/layout.h"
-#include "files/local_blob_files.h"
+#include "files/blob_tier.h"
 #include "files/oci_layout_files.h"
 #include "files/space_reserve.h"
 #include "store/file_reaper.h"
@@ -96,7 +96,7 @@ class StoreImpl final : public Store {
   // First, so released last.
   UniqueFd root_lock_;
   std::unique_ptr<catalog::Catalog> catalog_;
-  std::unique_ptr<LocalBlobFiles> blobs_;
+  std::unique_ptr<BlobTier> blobs_;
   std::unique_ptr<IngestDirs> dirs_;
   std::unique_ptr<IngestContext> ingest_ctx_;
   std::unique_ptr<Leases> leases_;

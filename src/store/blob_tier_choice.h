@@ -1,0 +1,44 @@
+// Which blob tier a store's committed bytes live in, and the record that
+// keeps a root on it.
+//
+// Options::blobs empty means ROOT/blobs/ (LocalBlobFiles). An s3:// URL
+// means an S3 bucket (s3/s3_blob_tier.h). A root that keeps its blobs in a
+// bucket says so in ROOT/blobs-location (the URL, which never holds
+// credentials), written when a writable open first names the bucket, so
+// later opens need not repeat it and cannot silently fall back to an empty
+// ROOT/blobs/ (where gc and fsck would see every blob missing):
+//   - no record, no URL: local;
+//   - a record, no URL: the recorded bucket;
+//   - a record and a URL: the same bucket and prefix are required (the
+//     endpoint and region may differ: another node reaches the same bucket
+//     by another address), InvalidArgument otherwise;
+//   - no record, a URL: recorded, if the catalog has no blob yet (moving a
+//     store's blobs between tiers is not supported: FailedPrecondition);
+//     a read-only open cannot record, so it refuses too.
+//
+// Thread-safety: a function of its arguments.
+
+#ifndef CONTENTSTORE_SRC_STORE_BLOB_TIER_CHOICE_H_
+#define CONTENTSTORE_SRC_STORE_BLOB_TIER_CHOICE_H_
+
+#include <memory>
+
+#include "catalog/catalog.h"
+#include "contentstore/env.h"
+#include "contentstore/options.h"
+#include "files/blob_tier.h"
+#include "files/layout.h"
+
+namespace contentstore {
+
+Result<std::unique_ptr<BlobTier>> OpenBlobTier(Env& env, const Layout& layout,
+                                               const Options& options,
+                                               catalog::Catalog& catalog);
+
+// Whether ROOT/blobs-location exists (a catalog lost from such a root must
+// not be replaced by an empty one either).
+Result<bool> HasBlobLocationRecord(Env& env, const Layout& layout);
+
+}  // namespace contentstore
+
+#endif  // CONTENTSTORE_SRC_STORE_BLOB_TIER_CHOICE_H_
