@@ -39,6 +39,8 @@ Result<std::unique_ptr<Store>> OpenStore(const GlobalOptions& globals, Access ac
   auto root = ResolveRoot(globals.root_flag());
   if (!root.ok()) return root.status();
   Options options;
+  options.blobs = globals.blobs;
+  options.blob_cache_bytes = globals.blob_cache_bytes;
   if (access == Access::kRead) {
     if (!StoreExists(*root)) return NoStore(*root);
     options.create_if_missing = false;  // in case it goes away meanwhile

@@ -28,6 +28,10 @@ namespace contentstore::cli {
 struct GlobalOptions {
   std::string root;
   CLI::Option* root_option = nullptr;
+  // --blobs / $CONTENTSTORE_BLOBS and --blob-cache (Options::blobs,
+  // Options::blob_cache_bytes).
+  std::string blobs;
+  int64_t blob_cache_bytes = 0;
 
   // The --root value when it was given.
   std::optional<std::string> root_flag() const;

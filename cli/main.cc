@@ -92,6 +92,17 @@ int Run(int argc, char** argv) {
   GlobalOptions globals;
   globals.root_option =
       app.add_option("--root", globals.root, "Store directory (see below)")->type_name("DIR");
+  app.add_option("--blobs", globals.blobs,
+                 "Keep blob bytes in an S3 bucket: s3://BUCKET[/PREFIX]?endpoint=URL[&region=R] "
+                 "(credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN); "
+                 "a store remembers it after its first use")
+      ->envname("CONTENTSTORE_BLOBS")
+      ->type_name("URL");
+  app.add_option("--blob-cache", globals.blob_cache_bytes,
+                 "With blobs in a bucket: bytes of local read cache under ROOT/cache "
+                 "(e.g. 512MiB; default none)")
+      ->transform(CLI::AsSizeValue(false))
+      ->type_name("SIZE");
 
   Commands commands;
   AddTransferCommands(app, globals, commands);
