@@ -12,6 +12,8 @@ namespace {
 
 constexpr size_t kMaxBufferedBody = size_t{64} << 20;
 constexpr uint64_t kExpectContinueBytes = uint64_t{1} << 20;
+// How long a small PUT waits for the server's 100 Continue (see perform()).
+constexpr long kSmallExpectWaitMs = 50;
 
 void GlobalInit() {
   static std::once_flag once;
@@ -269,12 +271,16 @@ HttpExchange Transport::perform(const HttpRequest& request, BodySink* sink) {
     if (request.method == "PUT") {
       curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
       curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, size);
-      // libcurl 7.88 sends "Expect: 100-continue" with every PUT. For a
-      // small body, waiting for the 100 costs a round trip (a second when a
-      // server or proxy never sends it) and saves nothing: send at once.
-      // A large body still waits, so a refusal does not cost the upload.
+      // libcurl 7.88 sends "Expect: 100-continue" with every PUT. A large
+      // body waits for the 100 (up to a second), so a refusal does not cost
+      // the upload. A small one waits too, but only briefly: sent before the
+      // 100 arrives, it leaves the server's 100 unacknowledged while we have
+      // nothing more to send, and a server with Nagle's algorithm on (RGW)
+      // then holds the final answer until Linux's delayed acknowledgement,
+      // 40 ms later (measured: 50 ms per small commit, 10 ms when waiting).
+      // A server or proxy that never sends a 100 costs kSmallExpectWaitMs.
       if (request.body.size() < kExpectContinueBytes) {
-        curl_easy_setopt(h, CURLOPT_EXPECT_100_TIMEOUT_MS, 0L);
+        curl_easy_setopt(h, CURLOPT_EXPECT_100_TIMEOUT_MS, kSmallExpectWaitMs);
       }
     } else {
       curl_easy_setopt(h, CURLOPT_POST, 1L);
