@@ -104,6 +104,9 @@ int ParseFlags(int argc, char** argv, Flags& f) {
       IntFlag("scale-n", f.scale_n, "blobs and ingests for the scale workload"),
       IntFlag("batch", f.batch, "blobs per put_blobs call in small_batch"),
       BoolFlag("sync", f.sync, "Options::sync of the stores the timed parts use"),
+      StringFlag("blobs", f.blobs,
+                 "s3://BUCKET[/PREFIX]?endpoint=URL: keep every store's blobs in that bucket, "
+                 "each root under a prefix of its own (credentials from AWS_*)"),
       BoolFlag("fork", f.fork,
                "run each workload in its own child process (per-workload max_rss_kib)"),
       BoolFlag("self-test", f.self_test,

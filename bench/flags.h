@@ -39,6 +39,9 @@ struct Flags {
   int scale_n = 1000000;   // blobs and ingests for the scale workload
   int batch = 100;         // blobs per put_blobs call in small_batch
   bool sync = true;        // Options::sync of the stores the timed parts use
+  // Options::blobs for every store root: "" local; an s3:// URL, to which
+  // each root adds a prefix of its own (ROOT/blobs-location).
+  std::string blobs;
   bool fork = true;        // run each workload in its own child process
   bool self_test = false;  // check the content generator against the harness's digests
   // perf record --control fifo:CTL,ACK: timed parts write "enable"/"disable"

@@ -55,10 +55,10 @@ int64_t CurrentRssKib() {
 // goes away unless --keep.
 class Root {
  public:
-  static Result<Root> Make(const std::string& base, std::string_view name, bool keep) {
+  static Result<Root> Make(const std::string& base, std::string_view name, const Flags& flags) {
     std::string templ = fmt::format("{}/{}-XXXXXX", base, name);
     if (::mkdtemp(templ.data()) == nullptr) return Errno("mkdtemp " + templ);
-    return Root(std::move(templ), keep);
+    return Root(std::move(templ), flags.keep);
   }
   Root(Root&& other) noexcept : path_(std::exchange(other.path_, "")), keep_(other.keep_) {}
   Root& operator=(Root&&) = delete;
@@ -84,6 +84,21 @@ Status Settle(const std::string& path) {
   ::close(fd);
   if (rc != 0) return Errno("syncfs " + path);
   return Status::OK();
+}
+
+// --blobs: every store keeps its blobs in the bucket, under a prefix named
+// after its root (the objects stay in the bucket: use a throwaway server).
+std::string g_blobs;
+
+Result<std::unique_ptr<Store>> OpenStore(const std::string& root, Options options) {
+  if (!g_blobs.empty()) {
+    const size_t query = std::min(g_blobs.find('?'), g_blobs.size());
+    std::string url = g_blobs.substr(0, query);
+    while (url.ends_with('/')) url.pop_back();
+    options.blobs =
+        url + "/" + std::filesystem::path(root).filename().string() + g_blobs.substr(query);
+  }
+  return Store::Open(root, options);
 }
 
 Options PopulateOptions() {
@@ -170,7 +185,7 @@ std::vector<std::byte> ActivePayload(uint64_t seed) {
 // closes it (setup), with a sync = false store.
 Status MakeIngests(const std::string& root, const std::vector<std::string>& refs,
                    std::span<const std::byte> payload) {
-  auto store = Store::Open(root, PopulateOptions());
+  auto store = OpenStore(root, PopulateOptions());
   if (!store.ok()) return store.status();
   for (const std::string& ref : refs) {
     WriterOptions wo;
@@ -252,6 +267,7 @@ Bench::Bench(const Flags& flags, std::string base, std::set<std::string> selecte
     : flags_(flags), base_(std::move(base)), selected_(std::move(selected)), out_(out) {
   perf_ctl_fifo = flags.perf_ctl;
   perf_ack_fifo = flags.perf_ack;
+  g_blobs = flags.blobs;
 }
 
 bool Bench::IsReported(const Status& s) { return s.message() == kReported; }
@@ -267,13 +283,13 @@ Result<Bench::Populated> Bench::populated(std::string_view name, bool label_one_
     return Status::InvalidArgument(
         fmt::format("--small-bytes must be >= 8 (got {})", flags_.small_bytes));
   }
-  auto root = Root::Make(base_, name, flags_.keep);
+  auto root = Root::Make(base_, name, flags_);
   if (!root.ok()) return root.status();
   Populated p{std::move(*root),
               SmallSet(flags_.n, flags_.small_bytes, flags_.seed, std::string(name) + "-"),
               nullptr};
   {
-    auto store = Store::Open(p.root.path(), PopulateOptions());
+    auto store = OpenStore(p.root.path(), PopulateOptions());
     if (!store.ok()) return store.status();
     for (int i = 0; i < p.set.n(); ++i) {
       if (Status s = CommitOne(**store, p.set.ref(i), p.set.blob(i), p.set.digest(i), flags_.desc);
@@ -294,7 +310,7 @@ Result<Bench::Populated> Bench::populated(std::string_view name, bool label_one_
   if (Status s = Settle(p.root.path()); !s.ok()) return s;
   Options timed;
   timed.sync = flags_.sync;
-  auto store = Store::Open(p.root.path(), timed);
+  auto store = OpenStore(p.root.path(), timed);
   if (!store.ok()) return store.status();
   p.store = std::move(*store);
   return p;
@@ -306,11 +322,11 @@ Status Bench::large() {
   if (flags_.chunk < 8) return Status::InvalidArgument("--chunk must be >= 8");
   Stream stream(flags_.large_bytes, flags_.chunk, flags_.pattern_bytes, flags_.seed + 1000);
   const Digest expected = stream.digest();
-  auto root = Root::Make(base_, "large", flags_.keep);
+  auto root = Root::Make(base_, "large", flags_);
   if (!root.ok()) return root.status();
   Options options;
   options.sync = flags_.sync;
-  auto store = Store::Open(root->path(), options);
+  auto store = OpenStore(root->path(), options);
   if (!store.ok()) return store.status();
   const int64_t nchunks = stream.nchunks();
 
@@ -343,11 +359,11 @@ Status Bench::small() {
         fmt::format("--small-bytes must be >= 8 (got {})", flags_.small_bytes));
   }
   SmallSet set(flags_.n, flags_.small_bytes, flags_.seed, "small-");
-  auto root = Root::Make(base_, "small", flags_.keep);
+  auto root = Root::Make(base_, "small", flags_);
   if (!root.ok()) return root.status();
   Options options;
   options.sync = flags_.sync;
-  auto store = Store::Open(root->path(), options);
+  auto store = OpenStore(root->path(), options);
   if (!store.ok()) return store.status();
 
   Timer timer;
@@ -445,12 +461,12 @@ Status Bench::active_group() {
   const std::string filter = "ref~=^" + a.prefix;
   const std::vector<std::byte> payload = ActivePayload(flags_.seed);
 
-  auto root = Root::Make(base_, "active", flags_.keep);
+  auto root = Root::Make(base_, "active", flags_);
   if (!root.ok()) return root.status();
   if (Status s = MakeIngests(root->path(), a.refs, payload); !s.ok()) return s;
   Options options;
   options.sync = flags_.sync;
-  auto store = Store::Open(root->path(), options);
+  auto store = OpenStore(root->path(), options);
   if (!store.ok()) return store.status();
 
   bool failed = false;
@@ -530,12 +546,12 @@ Status Bench::resume() {
   const int64_t total = flags_.resume_bytes + kMiB;
   Stream stream(total, flags_.chunk, flags_.pattern_bytes, flags_.seed + 3000);
   const Digest expected = stream.digest();
-  auto root = Root::Make(base_, "resume", flags_.keep);
+  auto root = Root::Make(base_, "resume", flags_);
   if (!root.ok()) return root.status();
   const std::string ref = "resume-0";
   int64_t off = 0;
   {
-    auto store = Store::Open(root->path(), PopulateOptions());
+    auto store = OpenStore(root->path(), PopulateOptions());
     if (!store.ok()) return store.status();
     WriterOptions wo;
     wo.ref = ref;
@@ -549,7 +565,7 @@ Status Bench::resume() {
   if (Status s = Settle(root->path()); !s.ok()) return s;
   Options options;
   options.sync = flags_.sync;
-  auto store = Store::Open(root->path(), options);
+  auto store = OpenStore(root->path(), options);
   if (!store.ok()) return store.status();
 
   WriterOptions wo;
@@ -630,11 +646,11 @@ Status Bench::concurrent() {
   const int t = flags_.threads;
   const int per = set.n() / t;
   const int total = set.n();
-  auto root = Root::Make(base_, "concurrent", flags_.keep);
+  auto root = Root::Make(base_, "concurrent", flags_);
   if (!root.ok()) return root.status();
   Options options;
   options.sync = flags_.sync;
-  auto store = Store::Open(root->path(), options);
+  auto store = OpenStore(root->path(), options);
   if (!store.ok()) return store.status();
 
   std::latch gate(1);
@@ -676,10 +692,10 @@ Status Bench::concurrent_procs() {
   const int t = flags_.threads;
   const int per = set.n() / t;
   const int total = set.n();
-  auto root = Root::Make(base_, "concurrent_procs", flags_.keep);
+  auto root = Root::Make(base_, "concurrent_procs", flags_);
   if (!root.ok()) return root.status();
   {
-    auto created = Store::Open(root->path(), PopulateOptions());
+    auto created = OpenStore(root->path(), PopulateOptions());
     if (!created.ok()) return created.status();
   }
   int gate[2];
@@ -693,7 +709,7 @@ Status Bench::concurrent_procs() {
       ::close(gate[1]);
       Options options;
       options.sync = flags_.sync;
-      auto store = Store::Open(root->path(), options);
+      auto store = OpenStore(root->path(), options);
       char go = 0;
       if (!store.ok() || ::read(gate[0], &go, 1) != 0) ::_exit(2);  // EOF: released
       for (int i = k * per; i < (k + 1) * per; ++i) {
@@ -739,7 +755,7 @@ Status Bench::resume_crash() {
   const int64_t total = flags_.resume_bytes + kMiB;
   Stream stream(total, flags_.chunk, flags_.pattern_bytes, flags_.seed + 3000);
   const Digest expected = stream.digest();
-  auto root = Root::Make(base_, "resume_crash", flags_.keep);
+  auto root = Root::Make(base_, "resume_crash", flags_);
   if (!root.ok()) return root.status();
   const std::string ref = "resume-crash-0";
 
@@ -753,7 +769,7 @@ Status Bench::resume_crash() {
   if (pid == 0) {
     ::close(fds[0]);
     Status s = [&]() -> Status {
-      auto store = Store::Open(root->path(), PopulateOptions());
+      auto store = OpenStore(root->path(), PopulateOptions());
       if (!store.ok()) return store.status();
       WriterOptions wo;
       wo.ref = ref;
@@ -795,7 +811,7 @@ Status Bench::resume_crash() {
   if (Status s = Settle(root->path()); !s.ok()) return s;
   Options options;
   options.sync = flags_.sync;
-  auto store = Store::Open(root->path(), options);
+  auto store = OpenStore(root->path(), options);
   if (!store.ok()) return store.status();
 
   WriterOptions wo;
@@ -837,7 +853,7 @@ Status Bench::open() {
   options.sync = flags_.sync;
   Timer timer;
   timer.start();
-  auto store = Store::Open(p->root.path(), options);
+  auto store = OpenStore(p->root.path(), options);
   const double el = timer.stop();
   if (!store.ok()) return store.status();
   if (p->set.n() > 0) {
@@ -860,11 +876,11 @@ Status Bench::small_batch() {
         fmt::format("--small-bytes must be >= 8 (got {})", flags_.small_bytes));
   }
   SmallSet set(flags_.n, flags_.small_bytes, flags_.seed, "batch-");
-  auto root = Root::Make(base_, "small_batch", flags_.keep);
+  auto root = Root::Make(base_, "small_batch", flags_);
   if (!root.ok()) return root.status();
   Options options;
   options.sync = flags_.sync;
-  auto store = Store::Open(root->path(), options);
+  auto store = OpenStore(root->path(), options);
   if (!store.ok()) return store.status();
   const int batch = std::max(1, flags_.batch);
   std::vector<BlobInput> inputs;
@@ -900,7 +916,7 @@ Status Bench::small_batch() {
 Status Bench::gc() {
   const int n = flags_.n;
   if (n < 100) return Status::InvalidArgument("gc needs --n >= 100");
-  auto root = Root::Make(base_, "gc", flags_.keep);
+  auto root = Root::Make(base_, "gc", flags_);
   if (!root.ok()) return root.status();
   const int roots = n / 100;
   const int reachable = n - n / 10;
@@ -919,7 +935,7 @@ Status Bench::gc() {
     return i + roots < reachable ? i + roots : i % roots;
   };
   {
-    auto store = Store::Open(root->path(), PopulateOptions());
+    auto store = OpenStore(root->path(), PopulateOptions());
     if (!store.ok()) return store.status();
     constexpr int kBatch = 1000;
     std::vector<BlobInput> inputs;
@@ -940,7 +956,7 @@ Status Bench::gc() {
   if (Status s = Settle(root->path()); !s.ok()) return s;
   Options options;
   options.sync = flags_.sync;
-  auto store = Store::Open(root->path(), options);
+  auto store = OpenStore(root->path(), options);
   if (!store.ok()) return store.status();
   GcOptions gc;
   gc.grace = std::chrono::seconds(0);
@@ -981,13 +997,13 @@ Status Bench::scale() {
   Options options;
   options.sync = flags_.sync;
 
-  auto root = Root::Make(base_, "scale", flags_.keep);
+  auto root = Root::Make(base_, "scale", flags_);
   if (!root.ok()) return root.status();
   std::vector<Digest> digests;
   digests.reserve(n);
   {
     // The documented fast path: put_blobs in batches, without fsync.
-    auto store = Store::Open(root->path(), PopulateOptions());
+    auto store = OpenStore(root->path(), PopulateOptions());
     if (!store.ok()) return store.status();
     constexpr int kBatch = 1000;
     std::vector<std::vector<std::byte>> blobs(kBatch, std::vector<std::byte>(size));
@@ -1017,7 +1033,7 @@ Status Bench::scale() {
   {
     Timer timer;
     timer.start();
-    auto opened = Store::Open(root->path(), options);
+    auto opened = OpenStore(root->path(), options);
     const double el = timer.stop();
     if (!opened.ok()) return opened.status();
     store = std::move(*opened);
@@ -1060,13 +1076,13 @@ Status Bench::scale() {
   store.reset();
   digests = {};
 
-  auto active_root = Root::Make(base_, "scale-active", flags_.keep);
+  auto active_root = Root::Make(base_, "scale-active", flags_);
   if (!active_root.ok()) return active_root.status();
   const ActiveRefs a = MakeActiveRefs(n);
   if (Status s = MakeIngests(active_root->path(), a.refs, ActivePayload(flags_.seed)); !s.ok()) {
     return s;
   }
-  auto active_store = Store::Open(active_root->path(), options);
+  auto active_store = OpenStore(active_root->path(), options);
   if (!active_store.ok()) return active_store.status();
   for (const bool filtered : {false, true}) {
     Timer timer;
