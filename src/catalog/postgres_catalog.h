@@ -25,7 +25,7 @@
 //           earlier commit, so a body reads what it then writes, as in
 //           SQLite. Writers of different catalogs (schemas) do not wait for
 //           each other. Lifting the lock for chosen bodies is future work
-//           (see README "PostgreSQL catalog").
+//           (see POSTGRES.md).
 //   Read    BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY: one snapshot for
 //           every statement of the body; takes no lock, never waits for a
 //           writer. (It may write the connection's temporary tables, which
