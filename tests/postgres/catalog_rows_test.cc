@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include "catalog/blob_rows.h"
@@ -28,6 +29,9 @@ namespace contentstore::catalog {
 namespace {
 
 enum class Engine { kSqlite, kPostgres };
+void PrintTo(Engine engine, std::ostream* os) {
+  *os << (engine == Engine::kSqlite ? "sqlite" : "postgres");
+}
 
 std::string D(char c, const char* alg = "sha256") {
   const size_t hex = std::string_view(alg) == "sha256" ? 64 : std::string_view(alg) == "sha384" ? 96 : 128;
@@ -474,8 +478,12 @@ TEST_P(CatalogRows, MissingParameterOrColumnIsInternal) {
   EXPECT_TRUE(s.IsInternal()) << s.ToString();
 }
 
-INSTANTIATE_TEST_SUITE_P(Sqlite, CatalogRows, ::testing::Values(Engine::kSqlite));
-INSTANTIATE_TEST_SUITE_P(Postgres, CatalogRows, ::testing::Values(Engine::kPostgres));
+std::string EngineName(const ::testing::TestParamInfo<Engine>& info) {
+  return info.param == Engine::kSqlite ? "sqlite" : "postgres";
+}
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, CatalogRows, ::testing::Values(Engine::kSqlite), EngineName);
+INSTANTIATE_TEST_SUITE_P(Postgres, CatalogRows, ::testing::Values(Engine::kPostgres), EngineName);
 
 }  // namespace
 }  // namespace contentstore::catalog
