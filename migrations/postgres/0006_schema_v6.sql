@@ -388,7 +388,7 @@ BEGIN
   DELETE FROM gc_nodes_to_check;
   RETURN NULL;
 END $$;
-CREATE TRIGGER gc_graph_rebuild INSTEAD OF INSERT ON gc_graph_rebuild
+CREATE TRIGGER gc_graph_rebuild_insert INSTEAD OF INSERT ON gc_graph_rebuild
 FOR EACH ROW EXECUTE FUNCTION gc_graph_rebuild();
 
 -- While a collection runs (a row in gc_runs), every change that can make a

@@ -1,5 +1,6 @@
 #include "catalog/postgres_catalog.h"
 
+#include <fmt/format.h>
 #include <libpq-fe.h>
 
 #include <algorithm>
@@ -13,8 +14,6 @@
 #include <stdexcept>
 #include <unordered_map>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "catalog/postgres_sql.h"
 #include "env/errno_status.h"
@@ -128,7 +127,8 @@ Translated TranslateParameters(std::string_view sql) {
       if (it == out.names.end()) it = out.names.insert(out.names.end(), name);
       out.sql += fmt::format("${}", it - out.names.begin() + 1);
       i = j;
-    } else if (c == '?' && i + 1 < sql.size() && std::isdigit(static_cast<unsigned char>(sql[i + 1]))) {
+    } else if (c == '?' && i + 1 < sql.size() &&
+               std::isdigit(static_cast<unsigned char>(sql[i + 1]))) {
       size_t j = i + 1;
       while (j < sql.size() && std::isdigit(static_cast<unsigned char>(sql[j]))) ++j;
       int n = 0;
@@ -144,8 +144,8 @@ Translated TranslateParameters(std::string_view sql) {
   }
   const int named = static_cast<int>(out.names.size());
   if (min_positional != 0 && min_positional <= named) {
-    throw std::logic_error(fmt::format(
-        "numbered parameter ?{} collides with the {} named ones", min_positional, named));
+    throw std::logic_error(fmt::format("numbered parameter ?{} collides with the {} named ones",
+                                       min_positional, named));
   }
   out.params = std::max(named, max_positional);
   return out;
@@ -169,9 +169,7 @@ class PgStatement final : public Statement {
     Set(Parameter(name), std::string(bytes), 1);  // binary: the bytes as they are
   }
   void BindNull(const char* name) override { values_[Parameter(name)].reset(); }
-  void BindIndex(int index, int64_t value) override {
-    Set(Index(index), std::to_string(value), 0);
-  }
+  void BindIndex(int index, int64_t value) override { Set(Index(index), std::to_string(value), 0); }
   void BindIndex(int index, std::string_view text) override {
     Set(Index(index), std::string(text), 0);
   }
@@ -284,9 +282,7 @@ class PgSession final : public Transaction {
     return Query(*slot);
   }
 
-  std::string_view Text(QueryId id) override {
-    return postgres::kQueries[static_cast<size_t>(id)];
-  }
+  std::string_view Text(QueryId id) override { return postgres::kQueries[static_cast<size_t>(id)]; }
 
   Query PrepareText(const std::string& sql) override {
     auto it = dynamic_.find(sql);
@@ -448,9 +444,9 @@ class PostgresCatalog final : public Catalog {
   const Options options_;
   Env& env_;
   std::mutex mu_;
-  ConnPtr conn_;                       // declared before session_: statements go first
+  ConnPtr conn_;  // declared before session_: statements go first
   std::unique_ptr<PgSession> session_;
-  std::string write_lock_sql_;         // SELECT pg_advisory_xact_lock(<this schema's key>)
+  std::string write_lock_sql_;  // SELECT pg_advisory_xact_lock(<this schema's key>)
   std::string migrate_lock_sql_;
 };
 
@@ -464,7 +460,8 @@ void PostgresCatalog::Connect() {
     throw PgError("08001", "cannot connect: " + msg);
   }
   // Notices (an object that already exists, skipped) are not errors.
-  PQsetNoticeProcessor(conn_.get(), [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn_.get(), [](void*, const char*) {}, nullptr);
   Exec(conn_.get(), std::string(postgres::kSessionSetup));
   Exec(conn_.get(), fmt::format("SET lock_timeout = {}", std::max(options_.busy_timeout_ms, 1)));
   ResultPtr schema = Exec(conn_.get(), "SELECT current_database(), current_schema()");
@@ -518,10 +515,10 @@ Status PostgresCatalog::Run(bool write, const Body& body) {
 }
 
 Status TooNew(const std::string& where, int version) {
-  return Status::IOError(fmt::format(
-      "catalog {} has schema version {}, but this contentstore knows only up to {}: "
-      "use a newer contentstore",
-      where, version, LatestPostgresSchemaVersion()));
+  return Status::IOError(
+      fmt::format("catalog {} has schema version {}, but this contentstore knows only up to {}: "
+                  "use a newer contentstore",
+                  where, version, LatestPostgresSchemaVersion()));
 }
 
 // Every pending migration and the new version in one transaction, under the
@@ -545,8 +542,8 @@ Status PostgresCatalog::Migrate() {
       Exec(conn_.get(), "COMMIT");
       return Status::OK();
     } else if (!version) {
-      ResultPtr tables = Exec(conn_.get(),
-                              "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()");
+      ResultPtr tables =
+          Exec(conn_.get(), "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()");
       if (std::atoll(PQgetvalue(tables.get(), 0, 0)) != 0) {
         refused = Status::IOError(fmt::format(
             "catalog {}: schema has tables but no schema_version: not a contentstore catalog",
@@ -596,9 +593,8 @@ std::string RedactPostgresUrl(std::string_view url) {
   const size_t start = url.find("//");
   if (start == std::string_view::npos) return std::string(url);
   const size_t path = url.find('/', start + 2);
-  const std::string_view authority =
-      url.substr(start + 2, path == std::string_view::npos ? std::string_view::npos
-                                                           : path - start - 2);
+  const std::string_view authority = url.substr(
+      start + 2, path == std::string_view::npos ? std::string_view::npos : path - start - 2);
   const size_t at = authority.rfind('@');
   std::string out(url);
   if (at != std::string_view::npos) {
@@ -644,8 +640,8 @@ Status TranslatePostgresError(std::string_view sqlstate, std::string_view messag
   return Status::IOError(std::move(msg));
 }
 
-Result<std::unique_ptr<Catalog>> OpenPostgresCatalog(const std::string& url,
-                                                     const Options& options, Env& env) {
+Result<std::unique_ptr<Catalog>> OpenPostgresCatalog(const std::string& url, const Options& options,
+                                                     Env& env) {
   if (!IsPostgresUrl(url)) {
     return Status::InvalidArgument(
         fmt::format("catalog URL {} is not postgresql://...", RedactPostgresUrl(url)));

@@ -96,8 +96,8 @@ std::string RedactPostgresUrl(std::string_view url);
 // Connects to the catalog at `url` (see above). Unavailable when the server
 // cannot be reached; NotFound when the schema has no catalog and
 // !options.create_if_missing (or options.read_only).
-Result<std::unique_ptr<Catalog>> OpenPostgresCatalog(const std::string& url,
-                                                     const Options& options, Env& env);
+Result<std::unique_ptr<Catalog>> OpenPostgresCatalog(const std::string& url, const Options& options,
+                                                     Env& env);
 
 // The schema version a new catalog gets (the last migration's number).
 int LatestPostgresSchemaVersion();

@@ -34,7 +34,9 @@ void PrintTo(Engine engine, std::ostream* os) {
 }
 
 std::string D(char c, const char* alg = "sha256") {
-  const size_t hex = std::string_view(alg) == "sha256" ? 64 : std::string_view(alg) == "sha384" ? 96 : 128;
+  const size_t hex = std::string_view(alg) == "sha256"   ? 64
+                     : std::string_view(alg) == "sha384" ? 96
+                                                         : 128;
   return std::string(alg) + ":" + std::string(hex, c);
 }
 
@@ -163,8 +165,7 @@ TEST_P(CatalogRows, WalkPagesThroughFilters) {
   EXPECT_EQ(walk({"digest~=^sha256:f"}, "", 100), (std::vector<std::string>{"f0"}));
   EXPECT_EQ(walk({"digest", "size==0"}, "", 100),
             (std::vector<std::string>{"a0", "b1", "c1", "d2", "e0", "f0"}));
-  EXPECT_EQ(walk({"labels.app==demo", "size==5"}, "", 100),
-            (std::vector<std::string>{"d2", "f0"}));
+  EXPECT_EQ(walk({"labels.app==demo", "size==5"}, "", 100), (std::vector<std::string>{"d2", "f0"}));
   // Unknown fields are the caller's error, before any SQL.
   R([&](Transaction& tx) {
     auto f = FilteredQuery::Parse({"lables.x"}, BlobRows::FilterFields());
@@ -183,8 +184,7 @@ TEST_P(CatalogRows, IngestsFromInsertToRelease) {
     EXPECT_TRUE(ingests.Checkpoint("layer-1", "tok1", 64, state, 30));
     EXPECT_FALSE(ingests.Checkpoint("layer-1", "wrong", 64, state, 30));
     EXPECT_TRUE(ingests.Release("layer-2", "tok2", 8, "s", 31));
-    EXPECT_TRUE(ingests.SetMeta("layer-1", "tok1",
-                                {64, state, 200, D('f'), "sha256", 11, 32}));
+    EXPECT_TRUE(ingests.SetMeta("layer-1", "tok1", {64, state, 200, D('f'), "sha256", 11, 32}));
   });
   R([&](Transaction& tx) {
     IngestRows ingests(tx);
@@ -318,8 +318,7 @@ TEST_P(CatalogRows, ImagesAndTheIndexGeneration) {
     auto listed = images.List(Filter({"labels.k==v"}, ImageRows::FilterFields()));
     ASSERT_TRUE(listed.ok()) << listed.status().ToString();
     ASSERT_EQ(listed->size(), 1u);
-    auto by_target =
-        images.List(Filter({"target.digest==" + D('a')}, ImageRows::FilterFields()));
+    auto by_target = images.List(Filter({"target.digest==" + D('a')}, ImageRows::FilterFields()));
     ASSERT_TRUE(by_target.ok());
     EXPECT_EQ(by_target->size(), 2u);
     EXPECT_EQ(images.IndexEntries().size(), 2u);

@@ -1,5 +1,6 @@
 #include "pg_test_env.h"
 
+#include <fmt/format.h>
 #include <libpq-fe.h>
 #include <unistd.h>
 
@@ -8,8 +9,6 @@
 #include <fstream>
 #include <random>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 namespace contentstore::testing {
 
@@ -48,7 +47,8 @@ Result<std::vector<std::string>> Run(const std::string& url, const std::string& 
     PQfinish(conn);
     return Status::Unavailable(msg);
   }
-  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   PGresult* r = PQexec(conn, sql.c_str());
   const ExecStatusType st = PQresultStatus(r);
   Result<std::vector<std::string>> out = std::vector<std::string>();
@@ -56,8 +56,8 @@ Result<std::vector<std::string>> Run(const std::string& url, const std::string& 
     for (int i = 0; i < PQntuples(r); ++i) out->push_back(PQgetvalue(r, i, 0));
   } else if (st != PGRES_COMMAND_OK) {
     const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-    out = Status::Internal(fmt::format("{} (SQLSTATE {})", PQresultErrorMessage(r),
-                                       state != nullptr ? state : "?"));
+    out = Status::Internal(
+        fmt::format("{} (SQLSTATE {})", PQresultErrorMessage(r), state != nullptr ? state : "?"));
   }
   PQclear(r);
   PQfinish(conn);

@@ -27,13 +27,13 @@ Result<std::string> PostgresServerUrl();
 
 // Skips (CONTENTSTORE_SKIP_SERVER_TESTS=1) or fails the test unless the
 // server's URL is known. For SetUp().
-#define CONTENTSTORE_REQUIRE_POSTGRES()                                         \
-  do {                                                                         \
-    if (::contentstore::testing::SkipServerTests()) {                          \
-      GTEST_SKIP() << "CONTENTSTORE_SKIP_SERVER_TESTS=1";                      \
-    }                                                                          \
-    auto url_ = ::contentstore::testing::PostgresServerUrl();                  \
-    ASSERT_TRUE(url_.ok()) << url_.status().ToString();                        \
+#define CONTENTSTORE_REQUIRE_POSTGRES()                       \
+  do {                                                        \
+    if (::contentstore::testing::SkipServerTests()) {         \
+      GTEST_SKIP() << "CONTENTSTORE_SKIP_SERVER_TESTS=1";     \
+    }                                                         \
+    auto url_ = ::contentstore::testing::PostgresServerUrl(); \
+    ASSERT_TRUE(url_.ok()) << url_.status().ToString();       \
   } while (0)
 
 // A schema created for one test and dropped with everything in it at the

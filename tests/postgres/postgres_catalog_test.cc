@@ -6,23 +6,28 @@
 
 #include "catalog/postgres_catalog.h"
 
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <iterator>
+#include <set>
 #include <thread>
 
-#include <fmt/format.h>
-
 #include "catalog/blob_rows.h"
-#include "catalog/lease_rows.h"
 #include "catalog/filtered_query.h"
+#include "catalog/lease_rows.h"
 #include "catalog/postgres_sql.h"
+#include "catalog/sqlite_catalog.h"
 #include "pg_test_env.h"
+#include "test_util.h"
 
 namespace contentstore::catalog {
 namespace {
@@ -75,6 +80,69 @@ TEST_F(PostgresCatalogTest, EveryNamedQueryAndScriptPreparesAgainstTheServer) {
     });
     EXPECT_TRUE(s.IsNotFound()) << "script #" << i << ": " << s.ToString();
   }
+}
+
+// The public interface is the same in both engines: every table and view
+// with the same columns, every trigger under the same name. What differs on
+// purpose: PostgreSQL keeps its version in schema_version (SQLite in PRAGMA
+// user_version), and SQLite's "procedure" views gc_graph_link, _unlink and
+// _number with their INSTEAD OF triggers are functions in PostgreSQL.
+TEST_F(PostgresCatalogTest, TablesViewsColumnsAndTriggersMatchSqlites) {
+  testing::TempDir dir;
+  ASSERT_TRUE(OpenSqliteCatalog(dir / "catalog.db", Options{}, *Env::Default()).ok());
+  SQLite::Database db(dir / "catalog.db", SQLite::OPEN_READONLY);
+  std::set<std::string> sqlite_columns;
+  std::set<std::string> sqlite_triggers;
+  {
+    SQLite::Statement q(db,
+                        "SELECT s.type, s.name, c.name FROM sqlite_schema AS s, "
+                        "pragma_table_xinfo(s.name) AS c WHERE s.type IN ('table', 'view')");
+    while (q.executeStep()) {
+      const std::string name = q.getColumn(1).getString();
+      if (name == "gc_graph_link" || name == "gc_graph_unlink" || name == "gc_graph_number") {
+        continue;
+      }
+      sqlite_columns.insert(q.getColumn(0).getString() + " " + name + "." +
+                            q.getColumn(2).getString());
+    }
+    SQLite::Statement t(db, "SELECT name FROM sqlite_schema WHERE type = 'trigger'");
+    while (t.executeStep()) {
+      const std::string name = t.getColumn(0).getString();
+      if (name == "gc_graph_link_insert" || name == "gc_graph_unlink_insert" ||
+          name == "gc_graph_number_insert") {
+        continue;
+      }
+      sqlite_triggers.insert(name);
+    }
+  }
+  ASSERT_NE(Open(), nullptr);
+  std::set<std::string> pg_columns;
+  for (const std::string& row :
+       Sql("SELECT CASE t.table_type WHEN 'VIEW' THEN 'view' ELSE 'table' END || ' ' || "
+           "c.table_name || '.' || c.column_name FROM information_schema.columns AS c "
+           "JOIN information_schema.tables AS t USING (table_schema, table_name) "
+           "WHERE c.table_schema = current_schema() AND c.table_name <> 'schema_version'")) {
+    pg_columns.insert(row);
+  }
+  std::vector<std::string> pg_trigger_rows =
+      Sql("SELECT DISTINCT trigger_name FROM information_schema.triggers "
+          "WHERE trigger_schema = current_schema()");
+  const std::set<std::string> pg_triggers(pg_trigger_rows.begin(), pg_trigger_rows.end());
+  const auto only_in = [](const std::set<std::string>& a, const std::set<std::string>& b) {
+    std::vector<std::string> out;
+    std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+    return out;
+  };
+  EXPECT_GT(sqlite_columns.size(), 80u);
+  EXPECT_EQ(only_in(sqlite_columns, pg_columns), std::vector<std::string>{})
+      << "missing in PostgreSQL";
+  EXPECT_EQ(only_in(pg_columns, sqlite_columns), std::vector<std::string>{})
+      << "only in PostgreSQL";
+  EXPECT_GT(sqlite_triggers.size(), 15u);
+  EXPECT_EQ(only_in(sqlite_triggers, pg_triggers), std::vector<std::string>{})
+      << "missing in PostgreSQL";
+  EXPECT_EQ(only_in(pg_triggers, sqlite_triggers), std::vector<std::string>{})
+      << "only in PostgreSQL";
 }
 
 TEST_F(PostgresCatalogTest, FreshSchemaIsAtTheLatestVersion) {
@@ -214,11 +282,14 @@ TEST_F(PostgresCatalogTest, WritersOnSeveralConnectionsSerialize) {
 TEST_F(PostgresCatalogTest, DeadlockIsRetriedAndTheBodyRunsAgain) {
   auto catalog = Open();
   ASSERT_NE(catalog, nullptr);
-  ASSERT_TRUE(catalog->Write(Sync::kNormal, [](Transaction& tx) {
-                 BlobRows(tx).Insert(D(1), 1, 1);
-                 BlobRows(tx).Insert(D(2), 2, 1);
-                 return Status::OK();
-               }).ok());
+  ASSERT_TRUE(catalog
+                  ->Write(Sync::kNormal,
+                          [](Transaction& tx) {
+                            BlobRows(tx).Insert(D(1), 1, 1);
+                            BlobRows(tx).Insert(D(2), 2, 1);
+                            return Status::OK();
+                          })
+                  .ok());
   PGconn* other = PQconnectdb(schema_->url().c_str());
   ASSERT_EQ(PQstatus(other), CONNECTION_OK) << PQerrorMessage(other);
   const auto exec = [&](const std::string& sql) {
@@ -271,8 +342,7 @@ TEST_F(PostgresCatalogTest, ASerializationFailureEveryTimeGivesUpUnavailable) {
   Status s = catalog->Write(Sync::kNormal, [&](Transaction& tx) {
     ++runs;
     // RAISE with SQLSTATE 40001, as a serializable conflict would.
-    tx.PrepareText("DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END $$")
-        ->Run();
+    tx.PrepareText("DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END $$")->Run();
     return Status::OK();
   });
   EXPECT_TRUE(s.IsUnavailable()) << s.ToString();
@@ -308,10 +378,12 @@ TEST_F(PostgresCatalogTest, AWriterWaitingPastTheBusyTimeoutIsUnavailable) {
   EXPECT_NE(s.message().find("55P03"), std::string::npos) << s.ToString();
   EXPECT_GE(waited, std::chrono::milliseconds(150));
   // Reads never wait for the writer.
-  EXPECT_TRUE(waiter->Read([](Transaction& tx) {
-                      BlobRows(tx).TotalSize();
-                      return Status::OK();
-                    }).ok());
+  EXPECT_TRUE(waiter
+                  ->Read([](Transaction& tx) {
+                    BlobRows(tx).TotalSize();
+                    return Status::OK();
+                  })
+                  .ok());
   EXPECT_TRUE(waiter->Write(Sync::kNormal, [](Transaction&) { return Status::OK(); }).ok())
       << "free again";
 }
@@ -342,10 +414,13 @@ TEST_F(PostgresCatalogTest, SqlstatesBecomeStatusCodes) {
   ASSERT_NE(catalog, nullptr);
   Lease lease;
   lease.id = "l";
-  ASSERT_TRUE(catalog->Write(Sync::kNormal, [&](Transaction& tx) {
-                       LeaseRows(tx).Insert(lease);
-                       return Status::OK();
-                     }).ok());
+  ASSERT_TRUE(catalog
+                  ->Write(Sync::kNormal,
+                          [&](Transaction& tx) {
+                            LeaseRows(tx).Insert(lease);
+                            return Status::OK();
+                          })
+                  .ok());
   Status s = catalog->Write(Sync::kNormal, [&](Transaction& tx) {
     LeaseRows(tx).Insert(lease);
     return Status::OK();
@@ -363,11 +438,14 @@ TEST_F(PostgresCatalogTest, SqlstatesBecomeStatusCodes) {
   EXPECT_TRUE(s.IsInternal()) << s.ToString();
   // A filter's regular expression PostgreSQL refuses (PCRE2 accepts it),
   // once there is a value to run it on.
-  ASSERT_TRUE(catalog->Write(Sync::kNormal, [&](Transaction& tx) {
-                       BlobRows(tx).Insert(D(5), 1, 1);
-                       BlobRows(tx).SetLabel(D(5), "k", "x");
-                       return Status::OK();
-                     }).ok());
+  ASSERT_TRUE(catalog
+                  ->Write(Sync::kNormal,
+                          [&](Transaction& tx) {
+                            BlobRows(tx).Insert(D(5), 1, 1);
+                            BlobRows(tx).SetLabel(D(5), "k", "x");
+                            return Status::OK();
+                          })
+                  .ok());
   s = catalog->Read([&](Transaction& tx) {
     auto f = FilteredQuery::Parse({"labels.k~=(?<name>x)"}, BlobRows::FilterFields());
     if (!f.ok()) return f.status();
@@ -394,7 +472,8 @@ TEST_F(PostgresCatalogTest, UnreachableServerIsUnavailableWithoutThePassword) {
                  .status();
   EXPECT_TRUE(s.IsUnavailable()) << s.ToString();
   EXPECT_EQ(s.message().find("secret"), std::string::npos) << s.ToString();
-  EXPECT_TRUE(OpenPostgresCatalog("mysql://x", Options{}, *Env::Default()).status().IsInvalidArgument());
+  EXPECT_TRUE(
+      OpenPostgresCatalog("mysql://x", Options{}, *Env::Default()).status().IsInvalidArgument());
   EXPECT_EQ(RedactPostgresUrl("postgresql://u:pw@h:5/db?password=x&a=b"),
             "postgresql://u:***@h:5/db?password=***&a=b");
   EXPECT_EQ(RedactPostgresUrl("postgresql://h/db"), "postgresql://h/db");
@@ -408,10 +487,13 @@ TEST_F(PostgresCatalogTest, AReadIsOneSnapshot) {
   Status s = reader->Read([&](Transaction& tx) {
     EXPECT_EQ(BlobRows(tx).TotalSize(), 0);
     // Another connection commits in the middle of the read.
-    EXPECT_TRUE(writer->Write(Sync::kFull, [](Transaction& wtx) {
-                         BlobRows(wtx).Insert(D(1), 5, 1);
-                         return Status::OK();
-                       }).ok());
+    EXPECT_TRUE(writer
+                    ->Write(Sync::kFull,
+                            [](Transaction& wtx) {
+                              BlobRows(wtx).Insert(D(1), 5, 1);
+                              return Status::OK();
+                            })
+                    .ok());
     EXPECT_EQ(BlobRows(tx).TotalSize(), 0);
     EXPECT_FALSE(BlobRows(tx).Exists(D(1)));
     return Status::OK();
@@ -453,12 +535,15 @@ TEST_F(PostgresCatalogTest, ParametersAreTranslatedOutsideQuotesCommentsAndCasts
 TEST_F(PostgresCatalogTest, ReadableViewsShowRfc3339Times) {
   auto catalog = Open();
   ASSERT_NE(catalog, nullptr);
-  ASSERT_TRUE(catalog->Write(Sync::kNormal, [](Transaction& tx) {
-                       BlobRows(tx).Insert(D(1), 5, int64_t{1700000000} * 1000000000 + 42);
-                       BlobRows(tx).SetLabel(D(1), "b", "2");
-                       BlobRows(tx).SetLabel(D(1), "a", "1");
-                       return Status::OK();
-                     }).ok());
+  ASSERT_TRUE(catalog
+                  ->Write(Sync::kNormal,
+                          [](Transaction& tx) {
+                            BlobRows(tx).Insert(D(1), 5, int64_t{1700000000} * 1000000000 + 42);
+                            BlobRows(tx).SetLabel(D(1), "b", "2");
+                            BlobRows(tx).SetLabel(D(1), "a", "1");
+                            return Status::OK();
+                          })
+                  .ok());
   EXPECT_EQ(Sql("SELECT created || ' ' || labels FROM blobs_readable"),
             std::vector<std::string>{"2023-11-14T22:13:20.000000042Z a=1,b=2"});
   EXPECT_EQ(Sql("SELECT count(*) FROM ingests_readable"), std::vector<std::string>{"0"});
