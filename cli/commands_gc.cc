@@ -102,7 +102,9 @@ int RunRebuild(const FsckArgs& args, const GlobalOptions& globals) {
   constexpr std::string_view kWhat = "fsck --rebuild-catalog";
   auto root = ResolveRoot(globals.root_flag());
   if (!root.ok()) return Report(kWhat, root.status());
-  auto report = Store::RebuildCatalog(*root);
+  Options options;
+  options.catalog_url = globals.catalog;  // refused for now: see Options::catalog_url
+  auto report = Store::RebuildCatalog(*root, options);
   if (!report.ok()) return Report(kWhat, report.status());
   const bool whole = report->salvage_error.empty() && report->blobs_unlabelled == 0 &&
                      report->problems.empty();

@@ -41,8 +41,9 @@ Result<std::unique_ptr<Store>> OpenStore(const GlobalOptions& globals, Access ac
   Options options;
   options.blobs = globals.blobs;
   options.blob_cache_bytes = globals.blob_cache_bytes;
+  options.catalog_url = globals.catalog;
   if (access == Access::kRead) {
-    if (!StoreExists(*root)) return NoStore(*root);
+    if (options.catalog_url.empty() && !StoreExists(*root)) return NoStore(*root);
     options.create_if_missing = false;  // in case it goes away meanwhile
     options.read_only = true;
   }

@@ -32,6 +32,8 @@ struct GlobalOptions {
   // Options::blob_cache_bytes).
   std::string blobs;
   int64_t blob_cache_bytes = 0;
+  // --catalog URL: the catalog in PostgreSQL (Options::catalog_url).
+  std::string catalog;
 
   // The --root value when it was given.
   std::optional<std::string> root_flag() const;

@@ -103,6 +103,9 @@ int Run(int argc, char** argv) {
                  "(e.g. 512MiB; default none)")
       ->transform(CLI::AsSizeValue(false))
       ->type_name("SIZE");
+  app.add_option("--catalog", globals.catalog,
+                 "Keep the catalog in PostgreSQL at this URL instead of ROOT/catalog.db")
+      ->type_name("postgresql://...");
 
   Commands commands;
   AddTransferCommands(app, globals, commands);

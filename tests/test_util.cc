@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <postgresql/libpq-fe.h>  // Debian libpq-dev; the library links libpq
 
 #include <algorithm>
 #include <cstdlib>
@@ -66,7 +67,27 @@ Digest DigestOf(std::string_view bytes, Algorithm algorithm) {
   return d.digest();
 }
 
-std::unique_ptr<Store> OpenStore(const std::string& root, const Options& options) {
+namespace {
+
+// With $CONTENTSTORE_TEST_CATALOG_PG (a server URL), a schema of that
+// server for `root` (created when missing), as a catalog URL.
+std::string PostgresCatalogFor(const std::string& root) {
+  const char* server = std::getenv("CONTENTSTORE_TEST_CATALOG_PG");
+  if (server == nullptr || *server == '\0') return "";
+  uint64_t h = 1469598103934665603ull;
+  for (char c : root) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  const std::string schema = "store_" + std::to_string(h);
+  PGconn* conn = PQconnectdb(server);
+  PQclear(PQexec(conn, ("CREATE SCHEMA IF NOT EXISTS " + schema).c_str()));
+  PQfinish(conn);
+  return std::string(server) + "?options=-csearch_path%3D" + schema;
+}
+
+}  // namespace
+
+std::unique_ptr<Store> OpenStore(const std::string& root, const Options& given) {
+  Options options = given;
+  if (options.catalog_url.empty()) options.catalog_url = PostgresCatalogFor(root);
   auto store = Store::Open(root, options);
   EXPECT_TRUE(store.ok()) << store.status().ToString();
   if (!store.ok()) return nullptr;

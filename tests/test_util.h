@@ -59,7 +59,12 @@ class TempDir {
 std::string MakeContent(size_t size, uint64_t seed = 1);
 Digest DigestOf(std::string_view bytes, Algorithm algorithm = Algorithm::kSHA256);
 
-// Opens a store or fails the test.
+// Opens a store or fails the test. With $CONTENTSTORE_TEST_CATALOG_PG set
+// to a PostgreSQL server's URL (and options.catalog_url empty), the store's
+// catalog is a schema of that server named after `root` (created when
+// missing): a way to run store tests on the PostgreSQL catalog by hand
+// (src/catalog/POSTGRES.md). Tests that open stores with Store::Open, in
+// children or otherwise, or read catalog.db themselves, stay on SQLite.
 std::unique_ptr<Store> OpenStore(const std::string& root, const Options& options = {});
 
 // Opens a writer or fails the test (nullptr).

@@ -79,6 +79,15 @@ struct Options {
   // GET. Default: 0.
   int64_t blob_cache_bytes = 0;
 
+  // Where the catalog lives. Empty: ROOT/catalog.db (SQLite). A PostgreSQL
+  // URL (postgresql://user:password@host:port/db, libpq's syntax; choose
+  // the schema with ?options=-csearch_path%3Dname): the catalog is kept
+  // there; blob bytes stay where `blobs` says. Commits are then durable as the
+  // server's synchronous_commit says, whatever `sync` is. What works on it
+  // so far: src/catalog/POSTGRES.md.
+  // Default: empty.
+  std::string catalog_url = {};
+
   // The file system and clock the store uses (contentstore/env.h); must
   // outlive the store. Default (nullptr): Env::Default(), the real ones.
   Env* env = nullptr;

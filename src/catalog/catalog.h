@@ -95,9 +95,15 @@ class Query {
   Statement* statement_;
 };
 
+// The SQL a Transaction's text is written in (filtered_query.h compiles
+// filters for it).
+enum class Dialect { kSqlite, kPostgres };
+
 class Transaction {
  public:
   virtual ~Transaction() = default;
+  // The engine's SQL dialect.
+  virtual Dialect dialect() const { return Dialect::kSqlite; }
   // A named query of the engine's dialect.
   virtual Query Prepare(QueryId id) = 0;
   // The dialect's text of a named query.

@@ -10,7 +10,10 @@ namespace contentstore::catalog {
 namespace {
 
 constexpr std::string_view kMarkStart = "/*FILTER ";
-constexpr std::string_view kMarkEnd = "*/1";
+constexpr std::string_view kMarkEnd = "*/";
+// What follows the mark: the dialect's literal true, so the unfiltered text
+// is a valid query of its own.
+constexpr std::string_view kTrueLiterals[] = {"1", "TRUE"};
 
 // Distinct ":name" parameters in `sql`: the filter's numbered parameters
 // come after them.
@@ -41,7 +44,8 @@ Result<FilteredQuery> FilteredQuery::Parse(const std::vector<std::string>& filte
   return out;
 }
 
-Result<FilteredQuery::Compiled> FilteredQuery::Compile(std::string_view query_text) const {
+Result<FilteredQuery::Compiled> FilteredQuery::Compile(std::string_view query_text,
+                                                       Dialect dialect) const {
   // Without its "--" comments, which may mention the mark or a ":word".
   std::string stripped;
   for (size_t i = 0; i < query_text.size();) {
@@ -54,7 +58,15 @@ Result<FilteredQuery::Compiled> FilteredQuery::Compile(std::string_view query_te
   const std::string_view text = stripped;
   const size_t mark = text.find(kMarkStart);
   const size_t mark_end = mark == std::string_view::npos ? mark : text.find(kMarkEnd, mark);
-  if (mark_end == std::string_view::npos) {
+  size_t true_size = 0;
+  if (mark_end != std::string_view::npos) {
+    for (std::string_view literal : kTrueLiterals) {
+      if (text.substr(mark_end + kMarkEnd.size(), literal.size()) == literal) {
+        true_size = literal.size();
+      }
+    }
+  }
+  if (mark_end == std::string_view::npos || true_size == 0) {
     return Status::Internal("query has no /*FILTER alias*/1 mark");
   }
   const std::string alias(
@@ -73,16 +85,18 @@ Result<FilteredQuery::Compiled> FilteredQuery::Compile(std::string_view query_te
   }
   Compiled out;
   out.first = NamedParameterCount(text) + 1;
-  auto condition = filter::Compile(filter_, qualified, out.first);
+  auto condition = filter::Compile(
+      filter_, qualified, out.first,
+      dialect == Dialect::kPostgres ? filter::SqlDialect::kPostgres : filter::SqlDialect::kSqlite);
   if (!condition.ok()) return condition.status();
   out.sql = std::string(text);
-  out.sql.replace(mark, mark_end + kMarkEnd.size() - mark, condition->sql);
+  out.sql.replace(mark, mark_end + kMarkEnd.size() + true_size - mark, condition->sql);
   out.params = std::move(condition->params);
   return out;
 }
 
 Result<Query> FilteredQuery::Prepare(Transaction& tx, QueryId id) const {
-  auto compiled = Compile(tx.Text(id));
+  auto compiled = Compile(tx.Text(id), tx.dialect());
   if (!compiled.ok()) return compiled.status();
   Query q = tx.PrepareText(compiled->sql);
   int index = compiled->first;

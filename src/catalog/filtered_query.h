@@ -1,6 +1,8 @@
 // FilteredQuery: containerd filters (filter.h) applied to a named query.
 //
-// A query that can be filtered marks the spot with "/*FILTER <alias>*/1",
+// A query that can be filtered marks the spot with "/*FILTER <alias>*/1"
+// ("/*FILTER <alias>*/TRUE" in PostgreSQL's text, whose WHERE takes only
+// booleans),
 // where <alias> names the row the filter's fields belong to (say "b" for
 // "FROM blobs AS b"). The row class that owns the query also owns its
 // FieldSchema, written with bare column names; the alias comes from the
@@ -43,7 +45,7 @@ class FilteredQuery {
     std::vector<filter::SqlValue> params;
     int first = 1;
   };
-  Result<Compiled> Compile(std::string_view query_text) const;
+  Result<Compiled> Compile(std::string_view query_text, Dialect dialect = Dialect::kSqlite) const;
 
  private:
   filter::Filter filter_;

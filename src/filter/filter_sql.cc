@@ -70,8 +70,8 @@ std::string JoinBalanced(std::span<const std::string> terms, std::string_view op
 
 class Compiler {
  public:
-  Compiler(const FieldSchema& schema, int first_param)
-      : schema_(schema), first_param_(first_param) {}
+  Compiler(const FieldSchema& schema, int first_param, SqlDialect dialect)
+      : schema_(schema), first_param_(first_param), dialect_(dialect) {}
 
   Result<SqlCondition> Run(const Filter& filter) && {
     // A hand-built filter gets the limits ParseAll applies.
@@ -85,7 +85,7 @@ class Compiler {
     }
     // After compiling the rest: an empty string beside `lables.x` matches
     // everything, but the typo is still an error.
-    if (filter.matches_all()) return SqlCondition{"1", {}};
+    if (filter.matches_all()) return SqlCondition{True(), {}};
     std::string sql = JoinBalanced(alternatives, "OR");
     if (filter.any.size() > 1) sql = "(" + sql + ")";
     return SqlCondition{std::move(sql), std::move(params_)};
@@ -130,7 +130,7 @@ class Compiler {
     const std::string col(column.sql);
     switch (s.op) {
       case Op::kPresent:
-        return column.nullable ? col + " IS NOT NULL" : std::string("1");
+        return column.nullable ? col + " IS NOT NULL" : True();
       case Op::kEqual:
       case Op::kNotEqual: {
         const bool eq = s.op == Op::kEqual;
@@ -138,12 +138,12 @@ class Compiler {
           Result<int64_t> n = ParseInteger(s, column);
           if (!n.ok()) return n.status();
           // v is a number, never "", so an absent (NULL) value differs from it.
-          if (column.nullable) return fmt::format("{} {} {}", col, eq ? "IS" : "IS NOT", Param(*n));
+          if (column.nullable) return fmt::format("{} {} {}", col, eq ? Is() : IsNot(), Param(*n));
           return fmt::format("{} {} {}", col, eq ? "=" : "<>", Param(*n));
         }
         if (eq) {
           // IS: NULL (absent) is simply not equal, where = would give NULL.
-          return fmt::format("{} {} {}", col, column.nullable ? "IS" : "=", Param(s.value));
+          return fmt::format("{} {} {}", col, column.nullable ? Is() : "=", Param(s.value));
         }
         // Absent counts as "", so it matches != v unless v is "".
         return fmt::format("{} <> {}", column.nullable ? "COALESCE(" + col + ", '')" : col,
@@ -245,6 +245,15 @@ class Compiler {
                     schema_.what, Printable(field), known));
   }
 
+  // The dialect's spelling of true and of null-safe (in)equality.
+  std::string True() const { return dialect_ == SqlDialect::kPostgres ? "TRUE" : "1"; }
+  const char* Is() const {
+    return dialect_ == SqlDialect::kPostgres ? "IS NOT DISTINCT FROM" : "IS";
+  }
+  const char* IsNot() const {
+    return dialect_ == SqlDialect::kPostgres ? "IS DISTINCT FROM" : "IS NOT";
+  }
+
   // Add a parameter and return its placeholder. Emplacing the alternative
   // directly (rather than moving a SqlValue) also keeps GCC 12 from a false
   // -Wmaybe-uninitialized on the variant's string.
@@ -262,17 +271,19 @@ class Compiler {
 
   const FieldSchema& schema_;
   const int first_param_;
+  const SqlDialect dialect_;
   std::vector<SqlValue> params_;
 };
 
 }  // namespace
 
-Result<SqlCondition> Compile(const Filter& filter, const FieldSchema& schema, int first_param) {
+Result<SqlCondition> Compile(const Filter& filter, const FieldSchema& schema, int first_param,
+                             SqlDialect dialect) {
   if (first_param < 1) {
     return Status::Internal(
         fmt::format("filter parameters must start at 1 or later, not {}", first_param));
   }
-  return Compiler(schema, first_param).Run(filter);
+  return Compiler(schema, first_param, dialect).Run(filter);
 }
 
 }  // namespace contentstore::filter

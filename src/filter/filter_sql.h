@@ -37,9 +37,16 @@ namespace contentstore::filter {
 
 using SqlValue = std::variant<int64_t, std::string>;
 
+// Which SQL the condition is written in. SQLite takes 1 for true and `a IS b`
+// for null-safe equality; PostgreSQL needs TRUE (its AND and OR take only
+// booleans) and `a IS NOT DISTINCT FROM b`. Both get the same ?NNN
+// placeholders and the same regexp(pattern, subject, what) call (the
+// PostgreSQL schema defines one returning boolean).
+enum class SqlDialect { kSqlite, kPostgres };
+
 struct SqlCondition {
   // A boolean SQL expression that is never NULL, e.g. "(b.digest = ?3)";
-  // "1" when the filter matches everything.
+  // "1" ("TRUE" for PostgreSQL) when the filter matches everything.
   std::string sql;
   // Bound in order to ?first_param, ?first_param+1, ...
   std::vector<SqlValue> params;
@@ -71,7 +78,8 @@ struct FieldSchema {
 // Errors (InvalidArgument): an unknown field, `labels` without a key, a
 // non-integer value for an integer field.
 // REQUIRES: first_param >= 1.
-Result<SqlCondition> Compile(const Filter& filter, const FieldSchema& schema, int first_param);
+Result<SqlCondition> Compile(const Filter& filter, const FieldSchema& schema, int first_param,
+                             SqlDialect dialect = SqlDialect::kSqlite);
 
 }  // namespace contentstore::filter
 

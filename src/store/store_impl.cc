@@ -16,6 +16,7 @@
 #include "catalog/gc_rows.h"
 #include "catalog/ingest_rows.h"
 #include "catalog/lease_rows.h"
+#include "catalog/postgres_catalog.h"
 #include "catalog/sqlite_catalog.h"
 #include "contentstore/validate.h"
 #include "store/batch.h"
@@ -119,14 +120,16 @@ Status StoreImpl::OpenParts(OpenMode mode) {
   } else if (!S_ISDIR(st->st_mode)) {
     return Status::InvalidArgument(
         fmt::format("store root {} exists and is not a directory", root));
-  } else if ((!options_.create_if_missing || read_only) &&
+  } else if ((!options_.create_if_missing || read_only) && options_.catalog_url.empty() &&
              !env_.StatAt(AT_FDCWD, layout_.catalog_path(), layout_.catalog_path()).ok()) {
     // Refuse before creating anything inside a directory that is no store.
     return Status::NotFound(fmt::format("no store at {} (no {})", root, Layout::kCatalogFile));
   }
   if (mode == OpenMode::kNormal) {
     if (Status s = LockRoot(); !s.ok()) return s;
-    if (Status s = RefuseToReplaceLostCatalog(); !s.ok()) return s;
+    if (options_.catalog_url.empty()) {
+      if (Status s = RefuseToReplaceLostCatalog(); !s.ok()) return s;
+    }
   }
   if (!read_only) {
     for (const std::string& dir : {layout_.blobs_dir(), layout_.ingest_root(),
@@ -134,7 +137,9 @@ Status StoreImpl::OpenParts(OpenMode mode) {
       if (Status s = env_.MakeDirAt(AT_FDCWD, dir, dir, 0755); !s.ok()) return s;
     }
   }
-  auto catalog = catalog::OpenSqliteCatalog(layout_.catalog_path(), options_, env_);
+  auto catalog = options_.catalog_url.empty()
+                     ? catalog::OpenSqliteCatalog(layout_.catalog_path(), options_, env_)
+                     : catalog::OpenPostgresCatalog(options_.catalog_url, options_, env_);
   if (!catalog.ok()) return catalog.status();
   catalog_ = std::move(*catalog);
   auto blobs = OpenBlobTier(env_, layout_, options_, *catalog_);
@@ -205,6 +210,10 @@ Result<RebuildReport> StoreImpl::RebuildCatalog(const std::string& root, const O
   if (root.empty()) return Status::InvalidArgument("store root must not be empty");
   if (options.read_only) {
     return Status::FailedPrecondition("rebuilding the catalog needs a writable store");
+  }
+  if (!options.catalog_url.empty()) {
+    return Status::FailedPrecondition(
+        "rebuilding a catalog kept in PostgreSQL is not supported yet (it rebuilds ROOT/catalog.db)");
   }
   const Layout layout(root);
   Env& env = options.env != nullptr ? *options.env : *Env::Default();
