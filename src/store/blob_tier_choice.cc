@@ -23,6 +23,22 @@ Result<bool> CatalogHasBlobs(catalog::Catalog& catalog) {
   return any;
 }
 
+// Whether ROOT/blobs/<alg>/ holds anything.
+Result<bool> HasLocalBlobFiles(Env& env, const Layout& layout) {
+  bool any = false;
+  LocalBlobFiles local(env, layout, false);
+  BlobTier::Visitor visitor;
+  visitor.blob = [&](const Digest&, const struct stat&, const std::string&) {
+    any = true;
+    return Status::OK();
+  };
+  visitor.stray = [](const std::string&, std::string_view) { return Status::OK(); };
+  Status s = local.List(visitor);
+  if (s.IsNotFound()) return false;
+  if (!s.ok()) return s;
+  return any;
+}
+
 #ifdef CONTENTSTORE_HAVE_S3
 Result<std::unique_ptr<BlobTier>> OpenS3(Env& env, const Layout& layout, const Options& options,
                                          catalog::Catalog& catalog, std::string recorded) {
@@ -47,7 +63,11 @@ Result<std::unique_ptr<BlobTier>> OpenS3(Env& env, const Layout& layout, const O
           "the store at {} keeps its blobs in ROOT/blobs/; a read-only open cannot move it to {}",
           layout.root(), options.blobs));
     }
-    auto any = CatalogHasBlobs(catalog);
+    // A catalog of this root alone (SQLite) with blob rows means local
+    // blobs. A shared one (PostgreSQL) has rows other nodes committed to the
+    // bucket: then only files in this root's blobs/ mean local blobs.
+    auto any = options.catalog_url.empty() ? CatalogHasBlobs(catalog)
+                                           : HasLocalBlobFiles(env, layout);
     if (!any.ok()) return any.status();
     if (*any) {
       return Status::FailedPrecondition(fmt::format(

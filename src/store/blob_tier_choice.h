@@ -12,9 +12,14 @@
 //   - a record and a URL: the same bucket and prefix are required (the
 //     endpoint and region may differ: another node reaches the same bucket
 //     by another address), InvalidArgument otherwise;
-//   - no record, a URL: recorded, if the catalog has no blob yet (moving a
-//     store's blobs between tiers is not supported: FailedPrecondition);
-//     a read-only open cannot record, so it refuses too.
+//   - no record, a URL: recorded, unless the root has local blobs: a
+//     catalog of its own (SQLite) with blob rows, or files in ROOT/blobs/
+//     (with a shared catalog, whose rows other nodes committed to the
+//     bucket). Moving a store's blobs between tiers is not supported
+//     (FailedPrecondition); a read-only open cannot record, so it refuses
+//     too.
+// A shared catalog does not record the bucket: every node must name the
+// same one (a node naming another prefix would see every blob missing).
 //
 // Thread-safety: a function of its arguments.
 
