@@ -12,8 +12,9 @@
 //
 // Errors: the engine throws from inside a body (a constraint, a busy
 // database, a damaged file); Read and Write catch it and return a Status
-// (engine_error.h has the mapping), after rolling back. Bodies return Status
-// for their own refusals, which also roll back.
+// (each engine maps its errors in one place: sqlite_catalog.cc,
+// postgres_catalog.cc), after rolling back. Bodies return Status for their
+// own refusals, which also roll back.
 //
 // Thread-safety: a Catalog is thread-safe (calls are serialized on one
 // connection); a Transaction and its Queries are valid only inside the Read
