@@ -106,8 +106,9 @@ void BlobCache::Forget(const Digest& digest) {
   (void)env_.UnlinkAt(AT_FDCWD, path, 0, path);
 }
 
-Result<int64_t> BlobCache::TotalBytes() {
-  int64_t total = 0;
+Status BlobCache::ForEachFile(
+    const std::function<void(const std::string& name, const std::string& path,
+                             const struct stat& st)>& fn) {
   for (Algorithm algorithm : {Algorithm::kSHA256, Algorithm::kSHA384, Algorithm::kSHA512}) {
     const std::string alg_dir = fmt::format("{}/{}", dir_, AlgorithmName(algorithm));
     auto dir_fd = OpenDir(env_, alg_dir);
@@ -116,10 +117,20 @@ Result<int64_t> BlobCache::TotalBytes() {
     auto names = env_.ListDir(dir_fd->get(), alg_dir);
     if (!names.ok()) return names.status();
     for (const std::string& name : *names) {
-      auto st = env_.StatAt(dir_fd->get(), name, alg_dir + "/" + name);
-      if (st.ok()) total += st->st_size;
+      const std::string path = alg_dir + "/" + name;
+      auto st = env_.StatAt(dir_fd->get(), name, path);
+      if (st.ok()) fn(name, path, *st);  // else evicted by another process meanwhile
     }
   }
+  return Status::OK();
+}
+
+Result<int64_t> BlobCache::TotalBytes() {
+  int64_t total = 0;
+  Status s = ForEachFile([&](const std::string&, const std::string&, const struct stat& st) {
+    total += st.st_size;
+  });
+  if (!s.ok()) return s;
   return total;
 }
 
@@ -132,24 +143,14 @@ Status BlobCache::Evict() {
   };
   std::vector<Entry> entries;
   int64_t total = 0;
-  for (Algorithm algorithm : {Algorithm::kSHA256, Algorithm::kSHA384, Algorithm::kSHA512}) {
-    const std::string alg_dir = fmt::format("{}/{}", dir_, AlgorithmName(algorithm));
-    auto dir_fd = OpenDir(env_, alg_dir);
-    if (dir_fd.status().IsNotFound()) continue;
-    if (!dir_fd.ok()) return dir_fd.status();
-    auto names = env_.ListDir(dir_fd->get(), alg_dir);
-    if (!names.ok()) return names.status();
-    for (const std::string& name : *names) {
-      const std::string path = alg_dir + "/" + name;
-      auto st = env_.StatAt(dir_fd->get(), name, path);
-      if (!st.ok()) continue;  // evicted by another process meanwhile
-      total += st->st_size;
-      // A fill in progress counts against the capacity but is not evicted.
-      if (name.starts_with(kTempPrefix)) continue;
-      entries.push_back({st->st_mtim.tv_sec * 1'000'000'000LL + st->st_mtim.tv_nsec,
-                         st->st_size, path});
-    }
-  }
+  Status s = ForEachFile([&](const std::string& name, const std::string& path,
+                             const struct stat& st) {
+    total += st.st_size;
+    // A fill in progress counts against the capacity but is not evicted.
+    if (name.starts_with(kTempPrefix)) return;
+    entries.push_back({st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec, st.st_size, path});
+  });
+  if (!s.ok()) return s;
   if (total <= capacity_) return Status::OK();
   std::sort(entries.begin(), entries.end(),
             [](const Entry& a, const Entry& b) { return a.mtime_ns < b.mtime_ns; });

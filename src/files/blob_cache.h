@@ -19,6 +19,8 @@
 #ifndef CONTENTSTORE_SRC_FILES_BLOB_CACHE_H_
 #define CONTENTSTORE_SRC_FILES_BLOB_CACHE_H_
 
+#include <sys/stat.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -64,6 +66,9 @@ class BlobCache {
  private:
   std::string PathOf(const Digest& digest) const;
   Status EnsureDirs(Algorithm algorithm);
+  // Calls `fn` for each file in the cache's <alg>/ directories.
+  Status ForEachFile(const std::function<void(const std::string& name, const std::string& path,
+                                              const struct stat& st)>& fn);
   Status Evict();
 
   Env& env_;
