@@ -130,9 +130,25 @@ enum class Sync {
   kFull,
 };
 
+// A lock that Catalog::TryLockName handed out; released when destroyed.
+class NameLock {
+ public:
+  virtual ~NameLock() = default;
+};
+
 class Catalog {
  public:
   virtual ~Catalog() = default;
+
+  // Locks `name` against every process, on any machine, that shares this
+  // catalog, until the returned object dies or this process does;
+  // Unavailable when another holds it. Null when the engine needs no such
+  // lock: a SQLite catalog lives on one machine, where the caller's own file
+  // locks already exclude.
+  virtual Result<std::unique_ptr<NameLock>> TryLockName(std::string_view name) {
+    (void)name;
+    return std::unique_ptr<NameLock>();
+  }
 
   using Body = std::function<Status(Transaction&)>;
   // Runs `body` in a write transaction that takes the write lock up front

@@ -396,6 +396,11 @@ class PostgresCatalog final : public Catalog {
 
   Status Read(const Body& body) override { return Run(false, body); }
 
+  // A session-level advisory lock on a connection of its own, so it lives
+  // exactly as long as the returned object: it goes when the object does,
+  // and with the session when this process or its machine dies.
+  Result<std::unique_ptr<NameLock>> TryLockName(std::string_view name) override;
+
   // Commits are durable when COMMIT returns (see the header).
   Status SyncWal() override { return Status::OK(); }
 
@@ -448,7 +453,45 @@ class PostgresCatalog final : public Catalog {
   std::unique_ptr<PgSession> session_;
   std::string write_lock_sql_;  // SELECT pg_advisory_xact_lock(<this schema's key>)
   std::string migrate_lock_sql_;
+  std::string schema_id_;  // "database.schema", for lock keys
 };
+
+class PgNameLock final : public NameLock {
+ public:
+  explicit PgNameLock(ConnPtr conn) : conn_(std::move(conn)) {}
+
+ private:
+  ConnPtr conn_;  // closing it ends the session, and the lock with it
+};
+
+Result<std::unique_ptr<NameLock>> PostgresCatalog::TryLockName(std::string_view name) {
+  std::string key;
+  {
+    std::lock_guard lock(mu_);
+    try {
+      Connect();
+    } catch (const std::exception& e) {
+      return Translate(e);
+    }
+    key = fmt::format("{}", LockKey(fmt::format("contentstore name {} {}", schema_id_, name)));
+  }
+  ConnPtr conn(PQconnectdb(url_.c_str()));
+  if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
+    return Status::Unavailable(fmt::format(
+        "catalog {}: cannot connect: {}", where_,
+        conn ? TrimmedMessage(PQerrorMessage(conn.get())) : std::string("out of memory")));
+  }
+  try {
+    ResultPtr got = Exec(conn.get(), fmt::format("SELECT pg_try_advisory_lock({})", key));
+    if (std::string_view(PQgetvalue(got.get(), 0, 0)) != "t") {
+      return Status::Unavailable(
+          fmt::format("{} is locked by another process sharing catalog {}", name, where_));
+    }
+  } catch (const std::exception& e) {
+    return Translate(e);
+  }
+  return std::unique_ptr<NameLock>(std::make_unique<PgNameLock>(std::move(conn)));
+}
 
 void PostgresCatalog::Connect() {
   if (conn_ && PQstatus(conn_.get()) == CONNECTION_OK) return;
@@ -472,6 +515,7 @@ void PostgresCatalog::Connect() {
   }
   const std::string id =
       fmt::format("{}.{}", PQgetvalue(schema.get(), 0, 0), PQgetvalue(schema.get(), 0, 1));
+  schema_id_ = id;
   write_lock_sql_ =
       fmt::format("SELECT pg_advisory_xact_lock({})", LockKey("contentstore write " + id));
   migrate_lock_sql_ =

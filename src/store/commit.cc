@@ -57,6 +57,7 @@ Status IngestWriter::commit(const CommitOptions& options) {
         state_ = State::kClosed;
         data_.reset();
         dir_fd_.reset();
+        node_lock_.reset();
         return s;
       }
       (void)ctx_.env.ChangeMode(data_->fd(), 0644, data_file_.path);
@@ -213,6 +214,7 @@ void IngestWriter::FinishCommitted(const Digest& digest, bool data_is_the_blob) 
   (void)ctx_.dirs.Remove(id_, dir_fd_.get());
   data_.reset();
   dir_fd_.reset();
+  node_lock_.reset();
 }
 
 // Copies the (unlinked) data file back to ingest/<id>/data, durably.

@@ -150,6 +150,17 @@ Result<std::unique_ptr<Writer>> IngestWriter::Open(IngestContext& ctx,
     }
     std::unique_ptr<IngestWriter> writer(
         new IngestWriter(ctx, options.ref, id, std::move(*dir_fd)));
+    // The flock excludes the writers of this machine; a shared catalog
+    // also holds the ref against other machines' (each has its own
+    // ingest directory).
+    auto node_lock = ctx.catalog.TryLockName("ref " + options.ref);
+    if (!node_lock.ok()) {
+      writer->state_ = State::kClosed;
+      if (!node_lock.status().IsUnavailable()) return node_lock.status();
+      return Status::Unavailable(fmt::format("ref \"{}\" is locked by a writer on another node",
+                                             Printable(options.ref)));
+    }
+    writer->node_lock_ = std::move(*node_lock);
     bool directory_gone = false;
     if (Status s = writer->Claim(options, &directory_gone); !s.ok() || directory_gone) {
       writer->state_ = State::kClosed;  // nothing to save; the flock goes with the fd
@@ -466,6 +477,7 @@ Status IngestWriter::close() {
   Status s = broken_.ok() ? Checkpoint(true) : ReleaseWithoutCheckpoint();
   data_.reset();
   dir_fd_.reset();  // releases the flock
+  node_lock_.reset();
   return s;
 }
 

@@ -117,6 +117,9 @@ class IngestWriter final : public Writer {
   const LocalFile data_file_;  // ingest/<id>/data, relative to dir_fd_
   std::string token_;
   UniqueFd dir_fd_;                 // holds the flock
+  // The ref's lock across machines when the catalog is shared (PostgreSQL);
+  // null otherwise (the flock is enough on one machine).
+  std::unique_ptr<catalog::NameLock> node_lock_;
   UniqueFd data_fd_;                // while opening; then owned by data_
   std::unique_ptr<DataFile> data_;  // after opening
   Hasher hasher_;

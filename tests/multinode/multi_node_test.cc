@@ -231,5 +231,74 @@ TEST_F(MultiNodeServerTest, CollectingOnOneNodeWhileAnotherCommitsLosesNothingIn
   }
 }
 
+
+// A ref being written on one node is locked on the others (each has its own
+// ingest directory, so only the shared catalog can say so) until that
+// writer closes or dies; then another node takes the ref over and commits.
+TEST_F(MultiNodeServerTest, ARefBeingWrittenOnOneNodeIsLockedOnTheOthersUntilItsWriterDies) {
+  const std::string bytes = MakeContent(1 << 20, 77);
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t holder = StartNode(1, [&](Store& store) {
+    ::close(ready[0]);
+    WriterOptions wo;
+    wo.ref = "shared-ref";
+    auto w = store.writer(wo);
+    if (!w.ok()) return 1;
+    if (!(*w)->write(std::as_bytes(std::span(bytes.data(), 1000))).ok()) return 2;
+    if (::write(ready[1], "x", 1) != 1) return 3;
+    ::pause();  // holds the writer until killed
+    return 4;
+  });
+  ::close(ready[1]);
+  char c;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  ::close(ready[0]);
+  // Another node: refused while the holder lives.
+  EXPECT_EQ(Wait(StartNode(2, [&](Store& store) {
+              WriterOptions wo;
+              wo.ref = "shared-ref";
+              auto w = store.writer(wo);
+              if (w.ok()) return 1;
+              if (!w.status().IsUnavailable()) return 2;
+              return w.status().message().find("another node") != std::string::npos ? 0 : 3;
+            })),
+            0);
+  // A different ref on that node is not held up.
+  EXPECT_EQ(Wait(StartNode(2, [&](Store& store) {
+              return WriteBlob(store, "other-ref", "unrelated").ok() ? 0 : 1;
+            })),
+            0);
+  ASSERT_EQ(::kill(holder, SIGKILL), 0);
+  EXPECT_EQ(Wait(holder), 128 + SIGKILL);
+  // The dead writer's session ends with it, and its lock; node 2 takes the
+  // ref over (its bytes were on node 1, so it starts from the beginning).
+  EXPECT_EQ(Wait(StartNode(2, [&](Store& store) {
+              for (int attempt = 0; attempt < 100; ++attempt) {
+                WriterOptions wo;
+                wo.ref = "shared-ref";
+                auto w = store.writer(wo);
+                if (!w.ok()) {
+                  if (!w.status().IsUnavailable()) return 1;
+                  ::usleep(50'000);
+                  continue;
+                }
+                if ((*w)->status().offset != 0) return 2;
+                if (!(*w)->write(std::as_bytes(std::span(bytes))).ok()) return 3;
+                return (*w)->commit({}).ok() ? 0 : 4;
+              }
+              return 5;
+            })),
+            0);
+  auto store = testing::OpenStore(NodeRoot(3), NodeOptions());
+  ASSERT_NE(store, nullptr);
+  auto read = ReadAll(*store, DigestOf(bytes));
+  ASSERT_OK(read);
+  EXPECT_TRUE(*read == bytes);
+  auto ingests = store->list_ingests({});
+  ASSERT_OK(ingests);
+  EXPECT_TRUE(ingests->empty());
+}
+
 }  // namespace
 }  // namespace contentstore
