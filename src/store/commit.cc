@@ -56,8 +56,7 @@ Status IngestWriter::commit(const CommitOptions& options) {
       if (!undone.ok() || *undone == IngestRecovery::kRemoved) {
         state_ = State::kClosed;
         data_.reset();
-        dir_fd_.reset();
-        node_lock_.reset();
+        ReleaseRef();
         return s;
       }
       (void)ctx_.env.ChangeMode(data_->fd(), 0644, data_file_.path);
@@ -213,8 +212,7 @@ void IngestWriter::FinishCommitted(const Digest& digest, bool data_is_the_blob) 
   if (!data_is_the_blob) (void)ctx_.env.UnlinkAt(dir_fd_.get(), data_file_.name, 0, data_file_.path);
   (void)ctx_.dirs.Remove(id_, dir_fd_.get());
   data_.reset();
-  dir_fd_.reset();
-  node_lock_.reset();
+  ReleaseRef();
 }
 
 // Copies the (unlinked) data file back to ingest/<id>/data, durably.

@@ -476,8 +476,7 @@ Status IngestWriter::close() {
   state_ = State::kClosed;
   Status s = broken_.ok() ? Checkpoint(true) : ReleaseWithoutCheckpoint();
   data_.reset();
-  dir_fd_.reset();  // releases the flock
-  node_lock_.reset();
+  ReleaseRef();
   return s;
 }
 

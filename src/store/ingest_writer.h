@@ -103,6 +103,11 @@ class IngestWriter final : public Writer {
                       bool* vanished, bool* already_exists);
   // Step 7, and the end of every successful commit.
   void FinishCommitted(const Digest& digest, bool data_is_the_blob);
+  // Lets go of the ref: the directory's flock and the lock across machines.
+  void ReleaseRef() {
+    dir_fd_.reset();
+    node_lock_.reset();
+  }
   // The content is committed already: the ingest goes (and, if asked, the
   // labels go on the blob), in one transaction that checks the blob is still
   // there. Sets *gone when it was removed meanwhile (the caller publishes
