@@ -372,6 +372,16 @@ int64_t LockKey(std::string_view text) {
   return static_cast<int64_t>(h);
 }
 
+// A new connection to `url`; throws PgError 08001 when there is none.
+ConnPtr ConnectTo(const std::string& url) {
+  ConnPtr conn(PQconnectdb(url.c_str()));
+  if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
+    throw PgError("08001", "cannot connect: " + (conn ? TrimmedMessage(PQerrorMessage(conn.get()))
+                                                      : std::string("out of memory")));
+  }
+  return conn;
+}
+
 bool Retryable(const PgError& e) { return e.sqlstate() == "40001" || e.sqlstate() == "40P01"; }
 
 class PostgresCatalog final : public Catalog {
@@ -475,13 +485,9 @@ Result<std::unique_ptr<NameLock>> PostgresCatalog::TryLockName(std::string_view 
     }
     key = fmt::format("{}", LockKey(fmt::format("contentstore name {} {}", schema_id_, name)));
   }
-  ConnPtr conn(PQconnectdb(url_.c_str()));
-  if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
-    return Status::Unavailable(fmt::format(
-        "catalog {}: cannot connect: {}", where_,
-        conn ? TrimmedMessage(PQerrorMessage(conn.get())) : std::string("out of memory")));
-  }
+  ConnPtr conn;
   try {
+    conn = ConnectTo(url_);
     ResultPtr got = Exec(conn.get(), fmt::format("SELECT pg_try_advisory_lock({})", key));
     if (std::string_view(PQgetvalue(got.get(), 0, 0)) != "t") {
       return Status::Unavailable(
@@ -496,12 +502,8 @@ Result<std::unique_ptr<NameLock>> PostgresCatalog::TryLockName(std::string_view 
 void PostgresCatalog::Connect() {
   if (conn_ && PQstatus(conn_.get()) == CONNECTION_OK) return;
   session_.reset();
-  conn_.reset(PQconnectdb(url_.c_str()));
-  if (!conn_ || PQstatus(conn_.get()) != CONNECTION_OK) {
-    std::string msg = conn_ ? TrimmedMessage(PQerrorMessage(conn_.get())) : "out of memory";
-    conn_.reset();
-    throw PgError("08001", "cannot connect: " + msg);
-  }
+  conn_.reset();
+  conn_ = ConnectTo(url_);
   // Notices (an object that already exists, skipped) are not errors.
   PQsetNoticeProcessor(
       conn_.get(), [](void*, const char*) {}, nullptr);

@@ -23,15 +23,19 @@ constexpr std::string_view kTempPrefix = ".fill-";
 BlobCache::BlobCache(Env& env, std::string dir, int64_t capacity_bytes)
     : env_(env), dir_(std::move(dir)), capacity_(capacity_bytes) {}
 
+std::string BlobCache::AlgDir(Algorithm algorithm) const {
+  return fmt::format("{}/{}", dir_, AlgorithmName(algorithm));
+}
+
 std::string BlobCache::PathOf(const Digest& digest) const {
-  return fmt::format("{}/{}/{}", dir_, AlgorithmName(digest.algorithm()), digest.hex());
+  return AlgDir(digest.algorithm()) + "/" + digest.hex();
 }
 
 Status BlobCache::EnsureDirs(Algorithm algorithm) {
   if (Status s = env_.MakeDirAt(AT_FDCWD, dir_, dir_, 0755); !s.ok() && !s.IsAlreadyExists()) {
     return s;
   }
-  const std::string alg_dir = fmt::format("{}/{}", dir_, AlgorithmName(algorithm));
+  const std::string alg_dir = AlgDir(algorithm);
   if (Status s = env_.MakeDirAt(AT_FDCWD, alg_dir, alg_dir, 0755);
       !s.ok() && !s.IsAlreadyExists()) {
     return s;
@@ -61,7 +65,7 @@ Result<std::unique_ptr<Reader>> BlobCache::Fill(
     const Digest& digest, int64_t size, const std::function<Status(const Sink&)>& fetch) {
   if (Status s = EnsureDirs(digest.algorithm()); !s.ok()) return s;
   const std::string path = PathOf(digest);
-  const std::string alg_dir = fmt::format("{}/{}", dir_, AlgorithmName(digest.algorithm()));
+  const std::string alg_dir = AlgDir(digest.algorithm());
   const std::string temp_name = fmt::format("{}{}", kTempPrefix, RandomHex(8));
   const std::string temp_path = alg_dir + "/" + temp_name;
   auto dir_fd = OpenDir(env_, alg_dir);
@@ -110,7 +114,7 @@ Status BlobCache::ForEachFile(
     const std::function<void(const std::string& name, const std::string& path,
                              const struct stat& st)>& fn) {
   for (Algorithm algorithm : {Algorithm::kSHA256, Algorithm::kSHA384, Algorithm::kSHA512}) {
-    const std::string alg_dir = fmt::format("{}/{}", dir_, AlgorithmName(algorithm));
+    const std::string alg_dir = AlgDir(algorithm);
     auto dir_fd = OpenDir(env_, alg_dir);
     if (dir_fd.status().IsNotFound()) continue;
     if (!dir_fd.ok()) return dir_fd.status();

@@ -64,6 +64,7 @@ class BlobCache {
   Result<int64_t> TotalBytes();
 
  private:
+  std::string AlgDir(Algorithm algorithm) const;  // DIR/<alg>
   std::string PathOf(const Digest& digest) const;
   Status EnsureDirs(Algorithm algorithm);
   // Calls `fn` for each file in the cache's <alg>/ directories.

@@ -8,6 +8,7 @@
 #ifndef CONTENTSTORE_SRC_FILES_LOST_FOUND_H_
 #define CONTENTSTORE_SRC_FILES_LOST_FOUND_H_
 
+#include <cstdint>
 #include <string>
 
 #include "contentstore/env.h"
@@ -16,8 +17,13 @@
 
 namespace contentstore {
 
-// Moves `path` (under the root) into lost+found as "<path with / as ->.<ns>"
-// and returns its new path.
+// The name something at `relative` (a path under the root, or a key under
+// a bucket's prefix) gets in lost+found: "blobs/sha256/<hex>" becomes
+// "blobs-sha256-<hex>.<now_ns>", unique, and it says where it came from.
+std::string LostFoundName(std::string relative, int64_t now_ns);
+
+// Moves `path` (under the root) into lost+found as LostFoundName says and
+// returns its new path.
 Result<std::string> MoveToLostFound(Env& env, const Layout& layout, const std::string& path);
 
 }  // namespace contentstore

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "env/unique_fd.h"
+#include "files/lost_found.h"
 #include "util/text.h"
 
 namespace contentstore::s3 {
@@ -202,9 +203,8 @@ Status S3BlobTier::Withdraw(const Digest& digest, const LocalFile& target) {
 
 Status S3BlobTier::Unlink(const Digest& digest, const LocalFile&) {
   // No row names the digest (the caller checked in its transaction), and a
-  // racing commit re-checks its object in its own: see Retire.
-  if (cache_) cache_->Forget(digest);
-  return client_->delete_object(url_.bucket, KeyOf(digest));
+  // racing commit re-checks its object in its own: as Retire.
+  return Retire(digest);
 }
 
 Status S3BlobTier::List(const Visitor& visitor) {
@@ -237,10 +237,9 @@ Result<std::string> S3BlobTier::MoveAside(const std::string& path) {
                                                url_.bucket));
   }
   const std::string key = path.substr(url_prefix.size());
-  std::string name = key.substr(std::min(key.size(), url_.prefix.size()));
-  std::replace(name.begin(), name.end(), '/', '-');
   const std::string target =
-      fmt::format("{}{}{}.{}", url_.prefix, kLostFoundPrefix, name, env_.NowNanos());
+      url_.prefix + std::string(kLostFoundPrefix) +
+      LostFoundName(key.substr(std::min(key.size(), url_.prefix.size())), env_.NowNanos());
   auto copied = client_->copy_object(url_.bucket, key, target);
   if (!copied.ok()) return copied.status();
   if (Status s = client_->delete_object(url_.bucket, key); !s.ok()) return s;
