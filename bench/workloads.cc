@@ -55,10 +55,10 @@ int64_t CurrentRssKib() {
 // goes away unless --keep.
 class Root {
  public:
-  static Result<Root> Make(const std::string& base, std::string_view name, const Flags& flags) {
+  static Result<Root> Make(const std::string& base, std::string_view name, bool keep) {
     std::string templ = fmt::format("{}/{}-XXXXXX", base, name);
     if (::mkdtemp(templ.data()) == nullptr) return Errno("mkdtemp " + templ);
-    return Root(std::move(templ), flags.keep);
+    return Root(std::move(templ), keep);
   }
   Root(Root&& other) noexcept : path_(std::exchange(other.path_, "")), keep_(other.keep_) {}
   Root& operator=(Root&&) = delete;
@@ -283,7 +283,7 @@ Result<Bench::Populated> Bench::populated(std::string_view name, bool label_one_
     return Status::InvalidArgument(
         fmt::format("--small-bytes must be >= 8 (got {})", flags_.small_bytes));
   }
-  auto root = Root::Make(base_, name, flags_);
+  auto root = Root::Make(base_, name, flags_.keep);
   if (!root.ok()) return root.status();
   Populated p{std::move(*root),
               SmallSet(flags_.n, flags_.small_bytes, flags_.seed, std::string(name) + "-"),
@@ -322,7 +322,7 @@ Status Bench::large() {
   if (flags_.chunk < 8) return Status::InvalidArgument("--chunk must be >= 8");
   Stream stream(flags_.large_bytes, flags_.chunk, flags_.pattern_bytes, flags_.seed + 1000);
   const Digest expected = stream.digest();
-  auto root = Root::Make(base_, "large", flags_);
+  auto root = Root::Make(base_, "large", flags_.keep);
   if (!root.ok()) return root.status();
   Options options;
   options.sync = flags_.sync;
@@ -359,7 +359,7 @@ Status Bench::small() {
         fmt::format("--small-bytes must be >= 8 (got {})", flags_.small_bytes));
   }
   SmallSet set(flags_.n, flags_.small_bytes, flags_.seed, "small-");
-  auto root = Root::Make(base_, "small", flags_);
+  auto root = Root::Make(base_, "small", flags_.keep);
   if (!root.ok()) return root.status();
   Options options;
   options.sync = flags_.sync;
@@ -461,7 +461,7 @@ Status Bench::active_group() {
   const std::string filter = "ref~=^" + a.prefix;
   const std::vector<std::byte> payload = ActivePayload(flags_.seed);
 
-  auto root = Root::Make(base_, "active", flags_);
+  auto root = Root::Make(base_, "active", flags_.keep);
   if (!root.ok()) return root.status();
   if (Status s = MakeIngests(root->path(), a.refs, payload); !s.ok()) return s;
   Options options;
@@ -546,7 +546,7 @@ Status Bench::resume() {
   const int64_t total = flags_.resume_bytes + kMiB;
   Stream stream(total, flags_.chunk, flags_.pattern_bytes, flags_.seed + 3000);
   const Digest expected = stream.digest();
-  auto root = Root::Make(base_, "resume", flags_);
+  auto root = Root::Make(base_, "resume", flags_.keep);
   if (!root.ok()) return root.status();
   const std::string ref = "resume-0";
   int64_t off = 0;
@@ -646,7 +646,7 @@ Status Bench::concurrent() {
   const int t = flags_.threads;
   const int per = set.n() / t;
   const int total = set.n();
-  auto root = Root::Make(base_, "concurrent", flags_);
+  auto root = Root::Make(base_, "concurrent", flags_.keep);
   if (!root.ok()) return root.status();
   Options options;
   options.sync = flags_.sync;
@@ -692,7 +692,7 @@ Status Bench::concurrent_procs() {
   const int t = flags_.threads;
   const int per = set.n() / t;
   const int total = set.n();
-  auto root = Root::Make(base_, "concurrent_procs", flags_);
+  auto root = Root::Make(base_, "concurrent_procs", flags_.keep);
   if (!root.ok()) return root.status();
   {
     auto created = OpenStore(root->path(), PopulateOptions());
@@ -755,7 +755,7 @@ Status Bench::resume_crash() {
   const int64_t total = flags_.resume_bytes + kMiB;
   Stream stream(total, flags_.chunk, flags_.pattern_bytes, flags_.seed + 3000);
   const Digest expected = stream.digest();
-  auto root = Root::Make(base_, "resume_crash", flags_);
+  auto root = Root::Make(base_, "resume_crash", flags_.keep);
   if (!root.ok()) return root.status();
   const std::string ref = "resume-crash-0";
 
@@ -876,7 +876,7 @@ Status Bench::small_batch() {
         fmt::format("--small-bytes must be >= 8 (got {})", flags_.small_bytes));
   }
   SmallSet set(flags_.n, flags_.small_bytes, flags_.seed, "batch-");
-  auto root = Root::Make(base_, "small_batch", flags_);
+  auto root = Root::Make(base_, "small_batch", flags_.keep);
   if (!root.ok()) return root.status();
   Options options;
   options.sync = flags_.sync;
@@ -916,7 +916,7 @@ Status Bench::small_batch() {
 Status Bench::gc() {
   const int n = flags_.n;
   if (n < 100) return Status::InvalidArgument("gc needs --n >= 100");
-  auto root = Root::Make(base_, "gc", flags_);
+  auto root = Root::Make(base_, "gc", flags_.keep);
   if (!root.ok()) return root.status();
   const int roots = n / 100;
   const int reachable = n - n / 10;
@@ -997,7 +997,7 @@ Status Bench::scale() {
   Options options;
   options.sync = flags_.sync;
 
-  auto root = Root::Make(base_, "scale", flags_);
+  auto root = Root::Make(base_, "scale", flags_.keep);
   if (!root.ok()) return root.status();
   std::vector<Digest> digests;
   digests.reserve(n);
@@ -1076,7 +1076,7 @@ Status Bench::scale() {
   store.reset();
   digests = {};
 
-  auto active_root = Root::Make(base_, "scale-active", flags_);
+  auto active_root = Root::Make(base_, "scale-active", flags_.keep);
   if (!active_root.ok()) return active_root.status();
   const ActiveRefs a = MakeActiveRefs(n);
   if (Status s = MakeIngests(active_root->path(), a.refs, ActivePayload(flags_.seed)); !s.ok()) {

@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "env/crash_point.h"
+#include "env/random.h"
 
 namespace contentstore::testing {
 
@@ -84,6 +85,12 @@ std::string PostgresCatalogFor(const std::string& root) {
 }
 
 }  // namespace
+
+std::string UniqueTestPrefix(std::string_view area) {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  return std::string(area) + "/" + (info != nullptr ? info->name() : "no-test") + "/" +
+         RandomHex(4) + "/";
+}
 
 std::unique_ptr<Store> OpenStore(const std::string& root, const Options& given) {
   Options options = given;

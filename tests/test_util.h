@@ -59,6 +59,10 @@ class TempDir {
 std::string MakeContent(size_t size, uint64_t seed = 1);
 Digest DigestOf(std::string_view bytes, Algorithm algorithm = Algorithm::kSHA256);
 
+// "AREA/<this test's name>/<random>/": keys of the running test's own in a
+// server shared by tests running at once.
+std::string UniqueTestPrefix(std::string_view area);
+
 // Opens a store or fails the test. With $CONTENTSTORE_TEST_CATALOG_PG set
 // to a PostgreSQL server's URL (and options.catalog_url empty), the store's
 // catalog is a schema of that server named after `root` (created when

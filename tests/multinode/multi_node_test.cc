@@ -18,7 +18,6 @@
 #include "../postgres/pg_test_env.h"
 #include "../s3/server_env.h"
 #include "contentstore/store.h"
-#include "env/random.h"
 #include "s3/client.h"
 #include "test_util.h"
 
@@ -39,12 +38,9 @@ class MultiNodeServerTest : public ::testing::Test {
     auto server = s3::testing::S3Server::FromEnvironment();
     ASSERT_OK(server);
     s3_ = std::move(*server);
-    ::setenv("AWS_ACCESS_KEY_ID", s3_.credentials.access_key_id.c_str(), 1);
-    ::setenv("AWS_SECRET_ACCESS_KEY", s3_.credentials.secret_access_key.c_str(), 1);
-    ::unsetenv("AWS_SESSION_TOKEN");
+    s3_.ExportCredentials();
     schema_ = std::make_unique<testing::TestSchema>();
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    prefix_ = fmt::format("multinode/{}/{}/", info->name(), RandomHex(4));
+    prefix_ = testing::UniqueTestPrefix("multinode");
   }
 
   // The options of every node: the shared catalog and bucket.

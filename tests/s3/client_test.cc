@@ -42,8 +42,7 @@ class S3ServerTest : public ::testing::Test {
     auto client = Client::Create(server_.client_options());
     ASSERT_OK(client);
     client_ = std::move(*client);
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    prefix_ = std::string("test/") + info->name() + "/" + RandomHex(4) + "/";
+    prefix_ = contentstore::testing::UniqueTestPrefix("test");
   }
 
   std::string key(std::string_view name) const { return prefix_ + std::string(name); }

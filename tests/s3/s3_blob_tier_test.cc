@@ -11,7 +11,6 @@
 #include <fstream>
 
 #include "contentstore/env.h"
-#include "env/random.h"
 #include "env/unique_fd.h"
 #include "server_env.h"
 #include "test_util.h"
@@ -36,9 +35,8 @@ class S3BlobTierServerTest : public ::testing::Test {
     auto client = Client::Create(server_.client_options());
     ASSERT_OK(client);
     client_ = std::move(*client);
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     url_.bucket = server_.bucket;
-    url_.prefix = std::string("tier/") + info->name() + "/" + RandomHex(4) + "/";
+    url_.prefix = contentstore::testing::UniqueTestPrefix("tier");
     url_.endpoint = server_.endpoint;
     url_.region = server_.region;
     tier_ = MakeTier(nullptr);

@@ -51,6 +51,12 @@ Result<S3Server> S3Server::FromEnvironment() {
   return s;
 }
 
+void S3Server::ExportCredentials() const {
+  ::setenv("AWS_ACCESS_KEY_ID", credentials.access_key_id.c_str(), 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", credentials.secret_access_key.c_str(), 1);
+  ::unsetenv("AWS_SESSION_TOKEN");
+}
+
 ClientOptions S3Server::client_options() const {
   ClientOptions o;
   o.endpoint = endpoint;

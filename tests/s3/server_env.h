@@ -35,6 +35,11 @@ struct S3Server {
   // From $CONTENTSTORE_S3_ENV. The error says how to start a server.
   static Result<S3Server> FromEnvironment();
 
+  // Makes this server's keys the process's AWS_ACCESS_KEY_ID and
+  // AWS_SECRET_ACCESS_KEY (no session token), where a Store with
+  // Options::blobs takes them from.
+  void ExportCredentials() const;
+
   // Options for a client of this server with short retries (tests should not
   // wait long for a failure they expect).
   ClientOptions client_options() const;

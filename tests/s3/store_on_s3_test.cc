@@ -47,14 +47,11 @@ class S3StoreServerTest : public ::testing::Test {
     ASSERT_OK(server);
     server_ = std::move(*server);
     // The store takes its credentials where any S3 tool does.
-    ::setenv("AWS_ACCESS_KEY_ID", server_.credentials.access_key_id.c_str(), 1);
-    ::setenv("AWS_SECRET_ACCESS_KEY", server_.credentials.secret_access_key.c_str(), 1);
-    ::unsetenv("AWS_SESSION_TOKEN");
+    server_.ExportCredentials();
     auto client = s3::Client::Create(server_.client_options());
     ASSERT_OK(client);
     client_ = std::move(*client);
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    prefix_ = fmt::format("store/{}/{}/", info->name(), RandomHex(4));
+    prefix_ = testing::UniqueTestPrefix("store");
     options_.blobs = Url(prefix_);
   }
 
