@@ -1,4 +1,4 @@
--- contentstore catalog: the current schema (version 6), for people.
+-- contentstore catalog: the current schema (version 7), for people.
 --
 -- A catalog is created by running migrations/NNNN_*.sql in order (the one
 -- source); this file describes the result and a test checks that they agree
@@ -6,7 +6,7 @@
 -- PRAGMA user_version holds the schema version.
 --
 -- Public tables and views (a documented interface, see README.md): blobs,
--- blob_labels, ingests, leases, lease_labels, lease_resources, images,
+-- blob_labels, ingests, ingest_parts, store_settings, leases, lease_labels, lease_resources, images,
 -- image_labels, and the views blobs_readable, ingests_readable,
 -- images_readable, gc_now, gc_edges, gc_roots, gc_reachable, gc_unreachable. gc_nodes, gc_links and blobs.gc_id are the reference graph
 -- with numbers, kept by triggers (read them, never write them). Times are
@@ -50,11 +50,37 @@ CREATE TABLE ingests (
   updated_at INTEGER NOT NULL,                  -- last write, as of the last checkpoint
   lock_pid   INTEGER,                           -- process id of the writer holding the ref, NULL when free
   lock_token TEXT,                              -- internal: identifies that writer
-  locked_at  INTEGER                            -- when that writer took the ref
+  locked_at  INTEGER,                           -- when that writer took the ref
+  -- Ingests whose bytes go to an object store while they are written
+  -- (--blobs s3://) are multipart uploads; a local store leaves these unset.
+  upload_id  TEXT,                              -- the upload's id, NULL while every byte is local
+  uploaded   INTEGER NOT NULL DEFAULT 0 CHECK (uploaded >= 0),  -- bytes the recorded parts hold (<= offset)
+  uploaded_hash_state BLOB,                     -- internal: saved hash state covering uploaded bytes
+  staged_on  TEXT                               -- node id (ROOT/node-id) whose ingest directory holds the
+                                                -- bytes past uploaded, when the catalog is shared; else NULL
 ) WITHOUT ROWID;
 
 -- Finds writers that may have died holding a ref (open-time recovery).
 CREATE INDEX ingests_locked ON ingests (locked_at) WHERE lock_token IS NOT NULL;
+
+-- The parts of an ingest's upload, in order: part `number` holds `size`
+-- bytes and the object store gave it `etag`.
+CREATE TABLE ingest_parts (
+  ref    TEXT NOT NULL REFERENCES ingests (ref) ON DELETE CASCADE,
+  number INTEGER NOT NULL CHECK (number BETWEEN 1 AND 10000),
+  size   INTEGER NOT NULL CHECK (size >= 0),
+  etag   TEXT NOT NULL,
+  PRIMARY KEY (ref, number)
+) WITHOUT ROWID;
+
+-- What every node sharing the catalog must agree on, by name (written once,
+-- by the first node that needs it; never changed by the library):
+--   'blobs': where the blobs live, s3://BUCKET/PREFIX (without the endpoint
+--   and region, by which each node may reach the bucket its own way).
+CREATE TABLE store_settings (
+  name  TEXT PRIMARY KEY NOT NULL,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
 
 -- Blob files whose rows were deleted but whose files may still be on disk.
 -- Internal: files are unlinked only once the deletion of their row is durable,

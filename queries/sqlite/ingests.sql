@@ -3,14 +3,14 @@
 
 -- name: ingest_get
 SELECT ref, id, offset, total, expected, algorithm, hash_state, started_at, updated_at,
-       lock_pid, lock_token, locked_at
+       lock_pid, lock_token, locked_at, upload_id, uploaded, uploaded_hash_state, staged_on
 FROM ingests WHERE ref = :ref
 
 -- name: ingest_insert
 INSERT INTO ingests (ref, id, offset, total, expected, algorithm, hash_state, started_at,
-                     updated_at, lock_pid, lock_token, locked_at)
+                     updated_at, lock_pid, lock_token, locked_at, staged_on)
 VALUES (:ref, :id, 0, :total, :expected, :algorithm, NULL, :now, :now, :lock_pid,
-        :lock_token, :now)
+        :lock_token, :now, :staged_on)
 
 -- name: ingest_claim
 -- Takes the ref for a writer. The caller holds the ingest directory's flock,
@@ -23,7 +23,8 @@ WHERE ref = :ref
 -- expected size or digest).
 UPDATE ingests
 SET offset = :offset, hash_state = :hash_state, total = :total, expected = :expected,
-    algorithm = :algorithm, started_at = :started_at, updated_at = :updated_at
+    algorithm = :algorithm, started_at = :started_at, updated_at = :updated_at,
+    staged_on = :staged_on
 WHERE ref = :ref AND lock_token = :lock_token
 
 -- name: ingest_checkpoint
@@ -64,12 +65,12 @@ SELECT ref, id, lock_token FROM ingests WHERE lock_token IS NOT NULL
 SELECT 1 AS found FROM ingests WHERE id = :id
 
 -- name: ingests_all
-SELECT ref, id, offset FROM ingests ORDER BY ref
+SELECT ref, id, offset, upload_id, staged_on FROM ingests ORDER BY ref
 
 -- name: ingests_stale
 -- Ingests not written since :cutoff that no lease unexpired at :now holds.
 -- Whether a live writer holds them is for the flock to say.
-SELECT i.ref AS ref, i.id AS id
+SELECT i.ref AS ref, i.id AS id, i.upload_id AS upload_id
 FROM ingests AS i
 WHERE i.updated_at < :cutoff
   AND NOT EXISTS (SELECT 1
@@ -77,3 +78,32 @@ WHERE i.updated_at < :cutoff
                   WHERE r.type = 'ingest' AND r.id = i.ref
                     AND (l.expires_at IS NULL OR l.expires_at > :now))
 ORDER BY i.ref
+
+-- name: ingest_set_upload
+-- The ingest's upload was started (before its first part goes, so that an
+-- upload the catalog does not name is a crash's leftover).
+UPDATE ingests SET upload_id = :upload_id WHERE ref = :ref AND lock_token = :lock_token
+
+-- name: ingest_set_uploaded
+-- A part is in: the parts now hold :uploaded bytes, hashing to :hash_state.
+UPDATE ingests SET uploaded = :uploaded, uploaded_hash_state = :hash_state
+WHERE ref = :ref AND lock_token = :lock_token
+
+-- name: ingest_part_put
+INSERT INTO ingest_parts (ref, number, size, etag) VALUES (:ref, :number, :size, :etag)
+ON CONFLICT (ref, number) DO UPDATE SET size = excluded.size, etag = excluded.etag
+
+-- name: ingest_parts
+SELECT number, size, etag FROM ingest_parts WHERE ref = :ref ORDER BY number
+
+-- name: ingest_forget_upload
+-- The ingest starts over: its upload is no longer its.
+UPDATE ingests SET upload_id = NULL, uploaded = 0, uploaded_hash_state = NULL
+WHERE ref = :ref AND lock_token = :lock_token
+
+-- name: ingest_parts_delete
+DELETE FROM ingest_parts WHERE ref = :ref
+
+-- name: ingest_upload_ids
+-- Every upload the catalog names (the sweep of leftover uploads).
+SELECT ref, id, upload_id FROM ingests WHERE upload_id IS NOT NULL

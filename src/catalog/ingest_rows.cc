@@ -3,6 +3,18 @@
 #include "util/timestamp.h"
 
 namespace contentstore::catalog {
+namespace {
+
+IngestPlace Place(std::string ref, std::string id, std::string lock_token, int64_t offset) {
+  IngestPlace p;
+  p.ref = std::move(ref);
+  p.id = std::move(id);
+  p.lock_token = std::move(lock_token);
+  p.offset = offset;
+  return p;
+}
+
+}  // namespace
 
 IngestStatus IngestRow::ToStatus(int64_t status_offset, int64_t status_updated_at) const {
   IngestStatus status;
@@ -39,6 +51,10 @@ std::optional<IngestRow> IngestRows::Find(const std::string& ref) {
   row.lock_pid = q->OptionalInt64("lock_pid");
   row.lock_token = q->OptionalText("lock_token");
   row.locked_at = q->OptionalInt64("locked_at");
+  row.upload_id = q->OptionalText("upload_id");
+  row.uploaded = q->Int64("uploaded");
+  row.uploaded_hash_state = q->OptionalText("uploaded_hash_state");
+  row.staged_on = q->OptionalText("staged_on");
   return row;
 }
 
@@ -52,6 +68,7 @@ void IngestRows::Insert(const NewIngest& ingest) {
   q->Bind(":now", ingest.now);
   q->Bind(":lock_pid", ingest.lock_pid);
   q->Bind(":lock_token", ingest.lock_token);
+  q->Bind(":staged_on", ingest.staged_on);
   q->Run();
 }
 
@@ -81,8 +98,70 @@ bool IngestRows::SetMeta(const std::string& ref, const std::string& token,
   q->Bind(":algorithm", meta.algorithm);
   q->Bind(":started_at", meta.started_at);
   q->Bind(":updated_at", meta.updated_at);
+  q->Bind(":staged_on", meta.staged_on);
   q->Run();
   return tx_.Changes() == 1;
+}
+
+bool IngestRows::SetUpload(const std::string& ref, const std::string& token,
+                           const std::string& upload_id) {
+  auto q = tx_.Prepare(QueryId::ingest_set_upload);
+  q->Bind(":ref", ref);
+  q->Bind(":lock_token", token);
+  q->Bind(":upload_id", upload_id);
+  q->Run();
+  return tx_.Changes() == 1;
+}
+
+bool IngestRows::AddPart(const std::string& ref, const std::string& token, const IngestPart& part,
+                         int64_t uploaded, std::string_view hash_state) {
+  auto q = tx_.Prepare(QueryId::ingest_set_uploaded);
+  q->Bind(":ref", ref);
+  q->Bind(":lock_token", token);
+  q->Bind(":uploaded", uploaded);
+  q->BindBlob(":hash_state", hash_state);
+  q->Run();
+  if (tx_.Changes() != 1) return false;
+  auto p = tx_.Prepare(QueryId::ingest_part_put);
+  p->Bind(":ref", ref);
+  p->Bind(":number", static_cast<int64_t>(part.number));
+  p->Bind(":size", part.size);
+  p->Bind(":etag", part.etag);
+  p->Run();
+  return true;
+}
+
+std::vector<IngestPart> IngestRows::Parts(const std::string& ref) {
+  auto q = tx_.Prepare(QueryId::ingest_parts);
+  q->Bind(":ref", ref);
+  std::vector<IngestPart> out;
+  while (q->Step()) {
+    out.push_back({static_cast<int>(q->Int64("number")), q->Int64("size"), q->Text("etag")});
+  }
+  return out;
+}
+
+bool IngestRows::ForgetUpload(const std::string& ref, const std::string& token) {
+  auto q = tx_.Prepare(QueryId::ingest_forget_upload);
+  q->Bind(":ref", ref);
+  q->Bind(":lock_token", token);
+  q->Run();
+  if (tx_.Changes() != 1) return false;
+  auto d = tx_.Prepare(QueryId::ingest_parts_delete);
+  d->Bind(":ref", ref);
+  d->Run();
+  return true;
+}
+
+std::vector<IngestPlace> IngestRows::Uploads() {
+  auto q = tx_.Prepare(QueryId::ingest_upload_ids);
+  std::vector<IngestPlace> out;
+  while (q->Step()) {
+    IngestPlace p = Place(q->Text("ref"), q->Text("id"), "", 0);
+    p.upload_id = q->Text("upload_id");
+    out.push_back(std::move(p));
+  }
+  return out;
 }
 
 namespace {
@@ -156,7 +235,7 @@ Result<std::vector<IngestStatus>> IngestRows::List(const FilteredQuery& filter) 
 std::vector<IngestPlace> IngestRows::Locked() {
   auto q = tx_.Prepare(QueryId::ingests_locked);
   std::vector<IngestPlace> out;
-  while (q->Step()) out.push_back({q->Text("ref"), q->Text("id"), q->Text("lock_token"), 0});
+  while (q->Step()) out.push_back(Place(q->Text("ref"), q->Text("id"), q->Text("lock_token"), 0));
   return out;
 }
 
@@ -169,7 +248,12 @@ bool IngestRows::IdExists(const std::string& id) {
 std::vector<IngestPlace> IngestRows::All() {
   auto q = tx_.Prepare(QueryId::ingests_all);
   std::vector<IngestPlace> out;
-  while (q->Step()) out.push_back({q->Text("ref"), q->Text("id"), "", q->Int64("offset")});
+  while (q->Step()) {
+    IngestPlace p = Place(q->Text("ref"), q->Text("id"), "", q->Int64("offset"));
+    p.upload_id = q->OptionalText("upload_id");
+    p.staged_on = q->OptionalText("staged_on");
+    out.push_back(std::move(p));
+  }
   return out;
 }
 
@@ -178,7 +262,11 @@ std::vector<IngestPlace> IngestRows::Stale(int64_t cutoff, int64_t now) {
   q->Bind(":cutoff", cutoff);
   q->Bind(":now", now);
   std::vector<IngestPlace> out;
-  while (q->Step()) out.push_back({q->Text("ref"), q->Text("id"), "", 0});
+  while (q->Step()) {
+    IngestPlace p = Place(q->Text("ref"), q->Text("id"), "", 0);
+    p.upload_id = q->OptionalText("upload_id");
+    out.push_back(std::move(p));
+  }
   return out;
 }
 

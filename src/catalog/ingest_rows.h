@@ -38,6 +38,11 @@ struct IngestRow {
   std::optional<int64_t> lock_pid;
   std::optional<std::string> lock_token;
   std::optional<int64_t> locked_at;
+  // An ingest whose bytes go to the blob tier as parts (files/ingest_uploads.h).
+  std::optional<std::string> upload_id;
+  int64_t uploaded = 0;  // bytes the recorded parts hold
+  std::optional<std::string> uploaded_hash_state;
+  std::optional<std::string> staged_on;  // node whose directory holds the bytes past `uploaded`
 
   // The public view, with `offset` and `updated_at` as given.
   IngestStatus ToStatus(int64_t offset, int64_t updated_at) const;
@@ -52,6 +57,7 @@ struct NewIngest {
   int64_t now = 0;
   int64_t lock_pid = 0;
   std::string lock_token;
+  std::optional<std::string> staged_on;
 };
 
 // What a writer learned or reset while reconciling a resumed ingest.
@@ -63,12 +69,22 @@ struct IngestMeta {
   std::string algorithm;
   int64_t started_at = 0;
   int64_t updated_at = 0;
+  std::optional<std::string> staged_on;
 };
 
 struct IngestPlace {
   std::string ref, id;
   std::string lock_token;  // empty unless asked for
   int64_t offset = 0;
+  std::optional<std::string> upload_id;  // All, Stale and Uploads only
+  std::optional<std::string> staged_on;  // All only
+};
+
+// One recorded part of an ingest's upload.
+struct IngestPart {
+  int number = 0;
+  int64_t size = 0;
+  std::string etag;
 };
 
 class IngestRows {
@@ -91,6 +107,18 @@ class IngestRows {
                std::string_view hash_state, int64_t updated_at);
   // Clears the lock only (a holder found dead, a broken writer).
   void Unlock(const std::string& ref, const std::string& token);
+  // The holder started the ingest's upload.
+  bool SetUpload(const std::string& ref, const std::string& token, const std::string& upload_id);
+  // The holder's part `part` is in; the parts hold `uploaded` bytes hashing
+  // to `hash_state`.
+  bool AddPart(const std::string& ref, const std::string& token, const IngestPart& part,
+               int64_t uploaded, std::string_view hash_state);
+  // The recorded parts, by number.
+  std::vector<IngestPart> Parts(const std::string& ref);
+  // The ingest starts over without its upload (the caller discards it).
+  bool ForgetUpload(const std::string& ref, const std::string& token);
+  // Every ingest with an upload (ref, id, upload_id).
+  std::vector<IngestPlace> Uploads();
   bool Delete(const std::string& ref);
   bool DeleteOwned(const std::string& ref, const std::string& token);
 

@@ -228,7 +228,7 @@ TEST(SqliteCatalog, VersionFiveCatalogGainsImageNames) {
   ASSERT_NE(Open(dir / "catalog.db"), nullptr);
   SQLite::Database db(dir / "catalog.db", SQLite::OPEN_READWRITE);
   db.exec("PRAGMA foreign_keys = ON");  // as the library's connection
-  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), 6);
+  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), LatestSqliteSchemaVersion());
   EXPECT_EQ(Rows(db, "SELECT digest, reason FROM gc_roots"),
             std::vector<std::string>{a + "|label containerd.io/gc.root"});
   EXPECT_EQ(Rows(db, "SELECT digest FROM gc_unreachable ORDER BY digest"),
@@ -245,6 +245,38 @@ TEST(SqliteCatalog, VersionFiveCatalogGainsImageNames) {
   db.exec("DELETE FROM images");
   EXPECT_EQ(db.execAndGet("SELECT count(*) FROM image_labels").getInt(), 0);
   EXPECT_EQ(Rows(db, "SELECT generation FROM image_index"), std::vector<std::string>{"3"});
+  TempDir fresh_dir;
+  ASSERT_NE(Open(fresh_dir / "catalog.db"), nullptr);
+  SQLite::Database fresh(fresh_dir / "catalog.db", SQLite::OPEN_READONLY);
+  EXPECT_EQ(Structure(db), Structure(fresh));
+}
+
+// A version-6 catalog's ingests become version 7's: every byte local (no
+// upload, nothing uploaded), resumable as before, and their parts go with
+// them.
+TEST(SqliteCatalog, VersionSixIngestsCarryForwardWithoutUploads) {
+  TempDir dir;
+  {
+    SQLite::Database db(dir / "catalog.db", SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    for (int i = 0; i < 6; ++i) db.exec(std::string(sqlite::kMigrations[i].text));
+    db.exec("PRAGMA user_version = 6");
+    db.exec("INSERT INTO ingests (ref, id, offset, algorithm, hash_state, started_at, updated_at) "
+            "VALUES ('layer', 'abc', 42, 'sha256', x'0102', 1, 2)");
+  }
+  ASSERT_NE(Open(dir / "catalog.db"), nullptr);
+  SQLite::Database db(dir / "catalog.db", SQLite::OPEN_READWRITE);
+  db.exec("PRAGMA foreign_keys = ON");  // as the library's connection
+  EXPECT_EQ(Rows(db, "SELECT ref, offset, hex(hash_state), upload_id IS NULL, uploaded, "
+                     "staged_on IS NULL FROM ingests"),
+            std::vector<std::string>{"layer|42|0102|1|0|1"});
+  db.exec("UPDATE ingests SET upload_id = 'u', uploaded = 5");
+  db.exec("INSERT INTO ingest_parts VALUES ('layer', 1, 5, 'e')");
+  EXPECT_THROW(db.exec("INSERT INTO ingest_parts VALUES ('nobody', 1, 5, 'e')"), SQLite::Exception)
+      << "a part belongs to an ingest";
+  EXPECT_THROW(db.exec("INSERT INTO ingest_parts VALUES ('layer', 0, 5, 'e')"), SQLite::Exception)
+      << "part numbers start at 1";
+  db.exec("DELETE FROM ingests");
+  EXPECT_EQ(db.execAndGet("SELECT count(*) FROM ingest_parts").getInt(), 0);
   TempDir fresh_dir;
   ASSERT_NE(Open(fresh_dir / "catalog.db"), nullptr);
   SQLite::Database fresh(fresh_dir / "catalog.db", SQLite::OPEN_READONLY);

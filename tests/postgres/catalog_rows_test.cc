@@ -178,13 +178,16 @@ TEST_P(CatalogRows, IngestsFromInsertToRelease) {
   const std::string state("\x00\x01\xff hash \x00 state", 16);
   W([&](Transaction& tx) {
     IngestRows ingests(tx);
-    ingests.Insert({"layer-1", "id1", 100, D('e'), "sha256", 10, 42, "tok1"});
-    ingests.Insert({"layer-2", "id2", std::nullopt, std::nullopt, "sha512", 20, 43, "tok2"});
-    ingests.Insert({"other", "id3", std::nullopt, std::nullopt, "sha256", 5, 44, "tok3"});
+    ingests.Insert({"layer-1", "id1", 100, D('e'), "sha256", 10, 42, "tok1", "node-a"});
+    ingests.Insert(
+        {"layer-2", "id2", std::nullopt, std::nullopt, "sha512", 20, 43, "tok2", std::nullopt});
+    ingests.Insert(
+        {"other", "id3", std::nullopt, std::nullopt, "sha256", 5, 44, "tok3", std::nullopt});
     EXPECT_TRUE(ingests.Checkpoint("layer-1", "tok1", 64, state, 30));
     EXPECT_FALSE(ingests.Checkpoint("layer-1", "wrong", 64, state, 30));
     EXPECT_TRUE(ingests.Release("layer-2", "tok2", 8, "s", 31));
-    EXPECT_TRUE(ingests.SetMeta("layer-1", "tok1", {64, state, 200, D('f'), "sha256", 11, 32}));
+    EXPECT_TRUE(
+        ingests.SetMeta("layer-1", "tok1", {64, state, 200, D('f'), "sha256", 11, 32, "node-b"}));
   });
   R([&](Transaction& tx) {
     IngestRows ingests(tx);
@@ -198,6 +201,9 @@ TEST_P(CatalogRows, IngestsFromInsertToRelease) {
     EXPECT_EQ(row->lock_pid, 42);
     EXPECT_EQ(row->lock_token, "tok1");
     EXPECT_EQ(row->locked_at, 10);
+    EXPECT_EQ(row->staged_on, "node-b");
+    EXPECT_EQ(row->upload_id, std::nullopt);
+    EXPECT_EQ(row->uploaded, 0);
     auto two = ingests.Find("layer-2");
     ASSERT_TRUE(two.has_value());
     EXPECT_EQ(two->total, std::nullopt);
@@ -230,6 +236,63 @@ TEST_P(CatalogRows, IngestsFromInsertToRelease) {
     IngestRows ingests(tx);
     EXPECT_EQ(ingests.All().size(), 1u);
     EXPECT_TRUE(ingests.Locked().empty());
+  });
+}
+
+TEST_P(CatalogRows, IngestUploadsKeepTheirPartsUntilTheIngestGoes) {
+  const std::string state("\x00part\xff", 6);
+  W([&](Transaction& tx) {
+    IngestRows ingests(tx);
+    ingests.Insert({"big", "idb", 30, std::nullopt, "sha256", 1, 42, "tok", "node-a"});
+    ingests.Insert({"small", "ids", 1, std::nullopt, "sha256", 1, 43, "tok2", "node-a"});
+    EXPECT_FALSE(ingests.SetUpload("big", "wrong", "upload-1")) << "only the holder";
+    EXPECT_TRUE(ingests.SetUpload("big", "tok", "upload-1"));
+    EXPECT_TRUE(ingests.AddPart("big", "tok", {1, 10, "\"etag-1\""}, 10, "s10"));
+    EXPECT_TRUE(ingests.AddPart("big", "tok", {2, 20, "\"etag-2\""}, 30, state));
+    // Sending a part again (after a writer died before recording it) replaces it.
+    EXPECT_TRUE(ingests.AddPart("big", "tok", {2, 20, "\"etag-2b\""}, 30, state));
+    EXPECT_FALSE(ingests.AddPart("big", "wrong", {3, 1, "x"}, 31, state));
+  });
+  R([&](Transaction& tx) {
+    IngestRows ingests(tx);
+    auto row = ingests.Find("big");
+    ASSERT_TRUE(row.has_value());
+    EXPECT_EQ(row->upload_id, "upload-1");
+    EXPECT_EQ(row->uploaded, 30);
+    EXPECT_EQ(row->uploaded_hash_state, state) << "bytes with NULs survive";
+    auto parts = ingests.Parts("big");
+    ASSERT_EQ(parts.size(), 2u);
+    EXPECT_EQ(parts[0].number, 1);
+    EXPECT_EQ(parts[0].size, 10);
+    EXPECT_EQ(parts[0].etag, "\"etag-1\"");
+    EXPECT_EQ(parts[1].etag, "\"etag-2b\"");
+    auto uploads = ingests.Uploads();
+    ASSERT_EQ(uploads.size(), 1u);
+    EXPECT_EQ(uploads[0].id, "idb");
+    EXPECT_EQ(uploads[0].upload_id, "upload-1");
+    EXPECT_TRUE(ingests.Parts("small").empty());
+  });
+  W([&](Transaction& tx) {
+    IngestRows ingests(tx);
+    EXPECT_TRUE(ingests.ForgetUpload("big", "tok"));
+  });
+  R([&](Transaction& tx) {
+    IngestRows ingests(tx);
+    auto row = ingests.Find("big");
+    ASSERT_TRUE(row.has_value());
+    EXPECT_EQ(row->upload_id, std::nullopt);
+    EXPECT_EQ(row->uploaded, 0);
+    EXPECT_TRUE(ingests.Parts("big").empty());
+    EXPECT_TRUE(ingests.Uploads().empty());
+  });
+  W([&](Transaction& tx) {
+    IngestRows ingests(tx);
+    EXPECT_TRUE(ingests.SetUpload("big", "tok", "upload-2"));
+    EXPECT_TRUE(ingests.AddPart("big", "tok", {1, 7, "e"}, 7, "s7"));
+    EXPECT_TRUE(ingests.Delete("big"));
+  });
+  R([&](Transaction& tx) {
+    EXPECT_TRUE(IngestRows(tx).Parts("big").empty()) << "parts go with their ingest";
   });
 }
 
