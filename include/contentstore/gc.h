@@ -29,7 +29,9 @@ namespace contentstore {
 struct GcOptions {
   // Blobs committed less than this long ago are kept even if nothing reaches
   // them, so a client can label what it just committed (containerd#8570).
-  // Default: 1 hour. Zero is allowed.
+  // With blobs in a bucket, it also spares uploads that no ingest names yet
+  // (a writer names its upload one request after starting it). Default: 1
+  // hour. Zero is allowed.
   std::chrono::nanoseconds grace = std::chrono::hours(1);
   // Ingests not written for this long are aborted, unless a live writer or an
   // unexpired lease holds them. Default: 24 hours.

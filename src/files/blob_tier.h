@@ -30,6 +30,8 @@
 namespace contentstore {
 
 // A local file to publish: `name` in the directory open at `dir_fd`.
+class IngestUploads;  // files/ingest_uploads.h
+
 struct LocalFile {
   int dir_fd = -1;
   std::string name;
@@ -104,6 +106,10 @@ class BlobTier {
 
   // Where the blob lives, for messages.
   virtual std::string Where(const Digest& digest) const = 0;
+
+  // Non-null when ingests go to this tier while they are written (an object
+  // store); null when they stay local until commit.
+  virtual IngestUploads* ingest_uploads() { return nullptr; }
 };
 
 // Hashes a stored blob of `size` bytes with its digest's algorithm, through

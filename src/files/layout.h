@@ -51,6 +51,8 @@ class Layout {
   // Where the blobs live when not in blobs/ (store/blob_tier_choice.h), and
   // the local read cache of remote blobs (files/blob_cache.h).
   static constexpr std::string_view kBlobLocationFile = "blobs-location";
+  // This root's id among nodes sharing a catalog (store/node_id.h).
+  static constexpr std::string_view kNodeIdFile = "node-id";
   static constexpr std::string_view kCacheDir = "cache";
   // `contentstore serve`'s default socket, and its lock ("<socket>.lock").
   static constexpr std::string_view kServeSocket = "contentstore.sock";

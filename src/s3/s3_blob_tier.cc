@@ -18,6 +18,7 @@ namespace {
 
 constexpr std::string_view kBlobsPrefix = "blobs/";
 constexpr std::string_view kLostFoundPrefix = "lost+found/";
+constexpr std::string_view kIngestsPrefix = "ingests/";
 
 struct stat StatOf(const ObjectInfo& info) {
   struct stat st {};
@@ -92,7 +93,7 @@ std::string S3BlobTier::UrlOf(const std::string& key) const {
 
 std::string S3BlobTier::Where(const Digest& digest) const { return UrlOf(KeyOf(digest)); }
 
-Status S3BlobTier::Upload(const std::string& key, int64_t size, int fd, const std::string& path) {
+Status S3BlobTier::UploadFile(const std::string& key, int64_t size, int fd, const std::string& path) {
   if (size <= kSinglePutBytes) {
     std::string body(static_cast<size_t>(size), '\0');
     for (int64_t off = 0; off < size;) {
@@ -136,7 +137,7 @@ Result<BlobTier::Published> S3BlobTier::Publish(const Digest& digest, int64_t si
   // Absent, or damaged (another size): upload, replacing it.
   auto fd = OpenAt(env_, source.dir_fd, source.name, O_RDONLY, 0, source.path);
   if (!fd.ok()) return fd.status();
-  if (Status s = Upload(key, size, fd->get(), source.path); !s.ok()) {
+  if (Status s = UploadFile(key, size, fd->get(), source.path); !s.ok()) {
     return s.WithContext(fmt::format("publishing {} to {}", digest.str(), UrlOf(key)));
   }
   // The local file stays until the caller's catalog transaction is durable
@@ -244,6 +245,99 @@ Result<std::string> S3BlobTier::MoveAside(const std::string& path) {
   if (!copied.ok()) return copied.status();
   if (Status s = client_->delete_object(url_.bucket, key); !s.ok()) return s;
   return UrlOf(target);
+}
+
+// --- Ingests as multipart uploads (files/ingest_uploads.h) ---
+
+std::string S3BlobTier::IngestKeyOf(const std::string& id) const {
+  return fmt::format("{}{}{}", url_.prefix, kIngestsPrefix, id);
+}
+
+Result<std::string> S3BlobTier::Start(const std::string& id) {
+  return client_->create_multipart_upload(url_.bucket, IngestKeyOf(id));
+}
+
+Result<std::string> S3BlobTier::PutPart(const std::string& id, const std::string& upload_id,
+                                        int number, int fd, int64_t offset, int64_t size,
+                                        const std::string&) {
+  return client_->upload_part(
+      url_.bucket, IngestKeyOf(id), upload_id, number,
+      Body::File(fd, static_cast<uint64_t>(offset), static_cast<uint64_t>(size), &env_));
+}
+
+Result<std::vector<int>> S3BlobTier::PartNumbers(const std::string& id,
+                                                 const std::string& upload_id) {
+  auto parts = client_->list_all_parts(url_.bucket, IngestKeyOf(id), upload_id);
+  if (!parts.ok()) return parts.status();
+  std::vector<int> numbers;
+  for (const Part& p : *parts) numbers.push_back(p.number);
+  return numbers;
+}
+
+Result<BlobTier::Published> S3BlobTier::Publish(const Digest& digest, int64_t size,
+                                                const std::string& id,
+                                                const std::string& upload_id,
+                                                std::span<const UploadedPart> parts) {
+  const std::string key = KeyOf(digest);
+  const std::string ingest_key = IngestKeyOf(id);
+  const std::string what = fmt::format("publishing {} to {}", digest.str(), UrlOf(key));
+  std::vector<Part> list;
+  for (const UploadedPart& p : parts) {
+    list.push_back({p.number, p.etag, static_cast<uint64_t>(p.size)});
+  }
+  // Assembling again is fine (a commit that died after it, or a blob that
+  // vanished before its row: complete_multipart_upload says OK).
+  auto assembled = client_->complete_multipart_upload(url_.bucket, ingest_key, upload_id, list);
+  if (!assembled.ok()) return assembled.status().WithContext(what);
+  auto ingest_info = client_->head_object(url_.bucket, ingest_key);
+  if (!ingest_info.ok()) return ingest_info.status().WithContext(what);
+  if (ingest_info->size != static_cast<uint64_t>(size)) {
+    return Status::DataLoss(fmt::format("{}: the assembled upload {} holds {} bytes, not {}", what,
+                                        UrlOf(ingest_key), ingest_info->size, size));
+  }
+  auto existing = client_->head_object(url_.bucket, key);
+  if (existing.ok() && existing->size == static_cast<uint64_t>(size)) {
+    return Published::kExisting;
+  }
+  if (!existing.ok() && !existing.status().IsNotFound()) return existing.status().WithContext(what);
+  auto copied = client_->copy_object(url_.bucket, ingest_key, key);
+  if (!copied.ok()) return copied.status().WithContext(what);
+  return Published::kLinked;
+}
+
+Status S3BlobTier::Discard(const std::string& id, const std::string& upload_id) {
+  const std::string ingest_key = IngestKeyOf(id);
+  Status s = client_->abort_multipart_upload(url_.bucket, ingest_key, upload_id);
+  if (!s.ok() && !s.IsNotFound()) return s;
+  // What a commit assembled; another ingest of the same ref (same id) may
+  // have started a new upload since, but has assembled nothing yet: the key
+  // only holds an object between a commit's Publish and its Discard.
+  return client_->delete_object(url_.bucket, ingest_key);
+}
+
+Result<std::vector<IngestUploads::StartedUpload>> S3BlobTier::ListUploads() {
+  const std::string prefix = url_.prefix + std::string(kIngestsPrefix);
+  std::vector<StartedUpload> out;
+  ListUploadsRequest request;
+  request.prefix = prefix;
+  for (;;) {
+    auto page = client_->list_multipart_uploads(url_.bucket, request);
+    if (!page.ok()) return page.status();
+    for (const s3::Upload& u : page->uploads) {
+      if (!u.key.starts_with(prefix)) continue;
+      out.push_back({u.key.substr(prefix.size()), u.upload_id,
+                     std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         u.initiated.time_since_epoch())
+                         .count()});
+    }
+    if (!page->truncated || (page->next_key_marker.empty() &&
+                             page->next_upload_id_marker.empty())) {
+      break;
+    }
+    request.key_marker = page->next_key_marker;
+    request.upload_id_marker = page->next_upload_id_marker;
+  }
+  return out;
 }
 
 }  // namespace contentstore::s3

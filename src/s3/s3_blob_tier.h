@@ -36,12 +36,13 @@
 #include "contentstore/env.h"
 #include "files/blob_cache.h"
 #include "files/blob_tier.h"
+#include "files/ingest_uploads.h"
 #include "s3/client.h"
 #include "s3/config.h"
 
 namespace contentstore::s3 {
 
-class S3BlobTier final : public BlobTier {
+class S3BlobTier final : public BlobTier, public IngestUploads {
  public:
   static constexpr int64_t kSinglePutBytes = 16 << 20;
   static constexpr int64_t kPartBytes = 16 << 20;
@@ -73,13 +74,31 @@ class S3BlobTier final : public BlobTier {
   Result<std::string> MoveAside(const std::string& path) override;
   std::string Where(const Digest& digest) const override;
 
+  // Ingests are multipart uploads at PREFIX/ingests/<id> (id: the ingest's
+  // directory name), assembled there at commit and copied on the server to
+  // the blob's key.
+  IngestUploads* ingest_uploads() override { return this; }
+  int64_t min_part_bytes() const override { return 5 << 20; }
+  Result<std::string> Start(const std::string& id) override;
+  Result<std::string> PutPart(const std::string& id, const std::string& upload_id, int number,
+                              int fd, int64_t offset, int64_t size,
+                              const std::string& path) override;
+  Result<std::vector<int>> PartNumbers(const std::string& id,
+                                       const std::string& upload_id) override;
+  Result<Published> Publish(const Digest& digest, int64_t size, const std::string& id,
+                            const std::string& upload_id,
+                            std::span<const UploadedPart> parts) override;
+  Status Discard(const std::string& id, const std::string& upload_id) override;
+  Result<std::vector<StartedUpload>> ListUploads() override;
+
   const BucketUrl& url() const { return url_; }
   Client& client() { return *client_; }
 
  private:
   std::string KeyOf(const Digest& digest) const;
+  std::string IngestKeyOf(const std::string& id) const;
   std::string UrlOf(const std::string& key) const;
-  Status Upload(const std::string& key, int64_t size, int fd, const std::string& path);
+  Status UploadFile(const std::string& key, int64_t size, int fd, const std::string& path);
 
   Env& env_;
   std::unique_ptr<Client> client_;

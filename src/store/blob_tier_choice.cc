@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "catalog/blob_rows.h"
+#include "catalog/setting_rows.h"
 #include "files/blob_cache.h"
 #include "files/local_blob_files.h"
 #include "files/root_files.h"
@@ -12,6 +13,20 @@
 
 namespace contentstore {
 namespace {
+
+// Where a catalog shared by several nodes says the blobs are
+// (store_settings 'blobs'); nullopt when it says nothing, or is not shared.
+Result<std::optional<std::string>> AgreedLocation(const Options& options,
+                                                  catalog::Catalog& catalog) {
+  std::optional<std::string> agreed;
+  if (options.catalog_url.empty()) return agreed;
+  Status s = catalog.Read([&](catalog::Transaction& tx) {
+    agreed = catalog::SettingRows(tx).Get(catalog::SettingRows::kBlobs);
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  return agreed;
+}
 
 Result<bool> CatalogHasBlobs(catalog::Catalog& catalog) {
   bool any = false;
@@ -83,6 +98,27 @@ Result<std::unique_ptr<BlobTier>> OpenS3(Env& env, const Layout& layout, const O
   }
   auto tier = s3::S3BlobTier::Open(env, *url, std::move(cache));
   if (!tier.ok()) return tier.status();
+  // Every node sharing the catalog must name the same bucket and prefix: the
+  // first one records it (only once the bucket answered), the others are
+  // held to it.
+  if (!options.catalog_url.empty()) {
+    const std::string here = fmt::format("s3://{}/{}", url->bucket, url->prefix);
+    auto agreed = AgreedLocation(options, catalog);
+    if (!agreed.ok()) return agreed.status();
+    if (!*agreed && !options.read_only) {
+      Status s = catalog.Write(catalog::Sync::kFull, [&](catalog::Transaction& tx) {
+        *agreed = catalog::SettingRows(tx).PutIfMissing(catalog::SettingRows::kBlobs, here);
+        return Status::OK();
+      });
+      if (!s.ok()) return s;
+    }
+    if (*agreed && **agreed != here) {
+      return Status::InvalidArgument(fmt::format(
+          "catalog {} keeps its blobs in {}, not in {}: every node sharing it must name the "
+          "same bucket and prefix",
+          catalog.path(), **agreed, here));
+    }
+  }
   if (recorded.empty()) {
     // Only once the bucket answered: a typo never binds the root.
     if (Status s = ReplaceRootFile(env, layout, options.sync, Layout::kBlobLocationFile,
@@ -120,6 +156,16 @@ Result<std::unique_ptr<BlobTier>> OpenBlobTier(Env& env, const Layout& layout,
     return text.status();
   }
   if (recorded.empty() && options.blobs.empty()) {
+    auto agreed = AgreedLocation(options, catalog);
+    if (!agreed.ok()) return agreed.status();
+    if (*agreed) {
+      // Local blobs here would be every blob missing (and fsck would offer to
+      // forget them).
+      return Status::FailedPrecondition(fmt::format(
+          "catalog {} keeps its blobs in {}; this root has no blob location: open it with "
+          "--blobs naming that bucket and prefix (and the endpoint this node reaches it by)",
+          catalog.path(), **agreed));
+    }
     return std::unique_ptr<BlobTier>(
         std::make_unique<LocalBlobFiles>(env, layout, options.sync && !options.read_only));
   }

@@ -18,8 +18,11 @@
 //     bucket). Moving a store's blobs between tiers is not supported
 //     (FailedPrecondition); a read-only open cannot record, so it refuses
 //     too.
-// A shared catalog does not record the bucket: every node must name the
-// same one (a node naming another prefix would see every blob missing).
+// A shared catalog (PostgreSQL) records the bucket and prefix too
+// (store_settings 'blobs', by the first node that opens it with a bucket):
+// a node naming another bucket or prefix is refused (InvalidArgument), and
+// so is a node without one (FailedPrecondition), which would otherwise see
+// every blob missing.
 //
 // Thread-safety: a function of its arguments.
 

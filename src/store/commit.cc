@@ -164,6 +164,7 @@ Status IngestWriter::Publish(const Digest& digest, const CommitOptions& options)
   const int64_t size = hasher_.bytes();
   // 2, 3.
   if (Status s = SealData(digest); !s.ok()) return s;
+  if (uploads_ != nullptr && upload_id_) return PublishParts(digest, options);
 
   bool moved = false;  // our data file is now the blob file
   bool already_exists = false;
@@ -205,6 +206,70 @@ Status IngestWriter::Publish(const Digest& digest, const CommitOptions& options)
   return Status::OK();
 }
 
+// An ingest with an upload (ingest_writer.h): the rest goes as the last part,
+// recorded (with the final hash state) before the tier assembles the upload,
+// so that from then on a writer on any node finds every byte in the parts
+// and only has to commit again. Steps 4 and 5 are the tier's Publish
+// (assemble, then a server-side copy to the blob's key); 6 as above, and if
+// the blob vanished before its row, Publish copies again from the assembled
+// upload, which stays until the row is durable.
+Status IngestWriter::PublishParts(const Digest& digest, const CommitOptions& options) {
+  const int64_t size = hasher_.bytes();
+  // The rest, if any (everything when no part went yet, even nothing).
+  auto last = SendPart(size, parts_.empty() ? 0 : 1);
+  if (!last.ok()) return last.status();
+  std::optional<UploadedPart> part = *last;
+  if (!part) {
+    // Nothing after the last part. A part sent but never recorded (its
+    // writer died between the two) would make the tier refuse the list:
+    // an empty last part replaces it.
+    // (NotFound: a commit that died assembled it already.)
+    auto numbers = uploads_->PartNumbers(id_, *upload_id_);
+    if (!numbers.ok() && !numbers.status().IsNotFound()) return numbers.status();
+    if (numbers.ok() && !numbers->empty() && numbers->back() > static_cast<int>(parts_.size())) {
+      auto empty = SendPart(size, 0);
+      if (!empty.ok()) return empty.status();
+      part = *empty;
+    }
+  }
+  if (part) {
+    const std::string state = hasher_.save();
+    Status s = ctx_.catalog.Write(catalog::Sync::kFull, [&](catalog::Transaction& tx) -> Status {
+      catalog::IngestRows ingests(tx);
+      if (!ingests.Checkpoint(ref_, token_, size, state, updated_at_)) {
+        return Status::FailedPrecondition(
+            fmt::format("ingest \"{}\" was removed while its writer was open", Printable(ref_)));
+      }
+      ingests.AddPart(ref_, token_, {part->number, part->size, part->etag}, size, state);
+      return Status::OK();
+    });
+    if (!s.ok()) return s;
+    PartRecorded(*part, size);
+  }
+  test_hooks::CrashPoint("commit.after_last_part");
+  bool already_exists = false;
+  for (int attempt = 0;; ++attempt) {
+    if (attempt == 5) {
+      return Status::Unavailable(fmt::format(
+          "blob {} keeps disappearing while committing (concurrent deletions?)",
+          ctx_.blobs.Where(digest)));
+    }
+    auto published = uploads_->Publish(digest, size, id_, *upload_id_, parts_);
+    if (!published.ok()) return published.status();
+    test_hooks::CrashPoint("commit.after_rename");
+    bool vanished = false;
+    Status t = RecordCommit(digest, options, size, &vanished, &already_exists);
+    if (t.ok()) break;
+    if (!vanished) return t;
+  }
+  test_hooks::CrashPoint("commit.after_catalog");
+  FinishCommitted(digest, /*data_is_the_blob=*/false);
+  if (already_exists) {
+    return Status::AlreadyExists(fmt::format("blob {} already exists", digest.str()));
+  }
+  return Status::OK();
+}
+
 void IngestWriter::FinishCommitted(const Digest& digest, bool data_is_the_blob) {
   marker_written_ = false;
   state_ = State::kCommitted;
@@ -212,6 +277,13 @@ void IngestWriter::FinishCommitted(const Digest& digest, bool data_is_the_blob) 
   if (!data_is_the_blob) (void)ctx_.env.UnlinkAt(dir_fd_.get(), data_file_.name, 0, data_file_.path);
   (void)ctx_.dirs.Remove(id_, dir_fd_.get());
   data_.reset();
+  part_fd_.reset();
+  // The row is gone: its upload (and what was assembled from it) too. A
+  // failure leaves a leftover for the collector.
+  if (upload_id_) {
+    std::lock_guard lock(upload_mu_);
+    DiscardUpload();
+  }
   ReleaseRef();
 }
 

@@ -325,6 +325,8 @@ Status Fsck::CheckIngests() {
   std::set<std::string> ids;
   for (const catalog::IngestPlace& i : ingests) {
     ids.insert(i.id);
+    // Another node's ingest (a shared catalog) has its bytes there.
+    if (i.staged_on.value_or("") != ctx_.node_id) continue;
     const std::string data = ctx_.dirs.PathOf(i.id) + "/" + Layout::kDataFile;
     if (i.offset > 0 && !ctx_.env.StatAt(AT_FDCWD, data, data).ok()) {
       Problem(Kind::kIngestWithoutData, i.ref,
@@ -489,7 +491,8 @@ Status Fsck::CheckRootEntries() {
          {Layout::kCatalogFile, Layout::kBlobsDir, Layout::kIngestDir, Layout::kTrashDir,
           Layout::kBatchesDir, Layout::kLostFoundDir, Layout::kReserveFile,
           Layout::kOciLayoutFile, Layout::kIndexFile, Layout::kIndexLockFile,
-          Layout::kServeSocket, Layout::kBlobLocationFile, Layout::kCacheDir}) {
+          Layout::kServeSocket, Layout::kBlobLocationFile, Layout::kNodeIdFile,
+          Layout::kCacheDir}) {
       if (name == k) known = true;
     }
     // SQLite's files, and catalogs a rebuild set aside.

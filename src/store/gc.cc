@@ -80,11 +80,14 @@ constexpr int64_t kFirstBatch = 1000, kMinBatch = 50, kMaxBatch = 50000;
 // between two tries of the catalog's busy handler (2 ms).
 constexpr int64_t kStepAsideMicros = 3000;
 
-// An ingest about to be aborted, its directory locked (or gone).
+// An ingest about to be aborted, its directory locked (or gone), and its ref
+// locked across nodes when the catalog is shared.
 struct LockedIngest {
   std::string ref;
   std::string id;
   UniqueFd dir_fd;
+  std::unique_ptr<catalog::NameLock> node_lock;
+  std::optional<std::string> upload_id;
 };
 
 void AddRemoved(const std::vector<catalog::BlobSize>& removed, GcReport& report) {
@@ -98,15 +101,23 @@ void AddRemoved(const std::vector<catalog::BlobSize>& removed, GcReport& report)
 
 }  // namespace
 
-Result<UniqueFd> GarbageCollector::LockCollector(IngestContext& ctx, bool wait) {
+Result<GarbageCollector::CollectorLock> GarbageCollector::LockCollector(IngestContext& ctx,
+                                                                        bool wait) {
   const std::string dir = ctx.layout.trash_dir();
   auto fd = OpenDir(ctx.env, dir);
   if (!fd.ok()) return fd.status();
   for (;;) {
     Status s = ctx.env.TryLock(fd->get(), dir);
-    if (s.ok()) return std::move(*fd);
+    if (s.ok()) break;
     if (!s.IsUnavailable() || !wait) return s;
     ctx.env.SleepForMicros(10000);  // another collection runs: wait for it
+  }
+  for (;;) {
+    auto across = ctx.catalog.TryLockName("collector");
+    if (across.ok()) return CollectorLock{std::move(*fd), std::move(*across)};
+    if (!across.status().IsUnavailable() || !wait) return across.status();
+    // Another node collects: wait for it (each try opens a connection).
+    ctx.env.SleepForMicros(200000);
   }
 }
 
@@ -165,6 +176,10 @@ Result<GcReport> GarbageCollector::Run(const GcOptions& options) {
     if (Status o = SweepOrphanIngestDirs(ctx_); !o.ok()) return o.WithContext("gc");
   }
   if (Status i = CollectIngests(options, now, report); !i.ok()) return i;
+  if (!options.dry_run) {
+    auto swept = SweepLeftoverUploads(ctx_, now - options.grace.count());
+    if (!swept.ok()) return swept.status().WithContext("gc: leftover uploads");
+  }
   std::sort(report.removed_blobs.begin(), report.removed_blobs.end());
   std::sort(report.removed_ingests.begin(), report.removed_ingests.end());
   report.duration = std::chrono::nanoseconds(ctx_.env.MonotonicNanos() - started);
@@ -274,6 +289,12 @@ Status GarbageCollector::CollectIngests(const GcOptions& options, int64_t now,
     std::vector<LockedIngest> locked;
     for (size_t i = start; i < std::min(candidates.size(), start + kIngestBatch); ++i) {
       const catalog::IngestPlace& c = candidates[i];
+      // A writer on another node sharing the catalog holds its ref there.
+      auto node_lock = LockRefAcrossNodes(ctx_, c.ref);
+      if (!node_lock.ok()) {
+        if (node_lock.status().IsUnavailable()) continue;
+        return node_lock.status().WithContext("gc");
+      }
       auto dir_fd = ctx_.dirs.OpenExisting(c.id);
       if (!dir_fd.ok() && !dir_fd.status().IsNotFound()) return dir_fd.status();
       if (dir_fd.ok()) {
@@ -291,7 +312,8 @@ Status GarbageCollector::CollectIngests(const GcOptions& options, int64_t now,
           if (*recovered == IngestRecovery::kRemoved) continue;
         }
       }
-      locked.push_back({c.ref, c.id, dir_fd.ok() ? std::move(*dir_fd) : UniqueFd()});
+      locked.push_back({c.ref, c.id, dir_fd.ok() ? std::move(*dir_fd) : UniqueFd(),
+                        std::move(*node_lock), c.upload_id});
     }
     for (const LockedIngest& l : locked) report.removed_ingests.push_back(l.ref);
     if (options.dry_run || locked.empty()) continue;
@@ -307,6 +329,7 @@ Status GarbageCollector::CollectIngests(const GcOptions& options, int64_t now,
     if (s.ok()) s = ctx_.catalog.SyncWal();
     if (!s.ok()) return s.WithContext("gc: aborting stale ingests");
     for (const LockedIngest& l : locked) {
+      DiscardIngestUpload(ctx_, l.id, l.upload_id);
       if (l.dir_fd.valid()) (void)ctx_.dirs.Remove(l.id, l.dir_fd.get());
     }
   }

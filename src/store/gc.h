@@ -30,8 +30,14 @@ class GarbageCollector {
   static Status ClearAbandonedRun(IngestContext& ctx);
 
  private:
-  // 0. The flock on ROOT/trash/, waiting for another collection to end.
-  static Result<UniqueFd> LockCollector(IngestContext& ctx, bool wait);
+  // 0. The flock on ROOT/trash/ and, with a catalog shared by several
+  // nodes, the collector's lock across them (a collection's run state is in
+  // the catalog, for all of them), waiting for another collection to end.
+  struct CollectorLock {
+    UniqueFd fd;
+    std::unique_ptr<catalog::NameLock> across_nodes;
+  };
+  static Result<CollectorLock> LockCollector(IngestContext& ctx, bool wait);
   // A write transaction whose lock hold is counted in the report.
   Status Write(GcReport& report, const std::function<Status(catalog::Transaction&)>& body);
   Status DryRun(const GcOptions& options, int64_t now, GcReport& report);

@@ -9,12 +9,18 @@
 #ifndef CONTENTSTORE_SRC_STORE_INGEST_CONTEXT_H_
 #define CONTENTSTORE_SRC_STORE_INGEST_CONTEXT_H_
 
+#include <fmt/format.h>
+
+#include <memory>
+#include <string>
+
 #include "catalog/catalog.h"
 #include "contentstore/env.h"
 #include "contentstore/options.h"
 #include "files/blob_tier.h"
 #include "files/ingest_dirs.h"
 #include "files/layout.h"
+#include "util/text.h"
 
 namespace contentstore {
 
@@ -25,7 +31,25 @@ struct IngestContext {
   catalog::Catalog& catalog;
   BlobTier& blobs;
   IngestDirs& dirs;
+  // This root's id among the nodes sharing a catalog (ROOT/node-id), which
+  // an ingest row names as the node holding its local bytes; empty when the
+  // catalog is this root's own.
+  std::string node_id;
 };
+
+// Ref `ref`'s lock across the nodes sharing the catalog (null when it is
+// not shared); Unavailable while a writer on another node holds the ref.
+// Whoever removes an ingest (abort, the collector, recovery) holds it too,
+// as its writer does (store/ingest_writer.h).
+inline Result<std::unique_ptr<catalog::NameLock>> LockRefAcrossNodes(IngestContext& ctx,
+                                                                     const std::string& ref) {
+  auto lock = ctx.catalog.TryLockName("ref " + ref);
+  if (!lock.ok() && lock.status().IsUnavailable()) {
+    return Status::Unavailable(
+        fmt::format("ref \"{}\" is locked by a writer on another node", Printable(ref)));
+  }
+  return lock;
+}
 
 }  // namespace contentstore
 

@@ -1,10 +1,12 @@
 #include "store/ingest_sweep.h"
 
 #include <set>
+#include <utility>
 #include <string>
 #include <vector>
 
 #include "catalog/ingest_rows.h"
+#include "files/ingest_uploads.h"
 
 namespace contentstore {
 
@@ -32,6 +34,36 @@ Status SweepOrphanIngestDirs(IngestContext& ctx) {
     if (!claimed) (void)ctx.dirs.Remove(id, dir_fd->get());  // leftovers: fsck reports them
   }
   return Status::OK();
+}
+
+void DiscardIngestUpload(IngestContext& ctx, const std::string& id,
+                         const std::optional<std::string>& upload_id) {
+  IngestUploads* uploads = ctx.blobs.ingest_uploads();
+  if (uploads != nullptr && upload_id) (void)uploads->Discard(id, *upload_id);
+}
+
+Result<int> SweepLeftoverUploads(IngestContext& ctx, int64_t cutoff) {
+  IngestUploads* uploads = ctx.blobs.ingest_uploads();
+  if (uploads == nullptr) return 0;
+  // Listed before the rows are read: an upload started after the listing is
+  // not in it, and one named after the listing is in the rows.
+  auto listed = uploads->ListUploads();
+  if (!listed.ok()) return listed.status();
+  std::set<std::pair<std::string, std::string>> named;
+  Status s = ctx.catalog.Read([&](catalog::Transaction& tx) {
+    for (const catalog::IngestPlace& p : catalog::IngestRows(tx).Uploads()) {
+      named.insert({p.id, *p.upload_id});
+    }
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  int removed = 0;
+  for (const IngestUploads::StartedUpload& u : *listed) {
+    if (u.started_ns >= cutoff || named.count({u.id, u.upload_id})) continue;
+    if (Status d = uploads->Discard(u.id, u.upload_id); !d.ok()) return d;
+    ++removed;
+  }
+  return removed;
 }
 
 }  // namespace contentstore

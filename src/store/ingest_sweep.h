@@ -10,10 +10,21 @@
 //
 // Runs at each writable Store::Open and each collection.
 //
+// In a tier that takes ingests as they are written (files/ingest_uploads.h),
+// an ingest's upload goes once its row has gone (DiscardIngestUpload). A
+// writer killed between starting an upload and naming it in its row, or a
+// discard that failed, leaves an upload no row names:
+// SweepLeftoverUploads removes those older than a cutoff (a live writer
+// names its upload within one request of starting it); the collector runs
+// it with its grace period.
+//
 // Thread-safety: safe while writers work in this and other processes.
 
 #ifndef CONTENTSTORE_SRC_STORE_INGEST_SWEEP_H_
 #define CONTENTSTORE_SRC_STORE_INGEST_SWEEP_H_
+
+#include <optional>
+#include <string>
 
 #include "contentstore/status.h"
 #include "store/ingest_context.h"
@@ -21,6 +32,15 @@
 namespace contentstore {
 
 Status SweepOrphanIngestDirs(IngestContext& ctx);
+
+// After ingest `id`'s row was deleted: its upload, if any, goes from the
+// tier. Quietly: a failure leaves a leftover for SweepLeftoverUploads.
+void DiscardIngestUpload(IngestContext& ctx, const std::string& id,
+                         const std::optional<std::string>& upload_id);
+
+// Removes the uploads no ingest row names that started before `cutoff` (ns
+// since the epoch); returns how many. Nothing for a tier without uploads.
+Result<int> SweepLeftoverUploads(IngestContext& ctx, int64_t cutoff);
 
 }  // namespace contentstore
 

@@ -1,6 +1,7 @@
 #include "store/ingest_writer.h"
 
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -85,7 +86,8 @@ IngestWriter::IngestWriter(IngestContext& ctx, std::string ref, std::string id,
       dir_path_(ctx.dirs.PathOf(id_)),
       data_file_(ctx.dirs.DataFile(id_, dir_fd.get())),
       token_(NewLockToken()),
-      dir_fd_(std::move(dir_fd)) {}
+      dir_fd_(std::move(dir_fd)),
+      uploads_(ctx.blobs.ingest_uploads()) {}
 
 IngestWriter::~IngestWriter() { (void)close(); }
 
@@ -153,12 +155,10 @@ Result<std::unique_ptr<Writer>> IngestWriter::Open(IngestContext& ctx,
     // The flock excludes the writers of this machine; a shared catalog
     // also holds the ref against other machines' (each has its own
     // ingest directory).
-    auto node_lock = ctx.catalog.TryLockName("ref " + options.ref);
+    auto node_lock = LockRefAcrossNodes(ctx, options.ref);
     if (!node_lock.ok()) {
       writer->state_ = State::kClosed;
-      if (!node_lock.status().IsUnavailable()) return node_lock.status();
-      return Status::Unavailable(fmt::format("ref \"{}\" is locked by a writer on another node",
-                                             Printable(options.ref)));
+      return node_lock.status();
     }
     writer->node_lock_ = std::move(*node_lock);
     bool directory_gone = false;
@@ -222,6 +222,7 @@ Result<std::optional<catalog::IngestRow>> IngestWriter::ClaimRow(const WriterOpt
     fresh.now = now;
     fresh.lock_pid = ::getpid();
     fresh.lock_token = token_;
+    if (!ctx_.node_id.empty()) fresh.staged_on = ctx_.node_id;
     ingests.Insert(fresh);
     return Status::OK();
   });
@@ -288,6 +289,11 @@ Status IngestWriter::Reconcile(const catalog::IngestRow& row, const WriterOption
     if (d.ok()) stored_expected = *d;
   }
   const Algorithm algorithm = AlgorithmFor(options, stored_algorithm);
+  {
+    // Starting over below discards it.
+    std::lock_guard lock(upload_mu_);
+    upload_id_ = row.upload_id;
+  }
   // A ref reused for other content: what is there cannot become the blob the
   // caller now asks for. containerd "recreates" here but keeps the old bytes
   // (its offset then lies); we really start over.
@@ -309,33 +315,99 @@ Status IngestWriter::Reconcile(const catalog::IngestRow& row, const WriterOption
   if (other_content) return StartOver(ctx_.env.NowNanos());
 
   updated_at_ = std::max<int64_t>(updated_at_, MtimeNanos(*st));
+  // The row's checkpoint vouches for the bytes of the node that staged them:
+  // this one's, unless the catalog is shared and another node wrote last
+  // (then the local file, if any, is an older ingest's of the same ref).
+  const bool staged_here = row.staged_on.value_or("") == ctx_.node_id;
   // Resume from the checkpoint when the file still holds at least what the
   // checkpoint hashed; otherwise (the file lost data, or the state is
-  // damaged) hash the whole file again.
+  // damaged) from the upload's parts, or by hashing the whole file again.
   bool from_checkpoint = false;
-  if (row.hash_state && file_size >= row.offset) {
+  if (staged_here && row.hash_state && file_size >= row.offset && row.offset >= row.uploaded) {
     auto restored = Hasher::Restore(algorithm, *row.hash_state, row.offset);
     if (restored.ok()) {
       hasher_ = std::move(*restored);
       from_checkpoint = true;
     }
   }
-  if (Status s = HashFileTail(file_size); !s.ok()) return s;
-  checkpoint_offset_ = from_checkpoint ? row.offset : 0;
-  if (total_ == row.total && expected_ == stored_expected) return Status::OK();
-  // Newly learned size or digest: record it.
+  int64_t usable = file_size;
+  if (row.upload_id) {
+    auto adopted = AdoptUpload(row, staged_here, &usable);
+    if (!adopted.ok()) return adopted.status();
+    if (!*adopted) return StartOver(ctx_.env.NowNanos());  // its parts cannot be resumed
+    if (!from_checkpoint && uploaded_ > 0) {
+      auto restored = Hasher::Restore(algorithm, *row.uploaded_hash_state, uploaded_);
+      if (!restored.ok()) return StartOver(ctx_.env.NowNanos());
+      hasher_ = std::move(*restored);
+    }
+  } else if (!staged_here && usable > 0) {
+    if (Status s = ctx_.env.Truncate(data_fd_.get(), 0, data_file_.path); !s.ok()) return s;
+    usable = 0;
+  }
+  if (Status s = HashFileTail(usable); !s.ok()) return s;
+  checkpoint_offset_ = from_checkpoint ? row.offset : uploaded_;
+  if (staged_here && total_ == row.total && expected_ == stored_expected) return Status::OK();
+  // Newly learned size or digest, or bytes this node now vouches for (the
+  // parts and nothing past them, when another node staged the bytes):
+  // record them.
   catalog::IngestMeta meta;
-  meta.offset = row.offset;
-  meta.hash_state = row.hash_state;
+  meta.offset = staged_here ? row.offset : uploaded_;
+  meta.hash_state = staged_here       ? row.hash_state
+                    : uploaded_ > 0 ? row.uploaded_hash_state
+                                    : std::optional<std::string>();
   meta.total = total_;
   if (expected_) meta.expected = expected_->str();
   meta.algorithm = std::string(AlgorithmName(algorithm));
   meta.started_at = started_at_;
   meta.updated_at = row.updated_at;
+  if (!ctx_.node_id.empty()) meta.staged_on = ctx_.node_id;
   return ctx_.catalog.Write(catalog::Sync::kNormal, [&](catalog::Transaction& tx) {
     catalog::IngestRows(tx).SetMeta(ref_, token_, meta);
     return Status::OK();
   });
+}
+
+Result<bool> IngestWriter::AdoptUpload(const catalog::IngestRow& row, bool staged_here,
+                                       int64_t* file_size) {
+  if (uploads_ == nullptr) {
+    // Written through another tier (a node given another --blobs): those
+    // parts are out of reach here.
+    return Status::FailedPrecondition(fmt::format(
+        "ingest \"{}\" is an upload to an object store, but this store's blobs are local; "
+        "open it with the same --blobs as the node that wrote it, or abort it",
+        Printable(ref_)));
+  }
+  std::vector<catalog::IngestPart> parts;
+  Status s = ctx_.catalog.Read([&](catalog::Transaction& tx) {
+    parts = catalog::IngestRows(tx).Parts(ref_);
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  int64_t sum = 0;
+  std::vector<UploadedPart> adopted;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (parts[i].number != static_cast<int>(i) + 1) break;
+    sum += parts[i].size;
+    adopted.push_back({parts[i].number, parts[i].size, parts[i].etag});
+  }
+  std::lock_guard lock(upload_mu_);
+  upload_id_ = row.upload_id;
+  if (sum != row.uploaded || adopted.size() != parts.size() ||
+      (row.uploaded > 0 && !row.uploaded_hash_state)) {
+    return false;  // parts that do not add up cannot be resumed: start over
+  }
+  parts_ = std::move(adopted);
+  uploaded_ = row.uploaded;
+  if (!staged_here || *file_size < uploaded_) {
+    // The bytes past the parts are another node's (or lost): the file keeps
+    // only the parts' length, as a hole; their bytes are in the tier.
+    if (Status t = ctx_.env.Truncate(data_fd_.get(), 0, data_file_.path); !t.ok()) return t;
+    if (Status t = ctx_.env.Truncate(data_fd_.get(), uploaded_, data_file_.path); !t.ok()) {
+      return t;
+    }
+    *file_size = uploaded_;
+  }
+  return true;
 }
 
 Status IngestWriter::HashFileTail(int64_t end) {
@@ -366,14 +438,20 @@ Status IngestWriter::StartOver(int64_t now) {
   // The catalog must stop vouching for the old bytes before they change: if a
   // power loss brought back an old checkpoint over new bytes, the resumed hash
   // would be of neither. Hence kFull, and the row first.
+  if (!ctx_.node_id.empty()) meta.staged_on = ctx_.node_id;
+  std::unique_lock upload_lock(upload_mu_);
   Status s = ctx_.catalog.Write(catalog::Sync::kFull, [&](catalog::Transaction& tx) -> Status {
-    if (!catalog::IngestRows(tx).SetMeta(ref_, token_, meta)) {
+    catalog::IngestRows ingests(tx);
+    if (!ingests.SetMeta(ref_, token_, meta)) {
       return Status::FailedPrecondition(
           fmt::format("ingest \"{}\" was removed while its writer was open", Printable(ref_)));
     }
+    ingests.ForgetUpload(ref_, token_);
     return Status::OK();
   });
   if (!s.ok()) return s;
+  DiscardUpload();
+  upload_lock.unlock();
   checkpoint_offset_ = 0;
   if (data_) return data_->Truncate();
   return ctx_.env.Truncate(data_fd_.get(), 0, data_file_.path);
@@ -452,7 +530,15 @@ Status IngestWriter::Checkpoint(bool release) {
 
 Status IngestWriter::SaveCheckpoint(int64_t offset, const std::string& state, int64_t updated_at,
                                     bool release) {
-  return ctx_.catalog.Write(catalog::Sync::kNormal, [&](catalog::Transaction& tx) -> Status {
+  std::optional<UploadedPart> part;
+  if (uploads_ != nullptr) {
+    auto sent = SendPart(offset, uploads_->min_part_bytes());
+    if (!sent.ok()) return sent.status().WithContext(fmt::format("ingest \"{}\"", Printable(ref_)));
+    part = *sent;
+  }
+  // A part's record must be durable before its local bytes go.
+  const catalog::Sync sync = part ? catalog::Sync::kFull : catalog::Sync::kNormal;
+  Status s = ctx_.catalog.Write(sync, [&](catalog::Transaction& tx) -> Status {
     catalog::IngestRows ingests(tx);
     const bool saved = release ? ingests.Release(ref_, token_, offset, state, updated_at)
                                : ingests.Checkpoint(ref_, token_, offset, state, updated_at);
@@ -460,8 +546,71 @@ Status IngestWriter::SaveCheckpoint(int64_t offset, const std::string& state, in
       return Status::FailedPrecondition(
           fmt::format("ingest \"{}\" was removed while its writer was open", Printable(ref_)));
     }
+    if (part) {
+      ingests.AddPart(ref_, token_, {part->number, part->size, part->etag}, offset, state);
+    }
     return Status::OK();
   });
+  if (s.ok() && part) PartRecorded(*part, offset);
+  return s;
+}
+
+Result<std::optional<UploadedPart>> IngestWriter::SendPart(int64_t offset, int64_t min_bytes) {
+  std::lock_guard lock(upload_mu_);
+  if (offset - uploaded_ < min_bytes || offset < uploaded_) return std::optional<UploadedPart>();
+  if (!upload_id_) {
+    auto started = uploads_->Start(id_);
+    if (!started.ok()) return started.status();
+    // Named in the row before any part goes: an upload no row names is a
+    // crash's leftover, which the collector may remove.
+    Status s = ctx_.catalog.Write(catalog::Sync::kNormal, [&](catalog::Transaction& tx) -> Status {
+      if (!catalog::IngestRows(tx).SetUpload(ref_, token_, *started)) {
+        return Status::FailedPrecondition(
+            fmt::format("ingest \"{}\" was removed while its writer was open", Printable(ref_)));
+      }
+      return Status::OK();
+    });
+    if (!s.ok()) {
+      upload_id_ = *started;
+      DiscardUpload();
+      return s;
+    }
+    upload_id_ = *started;
+  }
+  if (!part_fd_.valid()) {
+    auto fd = OpenAt(ctx_.env, dir_fd_.get(), data_file_.name, O_RDWR, 0, data_file_.path);
+    if (!fd.ok()) return fd.status();
+    part_fd_ = std::move(*fd);
+  }
+  UploadedPart part;
+  part.number = static_cast<int>(parts_.size()) + 1;
+  part.size = offset - uploaded_;
+  auto etag = uploads_->PutPart(id_, *upload_id_, part.number, part_fd_.get(), uploaded_,
+                                part.size, data_file_.path);
+  if (!etag.ok()) return etag.status();
+  part.etag = std::move(*etag);
+  return std::optional<UploadedPart>(std::move(part));
+}
+
+void IngestWriter::PartRecorded(const UploadedPart& part, int64_t offset) {
+  std::lock_guard lock(upload_mu_);
+  const int64_t from = uploaded_;
+  parts_.push_back(part);
+  uploaded_ = offset;
+  // The part's bytes are in the tier and its record is durable: give their
+  // space back (the file keeps its length; a failure here costs space only,
+  // so it is ignored).
+  if (part_fd_.valid() && offset > from) {
+    (void)::fallocate(part_fd_.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, from,
+                      offset - from);
+  }
+}
+
+void IngestWriter::DiscardUpload() {
+  if (upload_id_ && uploads_ != nullptr) (void)uploads_->Discard(id_, *upload_id_);
+  upload_id_.reset();
+  parts_.clear();
+  uploaded_ = 0;
 }
 
 Status IngestWriter::ReleaseWithoutCheckpoint() {

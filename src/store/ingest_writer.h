@@ -14,19 +14,31 @@
 // what was written after the last checkpoint. The commit protocol is in
 // commit.cc.
 //
+// When the blob tier takes ingests as they are written (an object store:
+// files/ingest_uploads.h), a checkpoint also sends what was written since
+// the last part, once that is at least the tier's minimum part size, as the
+// next part of the ingest's upload, recorded in the checkpoint's
+// transaction with the hash state at its end; the part's local bytes are
+// then dropped (a hole in the data file, whose length stays the offset).
+// A writer on any node sharing the catalog resumes from the parts: the row's
+// staged_on says which node's directory holds the bytes past them.
+//
 // Thread-safety: one thread at a time, as Writer promises.
 
 #ifndef CONTENTSTORE_SRC_STORE_INGEST_WRITER_H_
 #define CONTENTSTORE_SRC_STORE_INGEST_WRITER_H_
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "catalog/ingest_rows.h"
 #include "contentstore/writer.h"
 #include "env/unique_fd.h"
 #include "files/data_file.h"
+#include "files/ingest_uploads.h"
 #include "store/ingest_context.h"
 #include "util/hasher.h"
 
@@ -70,6 +82,11 @@ class IngestWriter final : public Writer {
   Status Resume(const catalog::IngestRow& row, const WriterOptions& options);
   Status Reconcile(const catalog::IngestRow& row, const WriterOptions& options,
                    Algorithm algorithm);
+  // Takes over the row's upload (parts and their hash state); the local
+  // bytes past the parts count only when this node staged them. Sets
+  // *file_size to what the data file holds from here on. False when the
+  // parts cannot be resumed (the caller starts over).
+  Result<bool> AdoptUpload(const catalog::IngestRow& row, bool staged_here, int64_t* file_size);
   // Hashes the data file from the hasher's offset to `end`. A read error cuts
   // the file back to what was hashed: never keep bytes the hash has not seen.
   Status HashFileTail(int64_t end);
@@ -85,6 +102,16 @@ class IngestWriter final : public Writer {
   // `state`. Thread-safe (data files call it from their writer thread).
   Status SaveCheckpoint(int64_t offset, const std::string& state, int64_t updated_at,
                         bool release);
+  // Sends [uploaded_, offset) as the next part when it holds at least
+  // `min_bytes`, starting the upload first if need be. Returns the part to
+  // record, or nullopt when none was sent.
+  Result<std::optional<UploadedPart>> SendPart(int64_t offset, int64_t min_bytes);
+  // After a part's record is durable: the part joins parts_ and its local
+  // bytes go.
+  void PartRecorded(const UploadedPart& part, int64_t offset);
+  // The upload is no longer this ingest's: removes it from the tier, quietly
+  // (a leftover is swept by the collector).
+  void DiscardUpload();
   // Clears the row's lock but keeps its last checkpoint (broken writers).
   Status ReleaseWithoutCheckpoint();
   Status CheckOpen() const;
@@ -95,6 +122,9 @@ class IngestWriter final : public Writer {
   // expectations.
   Result<Digest> CheckExpectations(const CommitOptions& options, const std::string& what);
   Status Publish(const Digest& digest, const CommitOptions& options);
+  // Publish for an ingest with an upload: the rest as its last part, then
+  // the tier assembles it into the blob.
+  Status PublishParts(const Digest& digest, const CommitOptions& options);
   // Steps 2 and 3: the data durable and read-only, the marker written.
   Status SealData(const Digest& digest);
   // Step 6: the catalog transaction. Sets *vanished when the blob file was
@@ -137,6 +167,16 @@ class IngestWriter final : public Writer {
   bool marker_written_ = false;  // commit got past its marker and has not finished
   Status broken_;                // set when a checkpoint failed: see write()
   std::optional<Digest> committed_;
+
+  // The ingest's upload when the tier takes ingests as they are written
+  // (null uploads_ otherwise). upload_mu_ guards what follows it: the data
+  // file's thread sends parts from its checkpoints.
+  IngestUploads* const uploads_;
+  std::mutex upload_mu_;
+  std::optional<std::string> upload_id_;
+  std::vector<UploadedPart> parts_;
+  int64_t uploaded_ = 0;  // bytes the parts hold
+  UniqueFd part_fd_;      // the data file, read for parts, holes punched after
 };
 
 }  // namespace contentstore

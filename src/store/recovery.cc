@@ -83,6 +83,13 @@ Status RecoverLockedIngests(IngestContext& ctx) {
     Status lock = ctx.dirs.TryLock(l.id, dir_fd->get());
     if (lock.IsUnavailable()) continue;  // its writer is alive
     if (!lock.ok()) return lock;
+    // With a shared catalog the holder may be a live writer on another node
+    // (this node's directory of the same name is an older ingest's).
+    auto node_lock = LockRefAcrossNodes(ctx, l.ref);
+    if (!node_lock.ok()) {
+      if (node_lock.status().IsUnavailable()) continue;
+      return node_lock.status();
+    }
     auto recovered = RecoverIngestDir(ctx, l.ref, l.id, dir_fd->get());
     if (!recovered.ok()) return recovered.status();
     if (*recovered == IngestRecovery::kRemoved) continue;

@@ -26,6 +26,7 @@
 #include "store/gc.h"
 #include "store/ingest_sweep.h"
 #include "store/ingest_writer.h"
+#include "store/node_id.h"
 #include "store/recovery.h"
 #include "util/text.h"
 #include "util/timestamp.h"
@@ -147,7 +148,14 @@ Status StoreImpl::OpenParts(OpenMode mode) {
   blobs_ = std::move(*blobs);
   dirs_ = std::make_unique<IngestDirs>(env_, layout_);
   if (Status s = dirs_->Open(); !s.ok() && !(read_only && s.IsNotFound())) return s;
-  ingest_ctx_.reset(new IngestContext{env_, layout_, options_, *catalog_, *blobs_, *dirs_});
+  std::string node_id;
+  if (!options_.catalog_url.empty()) {
+    auto id = LoadNodeId(env_, layout_, options_.sync, read_only);
+    if (!id.ok()) return id.status();
+    node_id = std::move(*id);
+  }
+  ingest_ctx_.reset(new IngestContext{env_, layout_, options_, *catalog_, *blobs_, *dirs_,
+                                      std::move(node_id)});
   leases_ = std::make_unique<Leases>(*catalog_, env_);
   oci_files_ = std::make_unique<OciLayoutFiles>(env_, layout_, options_.sync && !read_only);
   images_ = std::make_unique<Images>(*catalog_, env_, *oci_files_);
@@ -434,9 +442,11 @@ Result<IngestStatus> StoreImpl::get_ingest(std::string_view ref_view) {
   if (!s.ok()) return s;
   if (!row) return Status::NotFound(fmt::format("ingest \"{}\" not found", Printable(ref)));
   // The data file is the truth about the offset: a live writer may be past
-  // its last checkpoint.
+  // its last checkpoint. Not when another node sharing the catalog staged
+  // the bytes: a local file of that name is then an older ingest's.
   const std::string data = dirs_->PathOf(row->id) + "/" + Layout::kDataFile;
-  if (auto st = env_.StatAt(AT_FDCWD, data, data); st.ok()) {
+  if (auto st = env_.StatAt(AT_FDCWD, data, data);
+      st.ok() && row->staged_on.value_or("") == ingest_ctx_->node_id) {
     return row->ToStatus(st->st_size, std::max(row->updated_at, MtimeNanos(*st)));
   }
   return row->ToStatus(row->offset, row->updated_at);
@@ -476,6 +486,9 @@ Status StoreImpl::AbortIngest(std::string_view ref_view) {
   });
   if (!s.ok()) return s;
   if (!exists) return not_found();
+  // A writer on another node sharing the catalog keeps its ref too.
+  auto node_lock = LockRefAcrossNodes(*ingest_ctx_, ref);
+  if (!node_lock.ok()) return node_lock.status();
 
   auto dir_fd = dirs_->OpenExisting(id);
   if (dir_fd.ok()) {
@@ -494,12 +507,17 @@ Status StoreImpl::AbortIngest(std::string_view ref_view) {
     return dir_fd.status();
   }
   // The row goes first and durably: no checkpoint may outlive its bytes.
+  std::optional<std::string> upload_id;
   s = catalog_->Write(catalog::Sync::kFull, [&](catalog::Transaction& tx) -> Status {
-    if (!catalog::IngestRows(tx).Delete(ref)) return not_found();
+    catalog::IngestRows ingests(tx);
+    auto row = ingests.Find(ref);
+    if (!row || !ingests.Delete(ref)) return not_found();
+    upload_id = row->upload_id;
     catalog::LeaseRows(tx).DropIngest(ref);
     return Status::OK();
   });
   if (!s.ok()) return s;
+  DiscardIngestUpload(*ingest_ctx_, id, upload_id);
   if (dir_fd.ok()) return dirs_->Remove(id, dir_fd->get());
   return Status::OK();
 }

@@ -49,6 +49,7 @@ class MultiNodeServerTest : public ::testing::Test {
     o.catalog_url = schema_->url();
     o.blobs = fmt::format("s3://{}/{}?endpoint={}&region={}", s3_.bucket, prefix_, s3_.endpoint,
                           s3_.region);
+    if (checkpoint_bytes_ > 0) o.checkpoint_bytes = checkpoint_bytes_;
     return o;
   }
   // Node `i`'s own directory.
@@ -83,9 +84,20 @@ class MultiNodeServerTest : public ::testing::Test {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
 
+  // Uploads in progress under the nodes' ingests/ prefix.
+  size_t UploadsInProgress() {
+    auto client = s3::Client::Create(s3_.client_options());
+    if (!client.ok()) return 999;
+    s3::ListUploadsRequest request;
+    request.prefix = prefix_ + "ingests/";
+    auto page = (*client)->list_multipart_uploads(s3_.bucket, request);
+    return page.ok() ? page->uploads.size() : 999;
+  }
+
   s3::testing::S3Server s3_;
   std::unique_ptr<testing::TestSchema> schema_;
   std::string prefix_;
+  int64_t checkpoint_bytes_ = 0;  // Options::checkpoint_bytes of every node, when set
   TempDir dir_;
 };
 
@@ -294,6 +306,138 @@ TEST_F(MultiNodeServerTest, ARefBeingWrittenOnOneNodeIsLockedOnTheOthersUntilIts
   auto ingests = store->list_ingests({});
   ASSERT_OK(ingests);
   EXPECT_TRUE(ingests->empty());
+}
+
+// Opens `ref` on `store`, waiting out a dead writer's lock on another node
+// (its session ends a moment after the process).
+Result<std::unique_ptr<Writer>> OpenWhenFree(Store& store, const std::string& ref) {
+  for (int attempt = 0;; ++attempt) {
+    WriterOptions wo;
+    wo.ref = ref;
+    auto w = store.writer(wo);
+    if (w.ok() || !w.status().IsUnavailable() || attempt == 100) return w;
+    ::usleep(50'000);
+  }
+}
+
+// A writer killed with -9 on node 1 resumes on node 2 from the parts node 1
+// sent to the bucket, without them being sent again: node 2 is offered the
+// offset the parts hold and writes only the rest. Node 2 also has a local
+// file of the same ref from before node 1 took it over, longer than what
+// node 1 wrote: the row says node 1 staged the bytes past the parts, so that
+// file is not taken for them (else the commit's digest would not match).
+TEST_F(MultiNodeServerTest, AWriterKilledOnOneNodeResumesOnAnotherFromItsParts) {
+  checkpoint_bytes_ = 6 << 20;
+  const std::string bytes = MakeContent((20 << 20) + 3, 78);
+  const Digest digest = DigestOf(bytes);
+  // Node 2 starts the ref with other bytes, and lets go.
+  ASSERT_EQ(Wait(StartNode(2, [&](Store& store) {
+              auto w = OpenWhenFree(store, "layer");
+              if (!w.ok()) return 1;
+              const std::string other = MakeContent(24 << 20, 79);
+              if (!(*w)->write(other).ok()) return 2;
+              return (*w)->close().ok() ? 0 : 3;
+            })),
+            0);
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t writer = StartNode(1, [&](Store& store) {
+    ::close(ready[0]);
+    auto w = OpenWhenFree(store, "layer");
+    if (!w.ok()) return 1;
+    // Node 2's parts are this node's to resume too; these bytes are others.
+    if ((*w)->status().offset > 0 && !(*w)->truncate(0).ok()) return 2;
+    for (size_t off = 0; off < bytes.size(); off += 1 << 20) {
+      if (!(*w)->write(std::string_view(bytes).substr(off, 1 << 20)).ok()) return 3;
+    }
+    // Past 8 MiB the data file's thread writes and checkpoints behind
+    // write(), at its own buffers' bounds: wait for a checkpoint past 12 MiB
+    // (two parts at least) to be in the catalog, so the kill comes after it.
+    // (list_ingests says what the catalog says; get_ingest, the local file.)
+    for (int i = 0; i < 200; ++i) {
+      auto recorded = store.list_ingests({"ref==layer"});
+      if (recorded.ok() && recorded->size() == 1 && (*recorded)[0].offset >= (12 << 20)) break;
+      ::usleep(50'000);
+    }
+    if (::write(ready[1], "x", 1) != 1) return 4;
+    ::pause();  // killed while holding the writer
+    return 5;
+  });
+  ::close(ready[1]);
+  char c;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  ::close(ready[0]);
+  ASSERT_EQ(::kill(writer, SIGKILL), 0);
+  EXPECT_EQ(Wait(writer), 128 + SIGKILL);
+  int pipe_offset[2];
+  ASSERT_EQ(::pipe(pipe_offset), 0);
+  EXPECT_EQ(Wait(StartNode(2, [&](Store& store) {
+              ::close(pipe_offset[0]);
+              auto w = OpenWhenFree(store, "layer");
+              if (!w.ok()) return 1;
+              const int64_t offset = (*w)->status().offset;
+              if (::write(pipe_offset[1], &offset, sizeof offset) != sizeof offset) return 2;
+              if (offset <= 0 || offset > static_cast<int64_t>(bytes.size())) return 3;
+              if (!(*w)->write(std::string_view(bytes).substr(static_cast<size_t>(offset))).ok()) {
+                return 4;
+              }
+              Status s = (*w)->commit(static_cast<int64_t>(bytes.size()), digest);
+              if (!s.ok()) std::fprintf(stderr, "node 2 commit: %s\n", s.ToString().c_str());
+              return s.ok() ? 0 : 5;
+            })),
+            0);
+  ::close(pipe_offset[1]);
+  int64_t resumed_at = -1;
+  ASSERT_EQ(::read(pipe_offset[0], &resumed_at, sizeof resumed_at),
+            static_cast<ssize_t>(sizeof resumed_at));
+  ::close(pipe_offset[0]);
+  // The parts of those checkpoints were not sent again.
+  EXPECT_GE(resumed_at, int64_t{12} << 20);
+  auto store = testing::OpenStore(NodeRoot(3), NodeOptions());
+  ASSERT_NE(store, nullptr);
+  auto read = ReadAll(*store, digest);
+  ASSERT_OK(read);
+  EXPECT_TRUE(*read == bytes);
+  auto ingests = store->list_ingests({});
+  ASSERT_OK(ingests);
+  EXPECT_TRUE(ingests->empty());
+  EXPECT_EQ(UploadsInProgress(), 0u);
+}
+
+// The catalog records where the blobs are when the first node opens it with
+// a bucket; a node that names another prefix, or none, is refused before it
+// could take every blob for missing.
+TEST_F(MultiNodeServerTest, EveryNodeMustNameTheCatalogsBucket) {
+  ASSERT_EQ(Wait(StartNode(1, [&](Store& store) {
+              return WriteBlob(store, "a", "recorded").ok() ? 0 : 1;
+            })),
+            0);
+  const pid_t other = ::fork();
+  if (other == 0) {
+    Options o = NodeOptions();
+    o.blobs = fmt::format("s3://{}/{}other/?endpoint={}&region={}", s3_.bucket, prefix_,
+                          s3_.endpoint, s3_.region);
+    auto store = Store::Open(NodeRoot(2), o);
+    if (store.ok()) ::_exit(1);
+    if (!store.status().IsInvalidArgument()) ::_exit(2);
+    ::_exit(store.status().message().find("every node") != std::string::npos ? 0 : 3);
+  }
+  EXPECT_EQ(Wait(other), 0);
+  const pid_t none = ::fork();
+  if (none == 0) {
+    Options o = NodeOptions();
+    o.blobs.clear();
+    auto store = Store::Open(NodeRoot(3), o);
+    if (store.ok()) ::_exit(1);
+    ::_exit(store.status().IsFailedPrecondition() ? 0 : 2);
+  }
+  EXPECT_EQ(Wait(none), 0);
+  // A node naming the same bucket and prefix joins.
+  auto store = testing::OpenStore(NodeRoot(4), NodeOptions());
+  ASSERT_NE(store, nullptr);
+  auto read = ReadAll(*store, DigestOf("recorded"));
+  ASSERT_OK(read);
+  EXPECT_EQ(*read, "recorded");
 }
 
 }  // namespace

@@ -7,12 +7,16 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <set>
 
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
 
 #include "contentstore/store.h"
 #include "env/random.h"
+#include "files/layout.h"
 #include "s3/client.h"
 #include "server_env.h"
 #include "test_util.h"
@@ -64,6 +68,45 @@ class S3StoreServerTest : public ::testing::Test {
   }
   bool ObjectExists(const Digest& d) { return client_->head_object(server_.bucket, KeyOf(d)).ok(); }
   std::string root() const { return dir_.path() + "/store"; }
+  // The uploads in progress under this test's ingests/ prefix.
+  size_t UploadsInProgress() {
+    s3::ListUploadsRequest request;
+    request.prefix = prefix_ + "ingests/";
+    auto page = client_->list_multipart_uploads(server_.bucket, request);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    return page.ok() ? page->uploads.size() : 0;
+  }
+  // Objects under this test's ingests/ prefix (assembled uploads).
+  size_t IngestObjects() {
+    s3::ListObjectsRequest request;
+    request.prefix = prefix_ + "ingests/";
+    auto page = client_->list_objects(server_.bucket, request);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    return page.ok() ? page->objects.size() : 0;
+  }
+  // Ref's upload as ROOT/catalog.db records it: whether it has one, the
+  // bytes its parts hold and how many parts (their sizes must add up).
+  struct UploadRecord {
+    bool has_upload = false;
+    int64_t uploaded = -1;
+    int parts = -1;
+  };
+  UploadRecord UploadRow(const std::string& ref) {
+    SQLite::Database db(root() + "/catalog.db", SQLite::OPEN_READONLY);
+    SQLite::Statement q(db,
+                        "SELECT upload_id IS NOT NULL, uploaded, "
+                        "(SELECT count(*) FROM ingest_parts AS p WHERE p.ref = i.ref), "
+                        "(SELECT coalesce(sum(size), 0) FROM ingest_parts AS p WHERE p.ref = i.ref) "
+                        "FROM ingests AS i WHERE ref = ?");
+    q.bind(1, ref);
+    UploadRecord r;
+    if (!q.executeStep()) return r;
+    r.has_upload = q.getColumn(0).getInt() != 0;
+    r.uploaded = q.getColumn(1).getInt64();
+    r.parts = q.getColumn(2).getInt();
+    EXPECT_EQ(q.getColumn(3).getInt64(), r.uploaded) << "the parts hold what the row says";
+    return r;
+  }
 
   S3Server server_;
   std::unique_ptr<s3::Client> client_;
@@ -293,6 +336,195 @@ TEST_F(S3StoreServerTest, ReadsThroughTheCacheAreChecked) {
   auto report = store->fsck({});
   ASSERT_OK(report);
   EXPECT_TRUE(report->problems.empty()) << Describe(*report);
+}
+
+}  // namespace
+}  // namespace contentstore
+
+namespace contentstore {
+namespace {
+
+// An ingest goes to the bucket while it is written: at each checkpoint past
+// the minimum part size (5 MiB), what was written since the last part goes
+// as the next part of the ingest's multipart upload, recorded in the
+// catalog, and its local bytes become a hole. Commit sends the rest,
+// assembles the upload and copies it to the blob's key; nothing stays.
+TEST_F(S3StoreServerTest, LargeIngestsGoUpAsPartsWhileWritten) {
+  options_.checkpoint_bytes = 6 * kMiB;
+  auto store = testing::OpenStore(root(), options_);
+  ASSERT_NE(store, nullptr);
+  const std::string bytes = MakeContent(20 * kMiB + 5, 7);
+  const Digest digest = DigestOf(bytes);
+  {
+    auto w = testing::OpenWriter(*store, "big");
+    ASSERT_NE(w, nullptr);
+    for (size_t off = 0; off < bytes.size(); off += kMiB) {
+      ASSERT_OK(w->write(std::string_view(bytes).substr(off, kMiB)));
+    }
+    ASSERT_OK(w->close());
+  }
+  // Each checkpoint (about every 6 MiB) sent a part of at least 5 MiB; what
+  // followed the last one waits.
+  const UploadRecord record = UploadRow("big");
+  EXPECT_TRUE(record.has_upload);
+  EXPECT_GE(record.parts, 2);
+  EXPECT_GE(record.uploaded, static_cast<int64_t>(12 * kMiB));
+  EXPECT_LE(record.uploaded, static_cast<int64_t>(bytes.size()));
+  EXPECT_EQ(UploadsInProgress(), 1u);
+  struct stat st {};
+  ASSERT_EQ(::stat((root() + "/ingest/" + Layout::IngestId("big") + "/data").c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, static_cast<off_t>(bytes.size())) << "the file keeps its length";
+  EXPECT_LE(st.st_blocks * 512,
+            static_cast<blkcnt_t>(static_cast<int64_t>(bytes.size()) - record.uploaded + kMiB))
+      << "the parts' bytes are no longer kept locally";
+  {
+    auto status = store->get_ingest("big");
+    ASSERT_OK(status);
+    EXPECT_EQ(status->offset, static_cast<int64_t>(bytes.size()));
+  }
+  // Resumed here: the writer goes on from its checkpoint, and commits.
+  auto w = testing::OpenWriter(*store, "big");
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(w->status().offset, static_cast<int64_t>(bytes.size()));
+  ASSERT_OK(w->commit(static_cast<int64_t>(bytes.size()), digest));
+  auto read = ReadAll(*store, digest);
+  ASSERT_OK(read);
+  EXPECT_TRUE(*read == bytes);
+  EXPECT_TRUE(ObjectExists(digest));
+  EXPECT_EQ(UploadsInProgress(), 0u);
+  EXPECT_EQ(IngestObjects(), 0u) << "the assembled upload went after the commit";
+  EXPECT_TRUE(testing::ListDir(root() + "/ingest").empty());
+  auto report = store->fsck({});
+  ASSERT_OK(report);
+  EXPECT_EQ(Describe(*report), "");
+}
+
+// Starting over, aborting and committing content that is already there each
+// take the ingest's upload away with it.
+TEST_F(S3StoreServerTest, AnIngestsUploadGoesWithIt) {
+  options_.checkpoint_bytes = 5 * kMiB;
+  auto store = testing::OpenStore(root(), options_);
+  ASSERT_NE(store, nullptr);
+  const std::string bytes = MakeContent(11 * kMiB, 8);
+  auto write_all = [&](Writer& w) {
+    for (size_t off = 0; off < bytes.size(); off += kMiB) {
+      ASSERT_OK(w.write(std::string_view(bytes).substr(off, kMiB)));
+    }
+  };
+  {
+    auto w = testing::OpenWriter(*store, "t");
+    ASSERT_NE(w, nullptr);
+    write_all(*w);
+    EXPECT_EQ(UploadsInProgress(), 1u);
+    ASSERT_OK(w->truncate(0));
+    const UploadRecord none = UploadRow("t");
+    EXPECT_FALSE(none.has_upload);
+    EXPECT_EQ(none.uploaded, 0);
+    EXPECT_EQ(none.parts, 0);
+    EXPECT_EQ(UploadsInProgress(), 0u) << "truncate(0) discards the upload";
+    write_all(*w);
+    ASSERT_OK(w->close());
+  }
+  EXPECT_TRUE(UploadRow("t").has_upload);
+  EXPECT_GE(UploadRow("t").parts, 1);
+  ASSERT_OK(store->abort("t"));
+  EXPECT_EQ(UploadsInProgress(), 0u) << "abort discards the upload";
+  // The same bytes committed under another ref first: this ingest's commit
+  // finds them and goes, upload and all.
+  ASSERT_OK(WriteBlob(*store, "first", bytes));
+  auto w = testing::OpenWriter(*store, "second");
+  ASSERT_NE(w, nullptr);
+  write_all(*w);
+  EXPECT_EQ(UploadsInProgress(), 1u);
+  EXPECT_CODE(w->commit(static_cast<int64_t>(bytes.size()), DigestOf(bytes)), kAlreadyExists);
+  EXPECT_EQ(UploadsInProgress(), 0u);
+  EXPECT_EQ(IngestObjects(), 0u);
+  auto report = store->fsck({});
+  ASSERT_OK(report);
+  EXPECT_EQ(Describe(*report), "");
+}
+
+// A commit of an ingest with parts, killed after its last part was recorded,
+// or after the upload was assembled and copied to the blob's key, and
+// before the blob's row: the ingest resumes with every byte in its parts,
+// and committing it again assembles (again) and records it.
+TEST_F(S3StoreServerTest, ACommitWithPartsKilledHalfWayResumes) {
+  options_.checkpoint_bytes = 5 * kMiB;
+  const std::string bytes = MakeContent(13 * kMiB + 1, 12);
+  const Digest d = DigestOf(bytes);
+  {
+    auto store = testing::OpenStore(root(), options_);  // records the bucket
+    ASSERT_NE(store, nullptr);
+  }
+  for (const char* point : {"commit.after_last_part", "commit.after_rename"}) {
+    SCOPED_TRACE(point);
+    const int status = testing::RunInChild([&] {
+      testing::CrashAt(point);
+      auto store = Store::Open(root(), options_);
+      if (!store.ok()) return 2;
+      WriterOptions wo;
+      wo.ref = "crash";
+      auto w = (*store)->writer(wo);
+      if (!w.ok()) return 3;
+      for (size_t off = 0; off < bytes.size(); off += kMiB) {
+        if (!(*w)->write(std::string_view(bytes).substr(off, kMiB)).ok()) return 4;
+      }
+      (void)(*w)->commit({});
+      return 5;  // not reached: the crash point kills the process
+    });
+    EXPECT_EQ(status, 128 + SIGKILL);
+    EXPECT_EQ(UploadRow("crash").uploaded, static_cast<int64_t>(bytes.size()))
+        << "every byte is in a recorded part";
+    auto store = testing::OpenStore(root(), options_);
+    ASSERT_NE(store, nullptr);
+    EXPECT_CODE(store->info(d).status(), kNotFound);
+    WriterOptions wo;
+    wo.ref = "crash";
+    auto w = store->writer(wo);
+    ASSERT_OK(w);
+    EXPECT_EQ((*w)->status().offset, static_cast<int64_t>(bytes.size()));
+    ASSERT_OK((*w)->commit(static_cast<int64_t>(bytes.size()), d));
+    auto read = ReadAll(*store, d);
+    ASSERT_OK(read);
+    EXPECT_TRUE(*read == bytes);
+    EXPECT_EQ(UploadsInProgress(), 0u);
+    EXPECT_EQ(IngestObjects(), 0u);
+    auto report = store->fsck({});
+    ASSERT_OK(report);
+    EXPECT_EQ(Describe(*report), "");
+    ASSERT_OK(store->remove(d));  // for the next round
+    ASSERT_OK(store->collect_garbage(GcOptions{}));
+  }
+}
+
+// An upload that no ingest names (its writer died between starting it and
+// recording it) goes at the first collection past the grace period; an
+// ingest's own upload stays.
+TEST_F(S3StoreServerTest, CollectionRemovesUploadsNoIngestNames) {
+  options_.checkpoint_bytes = 5 * kMiB;
+  auto store = testing::OpenStore(root(), options_);
+  ASSERT_NE(store, nullptr);
+  auto w = testing::OpenWriter(*store, "kept");
+  ASSERT_NE(w, nullptr);
+  const std::string bytes = MakeContent(7 * kMiB, 13);
+  ASSERT_OK(w->write(bytes));
+  ASSERT_OK(w->close());
+  ASSERT_EQ(UploadsInProgress(), 1u);
+  auto leftover = client_->create_multipart_upload(server_.bucket,
+                                                   prefix_ + "ingests/" + std::string(64, 'a'));
+  ASSERT_OK(leftover);
+  ASSERT_EQ(UploadsInProgress(), 2u);
+  ASSERT_OK(store->collect_garbage(GcOptions{}));
+  EXPECT_EQ(UploadsInProgress(), 2u) << "within the grace period";
+  GcOptions now;
+  now.grace = std::chrono::nanoseconds(0);
+  ASSERT_OK(store->collect_garbage(now));
+  EXPECT_EQ(UploadsInProgress(), 1u);
+  EXPECT_TRUE(UploadRow("kept").has_upload);
+  auto resumed = testing::OpenWriter(*store, "kept");
+  ASSERT_NE(resumed, nullptr);
+  ASSERT_OK(resumed->commit(static_cast<int64_t>(bytes.size()), DigestOf(bytes)));
+  EXPECT_EQ(UploadsInProgress(), 0u);
 }
 
 }  // namespace
