@@ -27,6 +27,16 @@
 //                          (1% labelled); median of --reps calls
 //   list_statuses,         ListStatuses of --ingests ingests; with
 //   list_statuses_filtered ref~=^ingest-00 (~1%); median of --reps calls
+// Only when named (not in `all`), for several clients on several servers
+// sharing one catalog and bucket (bench/multinode_compare):
+//   read_committed         Read of the --large-bytes blob of --read-seed
+//                          (default --seed), which must be committed already,
+//                          e.g. by another client through another server
+//   read_committed_again   the same Read again
+// --ref-prefix goes before every ref, so that clients on servers sharing a
+// catalog do not lock each other's refs; --start-at makes the first timed
+// part of every client wait for the same moment (the report's start_late_s
+// says how late a client's setup made it).
 // The blobs and ingests the last six need are populated first, untimed,
 // through the same API (--clients at once). Content comes from bench/
 // content.h, so write_large commits the blob contentstore-bench's `large`
@@ -71,17 +81,32 @@ struct ServeFlags {
   int calls = 1000;
   int reps = 10;
   int64_t seed = 1;
+  int64_t read_seed = -1;  // -1: --seed
+  std::string ref_prefix;
+  double start_at = 0;  // unix seconds; 0: start at once
 };
 
 const std::vector<std::string> kAll = {
     "write_large", "read_large",  "read_large_warm", "write_large_pipelined", "small",
     "small_concurrent", "info",   "status",                "list",
     "list_filtered",    "list_statuses", "list_statuses_filtered"};
+// Named only: they need a blob committed before the run.
+const std::vector<std::string> kNamedOnly = {"read_committed", "read_committed_again"};
 
 using Clock = std::chrono::steady_clock;
 
 double Since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Sleeps until the unix time `at` (if it is later); returns how late `at`
+// was already passed when called (0 if it was not).
+double WaitUntil(double at) {
+  if (at <= 0) return 0;
+  const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  if (now >= at) return now - at;
+  std::this_thread::sleep_for(std::chrono::duration<double>(at - now));
+  return 0;
 }
 
 double Median(std::vector<double> v) {
@@ -97,6 +122,9 @@ class ServeBench {
     auto want = [&](std::string_view w) { return selected.count(std::string(w)) > 0; };
     if (want("write_large") || want("read_large") || want("read_large_warm")) {
       Large(want("write_large"), want("read_large"), want("read_large_warm"));
+    }
+    if (want("read_committed") || want("read_committed_again")) {
+      ReadCommitted(want("read_committed"), want("read_committed_again"));
     }
     if (want("write_large_pipelined")) LargePipelined();
     if (want("small")) Small();
@@ -120,8 +148,16 @@ class ServeBench {
  private:
   void Emit(Line line) {
     line.extra.emplace_back("server", JsonString(flags_.server));
+    if (flags_.start_at > 0) line.add("start_late_s", late_);
     out_.emit(line);
   }
+  // Called just before a timed part starts its clock: the first one waits
+  // for --start-at.
+  void Barrier() {
+    if (!waited_) late_ = WaitUntil(flags_.start_at);
+    waited_ = true;
+  }
+  std::string Ref(std::string_view name) const { return flags_.ref_prefix + std::string(name); }
   void Fail(std::string_view workload, const Status& s) {
     Line line = ErrorLine(workload, s.ToString());
     Emit(line);
@@ -132,8 +168,9 @@ class ServeBench {
     const std::string digest = stream.digest().str();
     int64_t i = 0;
     auto next = [&] { return i < stream.nchunks() ? stream.get(i++) : std::span<const std::byte>(); };
+    Barrier();
     const auto start = Clock::now();
-    if (Status s = client_.Upload("large", flags_.large_bytes, digest, next); !s.ok()) {
+    if (Status s = client_.Upload(Ref("large"), flags_.large_bytes, digest, next); !s.ok()) {
       return Fail("write_large", s);
     }
     const double seconds = Since(start);
@@ -143,6 +180,16 @@ class ServeBench {
     // always follows one.
     if (read || read_warm) ReadLarge(read ? "read_large" : "", digest);
     if (read_warm) ReadLarge("read_large_warm", digest);
+  }
+
+  // Reads the committed large blob of --read-seed (twice if `again`).
+  void ReadCommitted(bool first, bool again) {
+    const int64_t seed = flags_.read_seed >= 0 ? flags_.read_seed : flags_.seed;
+    Stream stream(flags_.large_bytes, flags_.chunk, 64 << 20, static_cast<uint64_t>(seed) + 1000);
+    const std::string digest = stream.digest().str();
+    Barrier();
+    ReadLarge(first ? "read_committed" : "", digest);
+    if (again) ReadLarge("read_committed_again", digest);
   }
 
   // Reads the large blob; reports under `workload` unless it is empty.
@@ -163,8 +210,9 @@ class ServeBench {
     const std::string digest = stream.digest().str();
     int64_t i = 0;
     auto next = [&] { return i < stream.nchunks() ? stream.get(i++) : std::span<const std::byte>(); };
+    Barrier();
     const auto start = Clock::now();
-    if (Status s = client_.Upload("large-pipelined", flags_.large_bytes, digest, next, flags_.window);
+    if (Status s = client_.Upload(Ref("large-pipelined"), flags_.large_bytes, digest, next, flags_.window);
         !s.ok()) {
       return Fail("write_large_pipelined", s);
     }
@@ -199,7 +247,8 @@ class ServeBench {
   }
 
   void Small() {
-    SmallSet set(flags_.small_n, flags_.small_bytes, static_cast<uint64_t>(flags_.seed) + 2000, "small-");
+    SmallSet set(flags_.small_n, flags_.small_bytes, static_cast<uint64_t>(flags_.seed) + 2000, Ref("small-"));
+    Barrier();
     const auto start = Clock::now();
     if (Status s = UploadSome(client_, set, 0, 1); !s.ok()) return Fail("small", s);
     committed_ += set.n();
@@ -207,8 +256,9 @@ class ServeBench {
   }
 
   void SmallConcurrent() {
-    SmallSet set(flags_.small_n, flags_.small_bytes, static_cast<uint64_t>(flags_.seed) + 3000, "conc-");
+    SmallSet set(flags_.small_n, flags_.small_bytes, static_cast<uint64_t>(flags_.seed) + 3000, Ref("conc-"));
     const int clients = flags_.clients;
+    Barrier();
     const auto start = Clock::now();
     Status s = OnClients(clients, [&](ServeClient& c, int k) { return UploadSome(c, set, k, clients); });
     const double seconds = Since(start);
@@ -221,7 +271,7 @@ class ServeBench {
 
   Status PopulateBlobs() {
     if (blobs_) return Status::OK();
-    blobs_ = std::make_unique<SmallSet>(flags_.blobs, 4096, static_cast<uint64_t>(flags_.seed), "blob-");
+    blobs_ = std::make_unique<SmallSet>(flags_.blobs, 4096, static_cast<uint64_t>(flags_.seed), Ref("blob-"));
     const int clients = flags_.clients;
     Status s = OnClients(clients, [&](ServeClient& c, int k) { return UploadSome(c, *blobs_, k, clients); });
     if (!s.ok()) return s;
@@ -251,11 +301,11 @@ class ServeBench {
   // width of ingests-1; IngestPrefix() selects ~1% of them.
   std::string IngestRef(int i) const {
     const int width = static_cast<int>(std::to_string(flags_.ingests - 1).size());
-    return fmt::format("ingest-{:0{}}", i, width);
+    return fmt::format("{}ingest-{:0{}}", flags_.ref_prefix, i, width);
   }
   std::string IngestPrefix() const {
     const size_t width = std::to_string(flags_.ingests - 1).size();
-    return width >= 3 ? "ingest-00" : width == 2 ? "ingest-0" : "ingest-";
+    return Ref(width >= 3 ? "ingest-00" : width == 2 ? "ingest-0" : "ingest-");
   }
 
   void InfoCalls() {
@@ -319,6 +369,8 @@ class ServeBench {
   std::unique_ptr<SmallSet> blobs_;
   bool ingests_populated_ = false;
   int64_t committed_ = 0;  // blobs this run committed, which List returns
+  bool waited_ = false;
+  double late_ = 0;
 };
 
 }  // namespace
@@ -345,6 +397,9 @@ int main(int argc, char** argv) {
   app.add_option("--calls", flags.calls, "Round trips of info and status");
   app.add_option("--reps", flags.reps, "Calls of each list workload (the median is reported)");
   app.add_option("--seed", flags.seed, "Content seed");
+  app.add_option("--read-seed", flags.read_seed, "Seed of the large blob read_committed reads (default --seed)");
+  app.add_option("--ref-prefix", flags.ref_prefix, "Put before every ref (clients sharing a catalog)");
+  app.add_option("--start-at", flags.start_at, "Unix time the first timed part waits for (clients started together)");
   CLI11_PARSE(app, argc, argv);
 
   std::set<std::string> selected;
@@ -353,7 +408,8 @@ int main(int argc, char** argv) {
   } else {
     std::stringstream ss(flags.workload);
     for (std::string w; std::getline(ss, w, ',');) {
-      if (std::find(kAll.begin(), kAll.end(), w) == kAll.end()) {
+      if (std::find(kAll.begin(), kAll.end(), w) == kAll.end() &&
+          std::find(kNamedOnly.begin(), kNamedOnly.end(), w) == kNamedOnly.end()) {
         std::fprintf(stderr, "contentstore-serve-bench: unknown workload \"%s\"\n", w.c_str());
         return 2;
       }
