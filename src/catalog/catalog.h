@@ -140,9 +140,10 @@ class Catalog {
  public:
   virtual ~Catalog() = default;
 
-  // Locks `name` against every process, on any machine, that shares this
-  // catalog, until the returned object dies or this process does;
-  // Unavailable when another holds it. Null when the engine needs no such
+  // Locks `name` against every other process, on any machine, that shares
+  // this catalog, until the returned object dies or this process does;
+  // Unavailable when another holds it. Within one process it does not
+  // exclude (callers hold a local lock first). Null when the engine needs no such
   // lock: a SQLite catalog lives on one machine, where the caller's own file
   // locks already exclude.
   virtual Result<std::unique_ptr<NameLock>> TryLockName(std::string_view name) {

@@ -384,6 +384,20 @@ ConnPtr ConnectTo(const std::string& url) {
 
 bool Retryable(const PgError& e) { return e.sqlstate() == "40001" || e.sqlstate() == "40P01"; }
 
+// One session holds all of a catalog's name locks (session advisory locks),
+// each released by its NameLock; they all end with the process (or its
+// machine) when the session does. A connection per lock would cost a server
+// backend and an authentication per ingest (~40 ms measured: BENCHMARKS.md,
+// "Several nodes"). A lock taken again by the same session succeeds (they
+// count): within one process, the caller's local locks (flocks) exclude
+// first. If the connection breaks, its locks are gone and the next
+// TryLockName connects anew: the holders are not told (as before, with a
+// connection of their own).
+struct LockSession {
+  std::mutex mu;
+  ConnPtr conn;
+};
+
 class PostgresCatalog final : public Catalog {
  public:
   PostgresCatalog(std::string url, const Options& options, Env& env)
@@ -464,14 +478,25 @@ class PostgresCatalog final : public Catalog {
   std::string write_lock_sql_;  // SELECT pg_advisory_xact_lock(<this schema's key>)
   std::string migrate_lock_sql_;
   std::string schema_id_;  // "database.schema", for lock keys
+  // The session holding this catalog's name locks (TryLockName).
+  const std::shared_ptr<LockSession> locks_ = std::make_shared<LockSession>();
 };
 
 class PgNameLock final : public NameLock {
  public:
-  explicit PgNameLock(ConnPtr conn) : conn_(std::move(conn)) {}
+  PgNameLock(std::shared_ptr<LockSession> session, std::string key)
+      : session_(std::move(session)), key_(std::move(key)) {}
+  ~PgNameLock() override {
+    std::lock_guard lock(session_->mu);
+    if (session_->conn && PQstatus(session_->conn.get()) == CONNECTION_OK) {
+      PQclear(PQexec(session_->conn.get(),
+                     fmt::format("SELECT pg_advisory_unlock({})", key_).c_str()));
+    }
+  }
 
  private:
-  ConnPtr conn_;  // closing it ends the session, and the lock with it
+  const std::shared_ptr<LockSession> session_;
+  const std::string key_;
 };
 
 Result<std::unique_ptr<NameLock>> PostgresCatalog::TryLockName(std::string_view name) {
@@ -485,10 +510,12 @@ Result<std::unique_ptr<NameLock>> PostgresCatalog::TryLockName(std::string_view 
     }
     key = fmt::format("{}", LockKey(fmt::format("contentstore name {} {}", schema_id_, name)));
   }
-  ConnPtr conn;
+  std::lock_guard lock(locks_->mu);
   try {
-    conn = ConnectTo(url_);
-    ResultPtr got = Exec(conn.get(), fmt::format("SELECT pg_try_advisory_lock({})", key));
+    if (!locks_->conn || PQstatus(locks_->conn.get()) != CONNECTION_OK) {
+      locks_->conn = ConnectTo(url_);
+    }
+    ResultPtr got = Exec(locks_->conn.get(), fmt::format("SELECT pg_try_advisory_lock({})", key));
     if (std::string_view(PQgetvalue(got.get(), 0, 0)) != "t") {
       return Status::Unavailable(
           fmt::format("{} is locked by another process sharing catalog {}", name, where_));
@@ -496,7 +523,7 @@ Result<std::unique_ptr<NameLock>> PostgresCatalog::TryLockName(std::string_view 
   } catch (const std::exception& e) {
     return Translate(e);
   }
-  return std::unique_ptr<NameLock>(std::make_unique<PgNameLock>(std::move(conn)));
+  return std::unique_ptr<NameLock>(std::make_unique<PgNameLock>(locks_, std::move(key)));
 }
 
 void PostgresCatalog::Connect() {

@@ -479,6 +479,32 @@ TEST_F(PostgresCatalogTest, UnreachableServerIsUnavailableWithoutThePassword) {
   EXPECT_EQ(RedactPostgresUrl("postgresql://h/db"), "postgresql://h/db");
 }
 
+// Name locks of one catalog share one session: another catalog (another
+// session, as another process or node would have) is refused the name until
+// the lock is released.
+TEST_F(PostgresCatalogTest, NameLocksShareOneSessionAndExcludeOthers) {
+  auto a = Open();
+  auto b = Open();
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  auto held = a->TryLockName("ref x");
+  ASSERT_OK(held);
+  ASSERT_NE(*held, nullptr);
+  EXPECT_TRUE(b->TryLockName("ref x").status().IsUnavailable());
+  auto other = b->TryLockName("ref y");
+  ASSERT_OK(other);
+  std::vector<std::unique_ptr<NameLock>> many;
+  for (int i = 0; i < 50; ++i) {
+    auto l = a->TryLockName("ref many " + std::to_string(i));
+    ASSERT_OK(l);
+    many.push_back(std::move(*l));
+  }
+  held->reset();
+  auto taken = b->TryLockName("ref x");
+  ASSERT_OK(taken) << "released when the lock object goes";
+  EXPECT_TRUE(a->TryLockName("ref y").status().IsUnavailable());
+}
+
 TEST_F(PostgresCatalogTest, AReadIsOneSnapshot) {
   auto reader = Open();
   auto writer = Open();
