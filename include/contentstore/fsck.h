@@ -43,7 +43,7 @@ struct FsckProblem {
     kStrayFile,          // something under blobs/, trash/, ingest/ or batches/ the store did not put there,
                          // or at ROOT that the store does not keep there (only reported when at ROOT)
     kIngestWithoutData,  // an ingest row with bytes recorded but no data file
-    kDataWithoutIngest,  // an ingest directory without a row
+    kDataWithoutIngest,  // an ingest directory without a row, or an upload in the bucket no ingest names
     kBadReference,       // a containerd.io/gc.ref.content* label whose value is not a digest
     kGraphDrift,         // gc_nodes/gc_links/blobs.gc_id disagree with the labels (repair rebuilds)
     kNotAFile,           // a blob's path is a symlink, directory or other non-file (repair moves it aside)

@@ -74,6 +74,8 @@ class IngestUploads {
   };
   // Every upload of every ingest the tier holds.
   virtual Result<std::vector<StartedUpload>> ListUploads() = 0;
+  // Where ingest `id`'s upload lives, for messages.
+  virtual std::string WhereUpload(const std::string& id) const = 0;
 };
 
 }  // namespace contentstore

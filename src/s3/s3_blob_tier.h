@@ -90,6 +90,7 @@ class S3BlobTier final : public BlobTier, public IngestUploads {
                             std::span<const UploadedPart> parts) override;
   Status Discard(const std::string& id, const std::string& upload_id) override;
   Result<std::vector<StartedUpload>> ListUploads() override;
+  std::string WhereUpload(const std::string& id) const override { return UrlOf(IngestKeyOf(id)); }
 
   const BucketUrl& url() const { return url_; }
   Client& client() { return *client_; }

@@ -23,6 +23,7 @@
 #include <fmt/format.h>
 
 #include <set>
+#include <utility>
 #include <vector>
 
 #include "catalog/blob_rows.h"
@@ -30,6 +31,7 @@
 #include "catalog/deletion_queue.h"
 #include "catalog/ingest_rows.h"
 #include "env/unique_fd.h"
+#include "files/ingest_uploads.h"
 #include "files/layout.h"
 #include "util/hasher.h"
 #include "util/text.h"
@@ -85,7 +87,8 @@ Result<FsckReport> Fsck::Run() {
     if (!q.ok()) return q;
   }
   for (Status (Fsck::*check)() : {&Fsck::CheckBlobRows, &Fsck::CheckBlobFiles,
-                                  &Fsck::CheckIngests, &Fsck::CheckHousekeeping,
+                                  &Fsck::CheckIngests, &Fsck::CheckUploads,
+                                  &Fsck::CheckHousekeeping,
                                   &Fsck::CheckReferenceLabels, &Fsck::CheckGraph,
                                   &Fsck::CheckImageIndex, &Fsck::CheckRootEntries}) {
     if (Status s = (this->*check)(); !s.ok()) return s;
@@ -370,6 +373,44 @@ Status Fsck::CheckIngests() {
     } else if (Status m = MoveAside(p, dir); !m.ok()) {
       return m;
     }
+  }
+  return Status::OK();
+}
+
+// An upload in the blob tier that no ingest row names (files/ingest_uploads.h):
+// a writer killed between starting it and naming it, or a discard that
+// failed. Repair removes those older than an hour (gc's default grace): a
+// younger one may be a live writer's, one request from being named.
+Status Fsck::CheckUploads() {
+  IngestUploads* uploads = ctx_.blobs.ingest_uploads();
+  if (uploads == nullptr) return Status::OK();
+  auto listed = uploads->ListUploads();
+  if (!listed.ok()) return listed.status().WithContext("listing uploads");
+  std::set<std::pair<std::string, std::string>> named;
+  Status s = ctx_.catalog.Read([&](catalog::Transaction& tx) {
+    for (const catalog::IngestPlace& p : catalog::IngestRows(tx).Uploads()) {
+      named.insert({p.id, *p.upload_id});
+    }
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  constexpr int64_t kMinAgeNs = int64_t{3600} * 1000 * 1000 * 1000;
+  const int64_t now = ctx_.env.NowNanos();
+  for (const IngestUploads::StartedUpload& u : *listed) {
+    if (named.count({u.id, u.upload_id})) continue;
+    const int64_t age_s = (now - u.started_ns) / 1000000000;
+    FsckProblem& p =
+        Problem(Kind::kDataWithoutIngest, uploads->WhereUpload(u.id),
+                fmt::format("upload {} started {}s ago, which no ingest row names", u.upload_id,
+                            age_s));
+    if (!options_.repair) continue;
+    if (now - u.started_ns < kMinAgeNs) {
+      p.detail += "; younger than an hour, left alone (gc removes it after its grace period)";
+      continue;
+    }
+    if (Status d = uploads->Discard(u.id, u.upload_id); !d.ok()) return d;
+    p.repaired = true;
+    p.detail += "; removed";
   }
   return Status::OK();
 }

@@ -40,6 +40,7 @@ class Fsck {
   Status AdoptFile(const Digest& digest, const struct stat& st, const std::string& path,
                    FsckProblem& problem);
   Status CheckIngests();         // ingest rows against data, directories against rows
+  Status CheckUploads();         // uploads in the blob tier against ingest rows
   Status CheckHousekeeping();    // what else is in trash/ and batches/
   Status CheckReferenceLabels();
   Status CheckGraph();

@@ -498,8 +498,8 @@ TEST_F(S3StoreServerTest, ACommitWithPartsKilledHalfWayResumes) {
 }
 
 // An upload that no ingest names (its writer died between starting it and
-// recording it) goes at the first collection past the grace period; an
-// ingest's own upload stays.
+// recording it) is what fsck reports as data without an ingest, and goes at
+// the first collection past the grace period; an ingest's own upload stays.
 TEST_F(S3StoreServerTest, CollectionRemovesUploadsNoIngestNames) {
   options_.checkpoint_bytes = 5 * kMiB;
   auto store = testing::OpenStore(root(), options_);
@@ -514,6 +514,16 @@ TEST_F(S3StoreServerTest, CollectionRemovesUploadsNoIngestNames) {
                                                    prefix_ + "ingests/" + std::string(64, 'a'));
   ASSERT_OK(leftover);
   ASSERT_EQ(UploadsInProgress(), 2u);
+  // fsck reports it, and its repair leaves a young one alone.
+  FsckOptions repair;
+  repair.repair = true;
+  auto report = store->fsck(repair);
+  ASSERT_OK(report);
+  ASSERT_EQ(report->problems.size(), 1u) << Describe(*report);
+  EXPECT_EQ(FsckKindName(report->problems[0].kind), "data-without-ingest");
+  EXPECT_NE(report->problems[0].subject.find("ingests/" + std::string(64, 'a')), std::string::npos)
+      << report->problems[0].subject;
+  EXPECT_FALSE(report->problems[0].repaired);
   ASSERT_OK(store->collect_garbage(GcOptions{}));
   EXPECT_EQ(UploadsInProgress(), 2u) << "within the grace period";
   GcOptions now;
