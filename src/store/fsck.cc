@@ -33,6 +33,7 @@
 #include "env/unique_fd.h"
 #include "files/ingest_uploads.h"
 #include "files/layout.h"
+#include "store/ingest_sweep.h"
 #include "util/hasher.h"
 #include "util/text.h"
 #include "util/timestamp.h"
@@ -382,22 +383,12 @@ Status Fsck::CheckIngests() {
 // failed. Repair removes those older than an hour (gc's default grace): a
 // younger one may be a live writer's, one request from being named.
 Status Fsck::CheckUploads() {
+  auto leftovers = UploadsNoIngestNames(ctx_);
+  if (!leftovers.ok()) return leftovers.status().WithContext("listing uploads");
   IngestUploads* uploads = ctx_.blobs.ingest_uploads();
-  if (uploads == nullptr) return Status::OK();
-  auto listed = uploads->ListUploads();
-  if (!listed.ok()) return listed.status().WithContext("listing uploads");
-  std::set<std::pair<std::string, std::string>> named;
-  Status s = ctx_.catalog.Read([&](catalog::Transaction& tx) {
-    for (const catalog::IngestPlace& p : catalog::IngestRows(tx).Uploads()) {
-      named.insert({p.id, *p.upload_id});
-    }
-    return Status::OK();
-  });
-  if (!s.ok()) return s;
   constexpr int64_t kMinAgeNs = int64_t{3600} * 1000 * 1000 * 1000;
   const int64_t now = ctx_.env.NowNanos();
-  for (const IngestUploads::StartedUpload& u : *listed) {
-    if (named.count({u.id, u.upload_id})) continue;
+  for (const IngestUploads::StartedUpload& u : *leftovers) {
     const int64_t age_s = (now - u.started_ns) / 1000000000;
     FsckProblem& p =
         Problem(Kind::kDataWithoutIngest, uploads->WhereUpload(u.id),

@@ -42,9 +42,10 @@ void DiscardIngestUpload(IngestContext& ctx, const std::string& id,
   if (uploads != nullptr && upload_id) (void)uploads->Discard(id, *upload_id);
 }
 
-Result<int> SweepLeftoverUploads(IngestContext& ctx, int64_t cutoff) {
+Result<std::vector<IngestUploads::StartedUpload>> UploadsNoIngestNames(IngestContext& ctx) {
+  std::vector<IngestUploads::StartedUpload> out;
   IngestUploads* uploads = ctx.blobs.ingest_uploads();
-  if (uploads == nullptr) return 0;
+  if (uploads == nullptr) return out;
   // Listed before the rows are read: an upload started after the listing is
   // not in it, and one named after the listing is in the rows.
   auto listed = uploads->ListUploads();
@@ -57,10 +58,19 @@ Result<int> SweepLeftoverUploads(IngestContext& ctx, int64_t cutoff) {
     return Status::OK();
   });
   if (!s.ok()) return s;
+  for (IngestUploads::StartedUpload& u : *listed) {
+    if (!named.count({u.id, u.upload_id})) out.push_back(std::move(u));
+  }
+  return out;
+}
+
+Result<int> SweepLeftoverUploads(IngestContext& ctx, int64_t cutoff) {
+  auto leftovers = UploadsNoIngestNames(ctx);
+  if (!leftovers.ok()) return leftovers.status();
   int removed = 0;
-  for (const IngestUploads::StartedUpload& u : *listed) {
-    if (u.started_ns >= cutoff || named.count({u.id, u.upload_id})) continue;
-    if (Status d = uploads->Discard(u.id, u.upload_id); !d.ok()) return d;
+  for (const IngestUploads::StartedUpload& u : *leftovers) {
+    if (u.started_ns >= cutoff) continue;
+    if (Status d = ctx.blobs.ingest_uploads()->Discard(u.id, u.upload_id); !d.ok()) return d;
     ++removed;
   }
   return removed;

@@ -25,8 +25,10 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "contentstore/status.h"
+#include "files/ingest_uploads.h"
 #include "store/ingest_context.h"
 
 namespace contentstore {
@@ -38,8 +40,12 @@ Status SweepOrphanIngestDirs(IngestContext& ctx);
 void DiscardIngestUpload(IngestContext& ctx, const std::string& id,
                          const std::optional<std::string>& upload_id);
 
+// The uploads in the blob tier that no ingest row names (none for a tier
+// without uploads).
+Result<std::vector<IngestUploads::StartedUpload>> UploadsNoIngestNames(IngestContext& ctx);
+
 // Removes the uploads no ingest row names that started before `cutoff` (ns
-// since the epoch); returns how many. Nothing for a tier without uploads.
+// since the epoch); returns how many.
 Result<int> SweepLeftoverUploads(IngestContext& ctx, int64_t cutoff);
 
 }  // namespace contentstore

@@ -68,6 +68,26 @@ class S3StoreServerTest : public ::testing::Test {
   }
   bool ObjectExists(const Digest& d) { return client_->head_object(server_.bucket, KeyOf(d)).ok(); }
   std::string root() const { return dir_.path() + "/store"; }
+  // In a child process: opens the store, writes `bytes` under ref "crash"
+  // (1 MiB at a time, so checkpoints fall as they would) and commits, with
+  // the crash point `point` armed; returns the child's wait status, 128 +
+  // SIGKILL when the crash point killed it.
+  int CommitKilledAt(const char* point, const std::string& bytes) {
+    return testing::RunInChild([&] {
+      testing::CrashAt(point);
+      auto store = Store::Open(root(), options_);
+      if (!store.ok()) return 2;
+      WriterOptions wo;
+      wo.ref = "crash";
+      auto w = (*store)->writer(wo);
+      if (!w.ok()) return 3;
+      for (size_t off = 0; off < bytes.size(); off += kMiB) {
+        if (!(*w)->write(std::string_view(bytes).substr(off, kMiB)).ok()) return 4;
+      }
+      (void)(*w)->commit({});
+      return 5;  // not reached: the crash point kills the process
+    });
+  }
   // The uploads in progress under this test's ingests/ prefix.
   size_t UploadsInProgress() {
     s3::ListUploadsRequest request;
@@ -278,18 +298,7 @@ TEST_F(S3StoreServerTest, ACommitKilledAfterItsUploadResumes) {
   }
   for (const char* point : {"commit.after_rename", "commit.after_dir_sync"}) {
     SCOPED_TRACE(point);
-    const int status = testing::RunInChild([&] {
-      testing::CrashAt(point);
-      auto store = Store::Open(root(), options_);
-      if (!store.ok()) return 2;
-      WriterOptions wo;
-      wo.ref = "crash";
-      auto w = (*store)->writer(wo);
-      if (!w.ok()) return 3;
-      if (!(*w)->write(std::as_bytes(std::span(bytes))).ok()) return 4;
-      (void)(*w)->commit({});
-      return 5;  // not reached: the crash point kills the process
-    });
+    const int status = CommitKilledAt(point, bytes);
     EXPECT_EQ(status, 128 + SIGKILL);
     EXPECT_TRUE(ObjectExists(d));
     auto store = testing::OpenStore(root(), options_);
@@ -458,20 +467,7 @@ TEST_F(S3StoreServerTest, ACommitWithPartsKilledHalfWayResumes) {
   }
   for (const char* point : {"commit.after_last_part", "commit.after_rename"}) {
     SCOPED_TRACE(point);
-    const int status = testing::RunInChild([&] {
-      testing::CrashAt(point);
-      auto store = Store::Open(root(), options_);
-      if (!store.ok()) return 2;
-      WriterOptions wo;
-      wo.ref = "crash";
-      auto w = (*store)->writer(wo);
-      if (!w.ok()) return 3;
-      for (size_t off = 0; off < bytes.size(); off += kMiB) {
-        if (!(*w)->write(std::string_view(bytes).substr(off, kMiB)).ok()) return 4;
-      }
-      (void)(*w)->commit({});
-      return 5;  // not reached: the crash point kills the process
-    });
+    const int status = CommitKilledAt(point, bytes);
     EXPECT_EQ(status, 128 + SIGKILL);
     EXPECT_EQ(UploadRow("crash").uploaded, static_cast<int64_t>(bytes.size()))
         << "every byte is in a recorded part";
