@@ -94,11 +94,21 @@ TEST_F(StoreTest, BadFiltersAreInvalidArgument) {
 
 // A regex that compiles but backtracks too much on some label value fails
 // the walk partway through: the caller's error (exit 2 in the command),
-// naming the filter, not an I/O error of the catalog.
+// naming the filter, not an I/O error of the catalog. That is PCRE2's match
+// limit (SQLite's regexp()). On PostgreSQL the regexes are the server's
+// AREs, whose DFA/NFA engine does not backtrack on such a pattern: the same
+// filter is answered (no match). Each is its engine's documented behaviour
+// (src/catalog/POSTGRES.md, "Regular expressions in filters").
 TEST_F(StoreTest, RegexTooCostlyForAValueIsInvalidArgument) {
   Put("x", {{"y", std::string(3000, 'a') + "b"}});
   const std::string filter = "labels.y~=^(a|aa)*$";
-  Status s = Walk({filter}).status();
+  auto walked = Walk({filter});
+  if (testing::CatalogOnPostgres()) {
+    ASSERT_OK(walked.status());
+    EXPECT_TRUE(walked->empty());
+    return;
+  }
+  const Status& s = walked.status();
   EXPECT_CODE(s, kInvalidArgument);
   EXPECT_THAT(s.message(), ::testing::StartsWith("filter " + filter + ": regular expression"));
   EXPECT_THAT(s.message(), ::testing::HasSubstr("too costly"));
@@ -174,7 +184,16 @@ TEST_F(StoreTest, ListStatusesFiltersOnRef) {
   EXPECT_EQ(refs({"ref~=^layer-?1"}), (V{"layer-1"}));
   EXPECT_EQ(refs({"ref~=^layerx?-2"}), (V{"layer-2"}));
   EXPECT_EQ(refs({"ref~=^config-1|^man"}), (V{"config-1", "manifest/x"}));
-  EXPECT_EQ(refs({"ref~=^(?i)LAYER-1"}), (V{"layer-1"}));
+  // An inline flag: PCRE2 takes it anywhere; PostgreSQL's AREs only at the
+  // very start of the pattern, and refuse `^(?i)...` (a filter the server
+  // rejects is InvalidArgument; src/catalog/POSTGRES.md, "Regular
+  // expressions in filters"). At the start it means the same to both.
+  if (testing::CatalogOnPostgres()) {
+    EXPECT_CODE(store_->list_ingests({"ref~=^(?i)LAYER-1"}).status(), kInvalidArgument);
+  } else {
+    EXPECT_EQ(refs({"ref~=^(?i)LAYER-1"}), (V{"layer-1"}));
+  }
+  EXPECT_EQ(refs({"ref~=(?i)^LAYER-1"}), (V{"layer-1"}));
   EXPECT_EQ(refs({"ref~=^lay.r"}), (V{"layer-1", "layer-2"}));
   EXPECT_EQ(refs({"ref~=^l{1}ayer-2$"}), (V{"layer-2"}));
 }
