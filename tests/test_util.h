@@ -70,7 +70,10 @@ std::string UniqueTestPrefix(std::string_view area);
 // tests run on the PostgreSQL catalog (ctest label postgres;
 // src/catalog/POSTGRES.md). The variable holds the server's URL, or
 // "@FILE": the PG_URI line of FILE, a tools/test-servers/postgres env file
-// (what ctest's fixture passes). A test that opens a store some other way
+// (what ctest's fixture passes). With the variable set, a server that does
+// not answer ends the run (status 1) before any test, and
+// CONTENTSTORE_SKIP_SERVER_TESTS=1 ends it with status 77 (ctest: skipped).
+// A test that opens a store some other way
 // passes StoreOptions(root) to Store::Open, and reads or writes catalog
 // rows through CatalogSql, so that it is on the same catalog.
 std::unique_ptr<Store> OpenStore(const std::string& root, const Options& options = {});
