@@ -12,10 +12,13 @@
 #include <postgresql/libpq-fe.h>  // Debian libpq-dev; the library links libpq
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 
 #include "env/crash_point.h"
 #include "env/random.h"
@@ -41,7 +44,12 @@ TempDir::TempDir() {
   path_ = made;
 }
 
+namespace {
+void DropSchemasUnder(const std::string& dir);
+}  // namespace
+
 TempDir::~TempDir() {
+  DropSchemasUnder(path_);
   // Blobs are read-only; rm -rf copes.
   std::string cmd = "chmod -R u+w '" + path_ + "' 2>/dev/null; rm -rf '" + path_ + "'";
   if (std::system(cmd.c_str()) != 0) {
@@ -70,21 +78,243 @@ Digest DigestOf(std::string_view bytes, Algorithm algorithm) {
 
 namespace {
 
-// With $CONTENTSTORE_TEST_CATALOG_PG (a server URL), a schema of that
-// server for `root` (created when missing), as a catalog URL.
-std::string PostgresCatalogFor(const std::string& root) {
-  const char* server = std::getenv("CONTENTSTORE_TEST_CATALOG_PG");
-  if (server == nullptr || *server == '\0') return "";
-  uint64_t h = 1469598103934665603ull;
-  for (char c : root) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
-  const std::string schema = "store_" + std::to_string(h);
-  PGconn* conn = PQconnectdb(server);
-  PQclear(PQexec(conn, ("CREATE SCHEMA IF NOT EXISTS " + schema).c_str()));
-  PQfinish(conn);
-  return std::string(server) + "?options=-csearch_path%3D" + schema;
+// $CONTENTSTORE_TEST_CATALOG_PG resolved: the server's URL, "" when unset
+// (SQLite). "@FILE" is read from FILE's PG_URI line; an unreadable FILE ends
+// the process (the fixture's server did not start: the tests must fail, not
+// pass on SQLite).
+const std::string& PostgresServer() {
+  static const std::string* const url = [] {
+    const char* value = std::getenv("CONTENTSTORE_TEST_CATALOG_PG");
+    std::string out = value != nullptr ? value : "";
+    if (out.starts_with("@")) {
+      const std::string path = out.substr(1);
+      out.clear();
+      std::ifstream in(path);
+      std::string line;
+      while (in && std::getline(in, line)) {
+        if (line.starts_with("PG_URI=")) out = line.substr(7);
+      }
+      if (out.empty()) {
+        std::fprintf(stderr,
+                     "CONTENTSTORE_TEST_CATALOG_PG=@%s: cannot read a PG_URI line from %s: the "
+                     "PostgreSQL server did not start or was stopped (ctest starts it through the "
+                     "fixture postgres_server; by hand: tools/test-servers/postgres start DIR; "
+                     "CONTENTSTORE_SKIP_SERVER_TESTS=1 skips these tests)\n",
+                     path.c_str(), path.c_str());
+        std::exit(1);
+      }
+    }
+    return new std::string(out);
+  }();
+  return *url;
 }
 
+PGconn* ConnectQuietly(const std::string& url) {
+  PGconn* conn = PQconnectdb(url.c_str());
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
+  return conn;
+}
+
+std::string SchemaFor(const std::string& root) {
+  uint64_t h = 1469598103934665603ull;
+  for (char c : root) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  return "store_" + std::to_string(h);
+}
+
+// Roots this process made schemas for, dropped with their TempDir (a
+// server used by hand would otherwise keep a schema per test run).
+std::mutex g_schemas_mu;
+std::set<std::string>* g_schema_roots = new std::set<std::string>();
+
+void DropSchemasUnder(const std::string& dir) {
+  std::vector<std::string> schemas;
+  {
+    std::lock_guard lock(g_schemas_mu);
+    for (auto it = g_schema_roots->begin(); it != g_schema_roots->end();) {
+      if (*it == dir || it->starts_with(dir + "/")) {
+        schemas.push_back(SchemaFor(*it));
+        it = g_schema_roots->erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  if (schemas.empty()) return;
+  PGconn* conn = ConnectQuietly(PostgresServer());
+  for (const std::string& schema : schemas) {
+    PQclear(PQexec(conn, ("DROP SCHEMA IF EXISTS " + schema + " CASCADE").c_str()));
+  }
+  PQfinish(conn);
+}
+
+// With $CONTENTSTORE_TEST_CATALOG_PG, a schema of that server for `root`
+// (created when missing), as a catalog URL.
+std::string PostgresCatalogFor(const std::string& root) {
+  const std::string& server = PostgresServer();
+  if (server.empty()) return "";
+  const std::string schema = SchemaFor(root);
+  {
+    std::lock_guard lock(g_schemas_mu);
+    g_schema_roots->insert(root);
+  }
+  PGconn* conn = ConnectQuietly(server);
+  PQclear(PQexec(conn, ("CREATE SCHEMA IF NOT EXISTS " + schema).c_str()));
+  PQfinish(conn);
+  return server + (server.find('?') == std::string::npos ? "?" : "&") +
+         "options=-csearch_path%3D" + schema;
+}
+
+// When the tests run on PostgreSQL, checks once, before any test, that the
+// server answers; a test run that would otherwise fail test by test (or, for
+// tests that open no store, pass without having been near PostgreSQL) stops
+// here instead, exit status 1. CONTENTSTORE_SKIP_SERVER_TESTS=1 runs no test
+// and exits 77, which the ctest entries count as skipped (gtest would count
+// tests an environment skipped as passed).
+class PostgresCatalogCheck : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    const char* skip = std::getenv("CONTENTSTORE_SKIP_SERVER_TESTS");
+    if (skip != nullptr && std::string(skip) == "1") {
+      std::fprintf(stderr,
+                   "CONTENTSTORE_SKIP_SERVER_TESTS=1: not running on the PostgreSQL catalog\n");
+      std::exit(77);
+    }
+    PGconn* conn = ConnectQuietly(PostgresServer());
+    const bool ok = PQstatus(conn) == CONNECTION_OK;
+    const std::string error = ok ? "" : PQerrorMessage(conn);
+    PQfinish(conn);
+    if (!ok) {
+      std::fprintf(stderr, "CONTENTSTORE_TEST_CATALOG_PG: cannot connect to the server: %s\n",
+                   error.c_str());
+      std::exit(1);
+    }
+  }
+};
+
+[[maybe_unused]] const bool kPostgresCheckRegistered = [] {
+  const char* value = std::getenv("CONTENTSTORE_TEST_CATALOG_PG");
+  if (value != nullptr && *value != '\0') {
+    ::testing::AddGlobalTestEnvironment(new PostgresCatalogCheck);
+  }
+  return true;
+}();
+
 }  // namespace
+
+bool CatalogOnPostgres() { return !PostgresServer().empty(); }
+
+Options StoreOptions(const std::string& root, const Options& given) {
+  Options options = given;
+  if (options.catalog_url.empty()) options.catalog_url = PostgresCatalogFor(root);
+  return options;
+}
+
+struct CatalogSql::Impl {
+  std::unique_ptr<SQLite::Database> sqlite;
+  PGconn* pg = nullptr;
+
+  [[noreturn]] static void Fail(const std::string& sql, const std::string& error) {
+    ADD_FAILURE() << "catalog SQL failed: " << error << "\n  " << sql;
+    throw std::runtime_error("catalog SQL failed: " + error);
+  }
+
+  // `?` outside quotes becomes $1, $2...
+  static std::string Numbered(const std::string& sql) {
+    std::string out;
+    int n = 0;
+    char quote = 0;
+    for (char c : sql) {
+      if (quote != 0) {
+        if (c == quote) quote = 0;
+      } else if (c == '\'' || c == '"') {
+        quote = c;
+      } else if (c == '?') {
+        out += "$" + std::to_string(++n);
+        continue;
+      }
+      out += c;
+    }
+    return out;
+  }
+};
+
+CatalogSql::CatalogSql(const std::string& root) : impl_(std::make_unique<Impl>()) {
+  if (CatalogOnPostgres()) {
+    const std::string url = PostgresCatalogFor(root);
+    impl_->pg = ConnectQuietly(url);
+    if (PQstatus(impl_->pg) != CONNECTION_OK) Impl::Fail(url, PQerrorMessage(impl_->pg));
+  } else {
+    impl_->sqlite = std::make_unique<SQLite::Database>(root + "/catalog.db", SQLite::OPEN_READWRITE,
+                                                       /*busy timeout ms=*/10000);
+  }
+}
+
+CatalogSql::~CatalogSql() {
+  if (impl_->pg != nullptr) PQfinish(impl_->pg);
+}
+
+void CatalogSql::Exec(const std::string& sql) {
+  if (impl_->sqlite) {
+    try {
+      impl_->sqlite->exec(sql);
+    } catch (const std::exception& e) {
+      Impl::Fail(sql, e.what());
+    }
+    return;
+  }
+  PGresult* r = PQexec(impl_->pg, sql.c_str());
+  const ExecStatusType st = PQresultStatus(r);
+  const std::string error = PQresultErrorMessage(r);
+  PQclear(r);
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) Impl::Fail(sql, error);
+}
+
+std::vector<std::vector<std::string>> CatalogSql::Query(const std::string& sql,
+                                                        const std::vector<std::string>& params) {
+  std::vector<std::vector<std::string>> rows;
+  if (impl_->sqlite) {
+    try {
+      SQLite::Statement q(*impl_->sqlite, sql);
+      for (size_t i = 0; i < params.size(); ++i) q.bind(static_cast<int>(i) + 1, params[i]);
+      while (q.executeStep()) {
+        std::vector<std::string>& row = rows.emplace_back();
+        for (int c = 0; c < q.getColumnCount(); ++c) row.push_back(q.getColumn(c).getString());
+      }
+    } catch (const std::exception& e) {
+      Impl::Fail(sql, e.what());
+    }
+    return rows;
+  }
+  std::vector<const char*> values;
+  for (const std::string& p : params) values.push_back(p.c_str());
+  PGresult* r = PQexecParams(impl_->pg, Impl::Numbered(sql).c_str(), static_cast<int>(values.size()),
+                             nullptr, values.data(), nullptr, nullptr, 0);
+  const ExecStatusType st = PQresultStatus(r);
+  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+    const std::string error = PQresultErrorMessage(r);
+    PQclear(r);
+    Impl::Fail(sql, error);
+  }
+  for (int i = 0; i < PQntuples(r); ++i) {
+    std::vector<std::string>& row = rows.emplace_back();
+    for (int c = 0; c < PQnfields(r); ++c) row.push_back(PQgetvalue(r, i, c));
+  }
+  PQclear(r);
+  return rows;
+}
+
+std::string CatalogSql::Value(const std::string& sql, const std::vector<std::string>& params) {
+  auto rows = Query(sql, params);
+  return rows.empty() || rows[0].empty() ? "" : rows[0][0];
+}
+
+std::vector<std::string> CatalogSql::Column(const std::string& sql,
+                                            const std::vector<std::string>& params) {
+  std::vector<std::string> out;
+  for (auto& row : Query(sql, params)) out.push_back(row.empty() ? "" : row[0]);
+  return out;
+}
 
 std::string UniqueTestPrefix(std::string_view area) {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
@@ -93,9 +323,7 @@ std::string UniqueTestPrefix(std::string_view area) {
 }
 
 std::unique_ptr<Store> OpenStore(const std::string& root, const Options& given) {
-  Options options = given;
-  if (options.catalog_url.empty()) options.catalog_url = PostgresCatalogFor(root);
-  auto store = Store::Open(root, options);
+  auto store = Store::Open(root, StoreOptions(root, given));
   EXPECT_TRUE(store.ok()) << store.status().ToString();
   if (!store.ok()) return nullptr;
   return std::move(*store);
@@ -190,12 +418,11 @@ void CrashAt(const std::string& point) {
 }
 
 void ExpectConsistent(const std::string& root) {
-  SQLite::Database db(root + "/catalog.db", SQLite::OPEN_READONLY);
+  CatalogSql db(root);
   std::set<std::string> rows;
-  SQLite::Statement blobs(db, "SELECT digest, size FROM blobs");
-  while (blobs.executeStep()) {
-    const std::string digest = blobs.getColumn(0).getString();
-    const int64_t size = blobs.getColumn(1).getInt64();
+  for (const auto& row : db.Query("SELECT digest, size FROM blobs")) {
+    const std::string& digest = row[0];
+    const int64_t size = std::stoll(row[1]);
     rows.insert(digest);
     auto parsed = Digest::Parse(digest);
     ASSERT_TRUE(parsed.ok()) << digest;
@@ -209,13 +436,12 @@ void ExpectConsistent(const std::string& root) {
     ::stat(path.c_str(), &st);
     EXPECT_EQ(st.st_mode & 0222, 0u) << "blob file is writable: " << digest;
   }
+  const std::string pending = "SELECT 1 FROM pending_file_deletions WHERE digest = ?";
   for (const std::string& alg : ListDir(root + "/blobs")) {
     for (const std::string& hex : ListDir(root + "/blobs/" + alg)) {
       // Files whose deletion is pending may still be there; they have no row
       // by design and go at the next flush.
-      SQLite::Statement pending(db, "SELECT 1 FROM pending_file_deletions WHERE digest = ?");
-      pending.bind(1, alg + ":" + hex);
-      if (pending.executeStep()) continue;
+      if (!db.Query(pending, {alg + ":" + hex}).empty()) continue;
       EXPECT_TRUE(rows.count(alg + ":" + hex)) << "file without row: " << alg << "/" << hex;
     }
   }
@@ -224,17 +450,15 @@ void ExpectConsistent(const std::string& root) {
   for (const std::string& name : ListDir(root + "/trash")) {
     const size_t dash = name.find('-');
     ASSERT_NE(dash, std::string::npos) << "stray file in trash/: " << name;
-    SQLite::Statement pending(db, "SELECT 1 FROM pending_file_deletions WHERE digest = ?");
-    pending.bind(1, name.substr(0, dash) + ":" + name.substr(dash + 1));
-    EXPECT_TRUE(pending.executeStep()) << "file left in trash/ with no deletion queued: " << name;
+    EXPECT_FALSE(db.Query(pending, {name.substr(0, dash) + ":" + name.substr(dash + 1)}).empty())
+        << "file left in trash/ with no deletion queued: " << name;
   }
-  SQLite::Statement ingests(db, "SELECT ref, id, offset FROM ingests");
-  while (ingests.executeStep()) {
-    const std::string dir = root + "/ingest/" + ingests.getColumn(1).getString();
+  for (const auto& row : db.Query("SELECT ref, id FROM ingests")) {
+    const std::string dir = root + "/ingest/" + row[1];
     char buf[256];
     EXPECT_FALSE(FileExists(dir + "/commit") ||
                  ::getxattr(dir.c_str(), "user.contentstore.commit", buf, sizeof(buf)) >= 0)
-        << "commit marker left in ingest " << ingests.getColumn(0).getString();
+        << "commit marker left in ingest " << row[0];
   }
 }
 

@@ -12,6 +12,7 @@
 #include <ostream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "contentstore/digest.h"
 #include "contentstore/status.h"
@@ -64,12 +65,72 @@ Digest DigestOf(std::string_view bytes, Algorithm algorithm = Algorithm::kSHA256
 std::string UniqueTestPrefix(std::string_view area);
 
 // Opens a store or fails the test. With $CONTENTSTORE_TEST_CATALOG_PG set
-// to a PostgreSQL server's URL (and options.catalog_url empty), the store's
-// catalog is a schema of that server named after `root` (created when
-// missing): a way to run store tests on the PostgreSQL catalog by hand
-// (src/catalog/POSTGRES.md). Tests that open stores with Store::Open, in
-// children or otherwise, or read catalog.db themselves, stay on SQLite.
+// (and options.catalog_url empty), the store's catalog is a schema of that
+// PostgreSQL server named after `root` (created when missing): how the store
+// tests run on the PostgreSQL catalog (ctest label postgres;
+// src/catalog/POSTGRES.md). The variable holds the server's URL, or
+// "@FILE": the PG_URI line of FILE, a tools/test-servers/postgres env file
+// (what ctest's fixture passes). With the variable set, a server that does
+// not answer ends the run (status 1) before any test, and
+// CONTENTSTORE_SKIP_SERVER_TESTS=1 ends it with status 77 (ctest: skipped).
+// A test that opens a store some other way
+// passes StoreOptions(root) to Store::Open, and reads or writes catalog
+// rows through CatalogSql, so that it is on the same catalog.
 std::unique_ptr<Store> OpenStore(const std::string& root, const Options& options = {});
+
+// The options OpenStore opens `root` with: `options`, plus the PostgreSQL
+// catalog_url when the tests run on PostgreSQL. For Store::Open in a child,
+// or where a test wants the Result.
+Options StoreOptions(const std::string& root, const Options& options = {});
+
+// True when $CONTENTSTORE_TEST_CATALOG_PG puts the tests' stores on
+// PostgreSQL. For the few checks that differ by engine, and for
+// SKIP_ON_POSTGRES.
+bool CatalogOnPostgres();
+
+// Skips a test that is about SQLite's catalog file itself (its bytes, its
+// WAL, rebuilding it) when the tests run on PostgreSQL; `why` says so in
+// the output ("[  SKIPPED ]" with the reason), never a silent pass.
+#define SKIP_ON_POSTGRES(why)                                                      \
+  do {                                                                           \
+    if (::contentstore::testing::CatalogOnPostgres()) {                          \
+      GTEST_SKIP() << "SQLite-specific, not run on the PostgreSQL catalog: " << why; \
+    }                                                                            \
+  } while (0)
+
+// Plain SQL on the catalog of the store at `root`, whichever engine it is
+// on: ROOT/catalog.db (a plain SQLite connection that waits for locks as the
+// library's does) or the PostgreSQL schema OpenStore gives `root`. For tests
+// that look at rows the API does not show, or write rows behind the
+// library's back. The SQL must mean the same in both dialects: `?`
+// placeholders (bound as text; PostgreSQL infers their types), no integer
+// arithmetic that overflows PostgreSQL's 32-bit integer literals (write the
+// product as one literal). Errors fail the test (and throw, so that the
+// test stops: a test reading rows cannot go on without them).
+//
+// Thread-safety: one object per thread.
+class CatalogSql {
+ public:
+  explicit CatalogSql(const std::string& root);
+  ~CatalogSql();
+  CatalogSql(const CatalogSql&) = delete;
+  CatalogSql& operator=(const CatalogSql&) = delete;
+
+  // One or more statements, no parameters.
+  void Exec(const std::string& sql);
+  // One statement; each row's columns as text (NULL as "").
+  std::vector<std::vector<std::string>> Query(const std::string& sql,
+                                              const std::vector<std::string>& params = {});
+  // The first column of the first row; "" when there is no row.
+  std::string Value(const std::string& sql, const std::vector<std::string>& params = {});
+  // The rows' first columns.
+  std::vector<std::string> Column(const std::string& sql,
+                                  const std::vector<std::string>& params = {});
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // Opens a writer or fails the test (nullptr).
 std::unique_ptr<Writer> OpenWriter(Store& store, const std::string& ref,

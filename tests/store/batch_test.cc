@@ -92,7 +92,7 @@ TEST_P(BatchCrash, StoreIsConsistentAfterRecovery) {
   store_.reset();
   const std::string point = GetParam();
   const int rc = testing::RunInChild([&] {
-    auto store = Store::Open(dir_.path());
+    auto store = Store::Open(dir_.path(), testing::StoreOptions(dir_.path()));
     if (!store.ok()) return 2;
     testing::CrashAt(point);
     (void)(*store)->put_blobs(Inputs());

@@ -22,6 +22,11 @@ constexpr int kBlobs = 1200;  // more than two pages of the rebuild
 
 class CatalogRebuildTest : public ::testing::Test {
  protected:
+  void SetUp() override {
+    SKIP_ON_POSTGRES("fsck --rebuild-catalog rebuilds ROOT/catalog.db only, and is refused with "
+                     "a PostgreSQL catalog (src/catalog/POSTGRES.md, What remains 2)");
+  }
+
   // Blobs with labels (a root and a chain of references), a lease holding
   // one, and an upload in progress.
   void Populate() {

@@ -3,7 +3,6 @@
 // and checks that the blob is either committed (file and row) or still a
 // resumable ingest holding every byte, and that nothing is half there.
 
-#include <SQLiteCpp/SQLiteCpp.h>
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -30,7 +29,7 @@ class CommitCrash : public ::testing::TestWithParam<CrashCase> {};
 // its commit; returns its exit status (128 + SIGKILL when it got there).
 int KilledCommitting(const std::string& root, const std::string& content, const char* point) {
   return testing::RunInChild([&] {
-    auto child = Store::Open(root);
+    auto child = Store::Open(root, testing::StoreOptions(root));
     if (!child.ok()) return 2;
     WriterOptions options;
     options.ref = "r";
@@ -47,7 +46,7 @@ TEST_P(CommitCrash, StoreIsConsistentAfterRecovery) {
   const std::string content = MakeContent(3 << 20, 11);
   const Digest digest = DigestOf(content);
   const int rc = testing::RunInChild([&] {
-    auto store = Store::Open(dir.path());
+    auto store = Store::Open(dir.path(), testing::StoreOptions(dir.path()));
     if (!store.ok()) return 2;
     WriterOptions options;
     options.ref = "crash-ref";
@@ -109,7 +108,7 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(CommitCrashOpen, WriterKilledRightAfterClaimingLeavesTheRefFree) {
   TempDir dir;
   const int rc = testing::RunInChild([&] {
-    auto store = Store::Open(dir.path());
+    auto store = Store::Open(dir.path(), testing::StoreOptions(dir.path()));
     if (!store.ok()) return 2;
     testing::CrashAt("open.after_claim");
     WriterOptions options;

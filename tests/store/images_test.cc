@@ -3,7 +3,6 @@
 // every change and across processes, a stale index.json found and rewritten,
 // read-only refusal, and OCI tools (umoci, skopeo) reading the store root.
 
-#include <SQLiteCpp/SQLiteCpp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -227,13 +226,9 @@ TEST_F(ImagesTest, ANameIsAGcRootUntilDeleted) {
             (std::set<Digest>{garbage.manifest, garbage.config, garbage.layer}));
   EXPECT_EQ(Present(), (std::set<Digest>{kept.manifest, kept.config, kept.layer}));
   // A dry run names the image as the reason through gc_roots.
-  {
-    SQLite::Database db(dir_ / "catalog.db", SQLite::OPEN_READONLY);
-    EXPECT_EQ(db.execAndGet("SELECT reason FROM gc_roots WHERE digest = '" + kept.manifest.str() +
-                            "'")
-                  .getString(),
-              "image app:1");
-  }
+  EXPECT_EQ(testing::CatalogSql(dir_.path())
+                .Value("SELECT reason FROM gc_roots WHERE digest = ?", {kept.manifest.str()}),
+            "image app:1");
   ASSERT_OK(store_->delete_image("app:1"));
   report = Collect();
   EXPECT_EQ(report.removed_blobs.size(), 3u);
@@ -309,7 +304,7 @@ TEST_F(ImagesTest, NamesChangedByOtherProcessesAreInIndexJson) {
     const pid_t pid = ::fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
-      auto store = Store::Open(dir_.path(), Options{});
+      auto store = Store::Open(dir_.path(), testing::StoreOptions(dir_.path()));
       int rc = store.ok() ? 0 : 1;
       for (int i = 0; rc == 0 && i < kEach; ++i) {
         if (!(*store)->put_image(MakeImage(fmt::format("c{}/{}", c, i), kB)).ok()) rc = 2;
@@ -453,6 +448,8 @@ TEST_F(ImagesTest, ReadOnlyStoresListButRefuseChanges) {
 }
 
 TEST_F(ImagesTest, ARebuiltCatalogKeepsTheNames) {
+  SKIP_ON_POSTGRES("damages and rebuilds ROOT/catalog.db; a PostgreSQL catalog has no rebuild "
+                   "yet (src/catalog/POSTGRES.md, What remains 2)");
   const Tree t = PutTree(1);
   ASSERT_OK(store_->put_image(MakeImage("app:1", t.manifest, 5, {{"k", "v"}})).status());
   store_.reset();

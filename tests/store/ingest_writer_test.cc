@@ -3,7 +3,6 @@
 
 #include "store/ingest_writer.h"
 
-#include <SQLiteCpp/SQLiteCpp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,14 +41,13 @@ class IngestWriterTest : public ::testing::Test {
   }
 
   // Runs SQL on the catalog behind the store's back (as a damaged disk or a
-  // curious user might).
-  void Sql(const std::string& statement) {
-    SQLite::Database db(dir_ / "catalog.db", SQLite::OPEN_READWRITE);
-    db.exec(statement);
-  }
+  // curious user might), whichever engine it is on. ("offset" is quoted: a
+  // keyword in PostgreSQL.)
+  void Sql(const std::string& statement) { testing::CatalogSql(dir_.path()).Exec(statement); }
   int64_t SqlInt(const std::string& query) {
-    SQLite::Database db(dir_ / "catalog.db", SQLite::OPEN_READONLY);
-    return db.execAndGet(query).getInt64();
+    const std::string value = testing::CatalogSql(dir_.path()).Value(query);
+    EXPECT_FALSE(value.empty()) << "no row: " << query;
+    return value.empty() ? -1 : std::stoll(value);
   }
 
   testing::TestEnv env_;  // before store_: the store uses it until it dies
@@ -111,15 +109,15 @@ TEST_F(IngestWriterTest, CheckpointsSaveOffsetAndHashStateInTheCatalog) {
     ASSERT_OK(w->write(std::string_view(content).substr(i, 10 << 10)));
   }
   // Checkpoints at 70, 140 KiB (every write crossing 64 KiB since the last).
-  EXPECT_EQ(SqlInt("SELECT offset FROM ingests WHERE ref = 'ref'"), 140 << 10);
-  EXPECT_EQ(SqlInt("SELECT hash_state IS NOT NULL FROM ingests WHERE ref = 'ref'"), 1);
+  EXPECT_EQ(SqlInt("SELECT \"offset\" FROM ingests WHERE ref = 'ref'"), 140 << 10);
+  EXPECT_EQ(SqlInt("SELECT count(*) FROM ingests WHERE ref = 'ref' AND hash_state IS NOT NULL"), 1);
   // The catalog lags; status(ref) does not.
   auto list = store_->list_ingests();
   ASSERT_TRUE(list.ok());
   EXPECT_EQ((*list)[0].offset, 140 << 10);
   EXPECT_EQ(store_->get_ingest("ref")->offset, 200 << 10);
   ASSERT_OK(w->close());
-  EXPECT_EQ(SqlInt("SELECT offset FROM ingests WHERE ref = 'ref'"), 200 << 10);
+  EXPECT_EQ(SqlInt("SELECT \"offset\" FROM ingests WHERE ref = 'ref'"), 200 << 10);
 }
 
 TEST_F(IngestWriterTest, ResumeAfterCloseReadsNothing) {
@@ -168,12 +166,15 @@ TEST_F(IngestWriterTest, DamagedHashStateFallsBackToAFullHash) {
   auto w = Open("ref");
   ASSERT_OK(w->write(content));
   ASSERT_OK(w->close());
-  Sql("UPDATE ingests SET hash_state = zeroblob(length(hash_state))");
+  // As many zero bytes as the state had.
+  Sql(testing::CatalogOnPostgres()
+          ? "UPDATE ingests SET hash_state = decode(repeat('00', length(hash_state)), 'hex')"
+          : "UPDATE ingests SET hash_state = zeroblob(length(hash_state))");
   w = Open("ref");
   EXPECT_EQ(w->status().offset, 100000);
   EXPECT_EQ(w->digest(), DigestOf(content));
   ASSERT_OK(w->close());
-  Sql("UPDATE ingests SET hash_state = NULL, offset = 5");
+  Sql("UPDATE ingests SET hash_state = NULL, \"offset\" = 5");
   w = Open("ref");
   EXPECT_EQ(w->digest(), DigestOf(content));
 }

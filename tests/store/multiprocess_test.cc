@@ -2,7 +2,6 @@
 // of killed writers, resume by another process after kill -9 at random
 // points, and many concurrent commits with nothing lost.
 
-#include <SQLiteCpp/SQLiteCpp.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -60,7 +59,7 @@ TEST(MultiProcess, SecondProcessGetsUnavailableAndTakesOverWhenTheHolderDies) {
   TempDir dir;
   Pipe ready, done;
   const pid_t holder = Spawn([&] {
-    auto store = Store::Open(dir.path());
+    auto store = Store::Open(dir.path(), testing::StoreOptions(dir.path()));
     if (!store.ok()) return 2;
     WriterOptions options;
     options.ref = "shared";
@@ -110,7 +109,7 @@ TEST(MultiProcess, KilledWriterResumesElsewhereWithTheRightDigest) {
       const pid_t child = Spawn([&] {
         Options options;
         options.checkpoint_bytes = checkpoint;
-        auto store = Store::Open(dir.path(), options);
+        auto store = Store::Open(dir.path(), testing::StoreOptions(dir.path(), options));
         if (!store.ok()) return 2;
         WriterOptions wo;
         wo.ref = ref;
@@ -167,7 +166,7 @@ void CommitStorm(bool identical) {
   std::vector<pid_t> children;
   for (int p = 0; p < 2; ++p) {
     children.push_back(Spawn([&, p] {
-      auto store = Store::Open(dir.path());
+      auto store = Store::Open(dir.path(), testing::StoreOptions(dir.path()));
       if (!store.ok()) return 2;
       for (int i = 0; i < kPerProcess; ++i) {
         const std::string c = content_of(p, i);
@@ -223,7 +222,7 @@ TEST(MultiProcess, DeletesRacingCommitsNeverLeaveARowWithoutItsFile) {
       for (int round = 0; round < kRounds; ++round) {
         // A store per round: closing it flushes the queued file deletions,
         // so they happen while the other process is committing.
-        auto store = Store::Open(dir.path());
+        auto store = Store::Open(dir.path(), testing::StoreOptions(dir.path()));
         if (!store.ok()) return 2;
         for (int i = 0; i < kBlobs; ++i) {
           const std::string c = content(i);
@@ -256,7 +255,7 @@ TEST(MultiProcess, InfoIsNeverStaleAfterAnotherProcessCommits) {
   const pid_t child = Spawn([&] {
     ::alarm(120);  // never outlive a parent whose assertion failed mid-way
     if (go.Receive() != 0) return 2;
-    auto store = Store::Open(dir.path());
+    auto store = Store::Open(dir.path(), testing::StoreOptions(dir.path()));
     if (!store.ok()) return 3;
     for (int i = 1; i <= kRounds; ++i) {
       Info info;
