@@ -132,17 +132,19 @@ Status StoreImpl::OpenParts(OpenMode mode) {
       if (Status s = RefuseToReplaceLostCatalog(); !s.ok()) return s;
     }
   }
+  // The catalog first: one that refuses (missing, and not to be created;
+  // too new) leaves the root as it found it.
+  auto catalog = options_.catalog_url.empty()
+                     ? catalog::OpenSqliteCatalog(layout_.catalog_path(), options_, env_)
+                     : catalog::OpenPostgresCatalog(options_.catalog_url, options_, env_);
+  if (!catalog.ok()) return catalog.status();
+  catalog_ = std::move(*catalog);
   if (!read_only) {
     for (const std::string& dir : {layout_.blobs_dir(), layout_.ingest_root(),
                                    layout_.trash_dir(), layout_.batches_dir()}) {
       if (Status s = env_.MakeDirAt(AT_FDCWD, dir, dir, 0755); !s.ok()) return s;
     }
   }
-  auto catalog = options_.catalog_url.empty()
-                     ? catalog::OpenSqliteCatalog(layout_.catalog_path(), options_, env_)
-                     : catalog::OpenPostgresCatalog(options_.catalog_url, options_, env_);
-  if (!catalog.ok()) return catalog.status();
-  catalog_ = std::move(*catalog);
   auto blobs = OpenBlobTier(env_, layout_, options_, *catalog_);
   if (!blobs.ok()) return blobs.status();
   blobs_ = std::move(*blobs);
