@@ -83,13 +83,13 @@ payload="$tmp/payload"
 python3 -c 'import os,sys; sys.stdout.buffer.write(os.urandom(3 << 20))' >"$payload"
 digest="sha256:$(sha256sum "$payload" | cut -d' ' -f1)"
 "${ctr[@]}" content ingest --expected-digest "$digest" greeting <"$payload"
-"${ctr[@]}" content ls -q | grep -qx "$digest" || fail "ctr content ls does not list $digest"
+"${ctr[@]}" content ls -q | grep -x "$digest" >/dev/null || fail "ctr content ls does not list $digest"
 [ "$(in_catalog "$store" "$digest")" = 1 ] || fail "$digest is not in our catalog"
 "${ctr[@]}" content get "$digest" | cmp - "$payload" || fail "ctr content get differs"
-"${ctr[@]}" content label "$digest" app=test | grep -q 'app=test' || fail "ctr content label"
-"${ctr[@]}" content ls | grep "$digest" | grep -q 'app=test' || fail "the label does not show in ls"
-"${ctr[@]}" content rm "$digest" | grep -qx "$digest" || fail "ctr content rm"
-if "${ctr[@]}" content ls -q | grep -qx "$digest"; then fail "$digest still listed after rm"; fi
+"${ctr[@]}" content label "$digest" app=test | grep 'app=test' >/dev/null || fail "ctr content label"
+"${ctr[@]}" content ls | grep "$digest" | grep 'app=test' >/dev/null || fail "the label does not show in ls"
+"${ctr[@]}" content rm "$digest" | grep -x "$digest" >/dev/null || fail "ctr content rm"
+if "${ctr[@]}" content ls -q | grep -x "$digest" >/dev/null; then fail "$digest still listed after rm"; fi
 for ((i = 0; i < 200; i++)); do
   [ "$(in_catalog "$store" "$digest")" = 0 ] && break
   sleep 0.05
@@ -101,7 +101,7 @@ mapfile -t blobs < <(python3 "$here/make_oci_archive.py" "$tmp/image" --layer-mi
 [ "${#blobs[@]}" = 3 ] || fail "make_oci_archive.py printed ${#blobs[@]} digests"
 image=docker.io/library/contentstore-test:latest
 "${ctr[@]}" images import --no-unpack --all-platforms "$tmp/image/image.tar"
-"${ctr[@]}" images ls -q | grep -qx "$image" || fail "the image is not listed"
+"${ctr[@]}" images ls -q | grep -x "$image" >/dev/null || fail "the image is not listed"
 for d in "${blobs[@]}"; do
   [ "$(in_catalog "$store" "$d")" = 1 ] || fail "blob $d of the image is not in our catalog"
   file="$tmp/image/layout/blobs/sha256/${d#sha256:}"

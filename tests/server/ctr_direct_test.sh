@@ -36,7 +36,7 @@ step "content ingest, ls, get"
 printf 'hello from ctr\n' >"$tmp/small"
 small="sha256:$(sha256sum "$tmp/small" | cut -d' ' -f1)"
 "${ctr[@]}" content ingest small <"$tmp/small"
-"${ctr[@]}" content ls -q | grep -qx "$small" || fail "ls does not list $small"
+"${ctr[@]}" content ls -q | grep -x "$small" >/dev/null || fail "ls does not list $small"
 [ "$(in_catalog "$store" "$small")" = 1 ] || fail "$small is not in our catalog"
 [ "$("${ctr[@]}" content get "$small")" = "hello from ctr" ] || fail "get returned other bytes"
 
@@ -53,7 +53,7 @@ grep -q "failed precondition" "$tmp/err" || fail "wrong size: $(cat "$tmp/err")"
 "${ctr[@]}" content ingest --expected-digest "$big" big-again <"$tmp/big"
 
 step "label, ls with a filter"
-"${ctr[@]}" content label "$small" tier=hot | grep -qx 'tier=hot' || fail "label"
+"${ctr[@]}" content label "$small" tier=hot | grep -x 'tier=hot' >/dev/null || fail "label"
 [ "$("${ctr[@]}" content ls -q 'labels.tier==hot')" = "$small" ] || fail "filtered ls"
 [ "$(sqlite3 "$store/catalog.db" "select value from blob_labels where digest = '$small' and key = 'tier'")" = hot ] ||
   fail "the label is not in our catalog"
@@ -65,10 +65,10 @@ WRITER_PID=$!
 exec 3>"$tmp/fifo"
 head -c $((2 << 20)) "$tmp/big" >&3
 for ((i = 0; i < 300; i++)); do
-  "${ctr[@]}" content active | grep -q '^slow[[:space:]]\+2.097MB' && break
+  "${ctr[@]}" content active | grep '^slow[[:space:]]\+2.097MB' >/dev/null && break
   sleep 0.05
 done
-"${ctr[@]}" content active | grep -q '^slow[[:space:]]\+2.097MB' ||
+"${ctr[@]}" content active | grep '^slow[[:space:]]\+2.097MB' >/dev/null ||
   fail "active does not show slow at 2 MiB: $("${ctr[@]}" content active)"
 exec 3>&-
 wait "$WRITER_PID"
@@ -81,7 +81,7 @@ step "read-only: reads work, writes are failed precondition"
 stop_pid "$SERVE_PID"
 start_contentstore "$bin" "$store" "$tmp/content.sock" "$tmp/serve-ro.log" --read-only
 [ "$("${ctr[@]}" content get "$small")" = "hello from ctr" ] || fail "read-only get returned other bytes"
-"${ctr[@]}" content ls -q | grep -qx "$small" || fail "read-only ls does not list $small"
+"${ctr[@]}" content ls -q | grep -x "$small" >/dev/null || fail "read-only ls does not list $small"
 printf 'refused\n' >"$tmp/refused"
 if "${ctr[@]}" content ingest refused <"$tmp/refused" 2>"$tmp/err"; then
   fail "an ingest into a read-only store succeeded"
@@ -91,7 +91,7 @@ if "${ctr[@]}" content rm "$small" >/dev/null 2>"$tmp/err"; then
   fail "rm in a read-only store succeeded"
 fi
 grep -q "failed precondition" "$tmp/err" || fail "read-only rm: $(cat "$tmp/err")"
-"${ctr[@]}" content ls -q | grep -qx "$small" || fail "rm removed a blob from a read-only store"
+"${ctr[@]}" content ls -q | grep -x "$small" >/dev/null || fail "rm removed a blob from a read-only store"
 stop_pid "$SERVE_PID"
 start_contentstore "$bin" "$store" "$tmp/content.sock" "$tmp/serve.log"
 

@@ -80,7 +80,7 @@ ts_check_port() {
 ts_pid_matches() {
   local pid=$1 pattern=$2
   [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$pattern"
+  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -F -- "$pattern" >/dev/null
 }
 
 # ts_wait_for DESCRIPTION TIMEOUT_SECONDS COMMAND...: runs COMMAND every
