@@ -330,7 +330,7 @@ Status Fsck::CheckIngests() {
   for (const catalog::IngestPlace& i : ingests) {
     ids.insert(i.id);
     // Another node's ingest (a shared catalog) has its bytes there.
-    if (i.staged_on.value_or("") != ctx_.node_id) continue;
+    if (!StagedHere(ctx_, i.staged_on)) continue;
     const std::string data = ctx_.dirs.PathOf(i.id) + "/" + Layout::kDataFile;
     if (i.offset > 0 && !ctx_.env.StatAt(AT_FDCWD, data, data).ok()) {
       Problem(Kind::kIngestWithoutData, i.ref,

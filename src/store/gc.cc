@@ -116,7 +116,8 @@ Result<GarbageCollector::CollectorLock> GarbageCollector::LockCollector(IngestCo
     auto across = ctx.catalog.TryLockName("collector");
     if (across.ok()) return CollectorLock{std::move(*fd), std::move(*across)};
     if (!across.status().IsUnavailable() || !wait) return across.status();
-    // Another node collects: wait for it (each try opens a connection).
+    // Another node collects: wait for it (each try is a round trip to the
+    // catalog's server).
     ctx.env.SleepForMicros(200000);
   }
 }

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "catalog/catalog.h"
@@ -36,6 +37,13 @@ struct IngestContext {
   // catalog is this root's own.
   std::string node_id;
 };
+
+// Whether this node staged an ingest's local bytes (its row's staged_on):
+// only then does the row's checkpoint vouch for a local data file of that
+// ingest. Always, when the catalog is this root's own (both are empty).
+inline bool StagedHere(const IngestContext& ctx, const std::optional<std::string>& staged_on) {
+  return staged_on.value_or("") == ctx.node_id;
+}
 
 // Ref `ref`'s lock across the nodes sharing the catalog (null when it is
 // not shared); Unavailable while a writer on another node holds the ref.

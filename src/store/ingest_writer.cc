@@ -318,7 +318,7 @@ Status IngestWriter::Reconcile(const catalog::IngestRow& row, const WriterOption
   // The row's checkpoint vouches for the bytes of the node that staged them:
   // this one's, unless the catalog is shared and another node wrote last
   // (then the local file, if any, is an older ingest's of the same ref).
-  const bool staged_here = row.staged_on.value_or("") == ctx_.node_id;
+  const bool staged_here = StagedHere(ctx_, row.staged_on);
   // Resume from the checkpoint when the file still holds at least what the
   // checkpoint hashed; otherwise (the file lost data, or the state is
   // damaged) from the upload's parts, or by hashing the whole file again.

@@ -448,7 +448,7 @@ Result<IngestStatus> StoreImpl::get_ingest(std::string_view ref_view) {
   // the bytes: a local file of that name is then an older ingest's.
   const std::string data = dirs_->PathOf(row->id) + "/" + Layout::kDataFile;
   if (auto st = env_.StatAt(AT_FDCWD, data, data);
-      st.ok() && row->staged_on.value_or("") == ingest_ctx_->node_id) {
+      st.ok() && StagedHere(*ingest_ctx_, row->staged_on)) {
     return row->ToStatus(st->st_size, std::max(row->updated_at, MtimeNanos(*st)));
   }
   return row->ToStatus(row->offset, row->updated_at);
