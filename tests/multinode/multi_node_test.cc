@@ -78,6 +78,23 @@ class MultiNodeServerTest : public ::testing::Test {
     }
     ::_exit(code);
   }
+  // Starts `body` as node `i` and returns its pid once the body has called
+  // ready() (say, while it holds a writer it will be killed with); -1 when
+  // it ended without.
+  pid_t StartNodeUntilReady(int i,
+                            const std::function<int(Store&, const std::function<void()>&)>& body) {
+    int ready[2];
+    if (::pipe(ready) != 0) return -1;
+    const pid_t pid = StartNode(i, [&](Store& store) {
+      ::close(ready[0]);
+      return body(store, [&] { (void)!::write(ready[1], "x", 1); });
+    });
+    ::close(ready[1]);
+    char c;
+    const bool readied = ::read(ready[0], &c, 1) == 1;
+    ::close(ready[0]);
+    return readied ? pid : -1;
+  }
   static int Wait(pid_t pid) {
     int status = 0;
     if (::waitpid(pid, &status, 0) != pid) return -1;
@@ -100,6 +117,18 @@ class MultiNodeServerTest : public ::testing::Test {
   int64_t checkpoint_bytes_ = 0;  // Options::checkpoint_bytes of every node, when set
   TempDir dir_;
 };
+
+// Opens `ref` on `store`, waiting out a dead writer's lock on another node
+// (its session ends a moment after the process).
+Result<std::unique_ptr<Writer>> OpenWhenFree(Store& store, const std::string& ref) {
+  for (int attempt = 0;; ++attempt) {
+    WriterOptions wo;
+    wo.ref = ref;
+    auto w = store.writer(wo);
+    if (w.ok() || !w.status().IsUnavailable() || attempt == 100) return w;
+    ::usleep(50'000);
+  }
+}
 
 TEST_F(MultiNodeServerTest, ACommitOnOneNodeIsVisibleOnAnotherAtOnce) {
   const std::string bytes = MakeContent(3 << 20, 1);
@@ -245,23 +274,17 @@ TEST_F(MultiNodeServerTest, CollectingOnOneNodeWhileAnotherCommitsLosesNothingIn
 // writer closes or dies; then another node takes the ref over and commits.
 TEST_F(MultiNodeServerTest, ARefBeingWrittenOnOneNodeIsLockedOnTheOthersUntilItsWriterDies) {
   const std::string bytes = MakeContent(1 << 20, 77);
-  int ready[2];
-  ASSERT_EQ(::pipe(ready), 0);
-  const pid_t holder = StartNode(1, [&](Store& store) {
-    ::close(ready[0]);
+  const pid_t holder = StartNodeUntilReady(1, [&](Store& store, const auto& ready) {
     WriterOptions wo;
     wo.ref = "shared-ref";
     auto w = store.writer(wo);
     if (!w.ok()) return 1;
     if (!(*w)->write(std::as_bytes(std::span(bytes.data(), 1000))).ok()) return 2;
-    if (::write(ready[1], "x", 1) != 1) return 3;
+    ready();
     ::pause();  // holds the writer until killed
     return 4;
   });
-  ::close(ready[1]);
-  char c;
-  ASSERT_EQ(::read(ready[0], &c, 1), 1);
-  ::close(ready[0]);
+  ASSERT_GT(holder, 0);
   // Another node: refused while the holder lives.
   EXPECT_EQ(Wait(StartNode(2, [&](Store& store) {
               WriterOptions wo;
@@ -282,20 +305,11 @@ TEST_F(MultiNodeServerTest, ARefBeingWrittenOnOneNodeIsLockedOnTheOthersUntilIts
   // The dead writer's session ends with it, and its lock; node 2 takes the
   // ref over (its bytes were on node 1, so it starts from the beginning).
   EXPECT_EQ(Wait(StartNode(2, [&](Store& store) {
-              for (int attempt = 0; attempt < 100; ++attempt) {
-                WriterOptions wo;
-                wo.ref = "shared-ref";
-                auto w = store.writer(wo);
-                if (!w.ok()) {
-                  if (!w.status().IsUnavailable()) return 1;
-                  ::usleep(50'000);
-                  continue;
-                }
-                if ((*w)->status().offset != 0) return 2;
-                if (!(*w)->write(std::as_bytes(std::span(bytes))).ok()) return 3;
-                return (*w)->commit({}).ok() ? 0 : 4;
-              }
-              return 5;
+              auto w = OpenWhenFree(store, "shared-ref");
+              if (!w.ok()) return w.status().IsUnavailable() ? 5 : 1;
+              if ((*w)->status().offset != 0) return 2;
+              if (!(*w)->write(std::as_bytes(std::span(bytes))).ok()) return 3;
+              return (*w)->commit({}).ok() ? 0 : 4;
             })),
             0);
   auto store = testing::OpenStore(NodeRoot(3), NodeOptions());
@@ -306,18 +320,6 @@ TEST_F(MultiNodeServerTest, ARefBeingWrittenOnOneNodeIsLockedOnTheOthersUntilIts
   auto ingests = store->list_ingests({});
   ASSERT_OK(ingests);
   EXPECT_TRUE(ingests->empty());
-}
-
-// Opens `ref` on `store`, waiting out a dead writer's lock on another node
-// (its session ends a moment after the process).
-Result<std::unique_ptr<Writer>> OpenWhenFree(Store& store, const std::string& ref) {
-  for (int attempt = 0;; ++attempt) {
-    WriterOptions wo;
-    wo.ref = ref;
-    auto w = store.writer(wo);
-    if (w.ok() || !w.status().IsUnavailable() || attempt == 100) return w;
-    ::usleep(50'000);
-  }
 }
 
 // A writer killed with -9 on node 1 resumes on node 2 from the parts node 1
@@ -339,10 +341,7 @@ TEST_F(MultiNodeServerTest, AWriterKilledOnOneNodeResumesOnAnotherFromItsParts) 
               return (*w)->close().ok() ? 0 : 3;
             })),
             0);
-  int ready[2];
-  ASSERT_EQ(::pipe(ready), 0);
-  const pid_t writer = StartNode(1, [&](Store& store) {
-    ::close(ready[0]);
+  const pid_t writer = StartNodeUntilReady(1, [&](Store& store, const auto& ready) {
     auto w = OpenWhenFree(store, "layer");
     if (!w.ok()) return 1;
     // Node 2's parts are this node's to resume too; these bytes are others.
@@ -359,14 +358,11 @@ TEST_F(MultiNodeServerTest, AWriterKilledOnOneNodeResumesOnAnotherFromItsParts) 
       if (recorded.ok() && recorded->size() == 1 && (*recorded)[0].offset >= (12 << 20)) break;
       ::usleep(50'000);
     }
-    if (::write(ready[1], "x", 1) != 1) return 4;
+    ready();
     ::pause();  // killed while holding the writer
     return 5;
   });
-  ::close(ready[1]);
-  char c;
-  ASSERT_EQ(::read(ready[0], &c, 1), 1);
-  ::close(ready[0]);
+  ASSERT_GT(writer, 0);
   ASSERT_EQ(::kill(writer, SIGKILL), 0);
   EXPECT_EQ(Wait(writer), 128 + SIGKILL);
   int pipe_offset[2];

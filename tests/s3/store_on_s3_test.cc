@@ -11,7 +11,6 @@
 
 #include <set>
 
-#include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
 
 #include "contentstore/store.h"
@@ -112,19 +111,18 @@ class S3StoreServerTest : public ::testing::Test {
     int parts = -1;
   };
   UploadRecord UploadRow(const std::string& ref) {
-    SQLite::Database db(root() + "/catalog.db", SQLite::OPEN_READONLY);
-    SQLite::Statement q(db,
-                        "SELECT upload_id IS NOT NULL, uploaded, "
-                        "(SELECT count(*) FROM ingest_parts AS p WHERE p.ref = i.ref), "
-                        "(SELECT coalesce(sum(size), 0) FROM ingest_parts AS p WHERE p.ref = i.ref) "
-                        "FROM ingests AS i WHERE ref = ?");
-    q.bind(1, ref);
+    const auto rows = testing::CatalogSql(root()).Query(
+        "SELECT CASE WHEN upload_id IS NULL THEN 0 ELSE 1 END, uploaded, "
+        "(SELECT count(*) FROM ingest_parts AS p WHERE p.ref = i.ref), "
+        "(SELECT coalesce(sum(size), 0) FROM ingest_parts AS p WHERE p.ref = i.ref) "
+        "FROM ingests AS i WHERE ref = ?",
+        {ref});
     UploadRecord r;
-    if (!q.executeStep()) return r;
-    r.has_upload = q.getColumn(0).getInt() != 0;
-    r.uploaded = q.getColumn(1).getInt64();
-    r.parts = q.getColumn(2).getInt();
-    EXPECT_EQ(q.getColumn(3).getInt64(), r.uploaded) << "the parts hold what the row says";
+    if (rows.empty()) return r;
+    r.has_upload = rows[0][0] == "1";
+    r.uploaded = std::stoll(rows[0][1]);
+    r.parts = std::stoi(rows[0][2]);
+    EXPECT_EQ(std::stoll(rows[0][3]), r.uploaded) << "the parts hold what the row says";
     return r;
   }
 
