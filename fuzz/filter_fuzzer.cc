@@ -109,8 +109,11 @@ class MemoryCatalog {
     db_.exec(R"sql(
       CREATE TABLE blobs(digest TEXT PRIMARY KEY, size INTEGER NOT NULL);
       CREATE TABLE blob_labels(digest TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
-                               PRIMARY KEY(digest, key));
-      CREATE INDEX blob_labels_by_key_value ON blob_labels(key, value);
+        gc_reference INTEGER GENERATED ALWAYS AS (
+          key >= 'containerd.io/gc.ref.content' AND key < 'containerd.io/gc.ref.content0'
+          AND (length(key) = 28 OR substr(key, 29, 1) IN ('.', '/'))) VIRTUAL,
+        PRIMARY KEY(digest, key));
+      CREATE INDEX blob_labels_by_key_value ON blob_labels(key, value) WHERE NOT gc_reference;
       CREATE TABLE ingests(ref TEXT PRIMARY KEY);
       CREATE TABLE leases(id TEXT PRIMARY KEY);
       CREATE TABLE lease_labels(lease_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,

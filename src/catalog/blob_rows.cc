@@ -6,13 +6,22 @@
 
 namespace contentstore::catalog {
 
+bool IsGcReferenceKey(std::string_view key) {
+  constexpr std::string_view kPrefix = "containerd.io/gc.ref.content";
+  if (key.substr(0, kPrefix.size()) != kPrefix) return false;
+  return key.size() == kPrefix.size() || key[kPrefix.size()] == '.' ||
+         key[kPrefix.size()] == '/';
+}
+
 const filter::FieldSchema& BlobRows::FilterFields() {
   static const filter::FieldSchema schema{
       "blob",
       {{"digest", "digest", false, false}, {"size", "size", true, false}},
       "blob_labels",
       "digest",
-      "digest"};
+      "digest",
+      "NOT gc_reference",
+      [](std::string_view key) { return !IsGcReferenceKey(key); }};
   return schema;
 }
 

@@ -26,6 +26,10 @@ struct BlobSize {
   int64_t size = 0;
 };
 
+// Whether a label key is a containerd reference key (containerd.io/gc.ref.content,
+// or it followed by '.' or '/' and more): blob_labels.gc_reference, in C++.
+bool IsGcReferenceKey(std::string_view key);
+
 class BlobRows {
  public:
   explicit BlobRows(Transaction& tx) : tx_(tx) {}

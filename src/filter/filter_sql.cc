@@ -177,11 +177,16 @@ class Compiler {
   // uncorrelated subquery on (key[, value]): SQLite runs it once through the
   // (key, value) index, instead of probing the labels of every row.
   Result<std::string> CompileLabel(const Selector& s, std::string key) {
+    std::string index_condition;
+    if (!schema_.labels_index_condition.empty() &&
+        (schema_.label_key_indexed == nullptr || schema_.label_key_indexed(key))) {
+      index_condition = fmt::format(" AND {}", schema_.labels_index_condition);
+    }
     const std::string key_param = Param(std::move(key));
     const auto owners = [&](bool in, std::string_view extra) {
-      return fmt::format("{} {} (SELECT {} FROM {} WHERE key = {}{})", schema_.owner_sql,
+      return fmt::format("{} {} (SELECT {} FROM {} WHERE key = {}{}{})", schema_.owner_sql,
                          in ? "IN" : "NOT IN", schema_.labels_owner_column, schema_.labels_table,
-                         key_param, extra);
+                         key_param, index_condition, extra);
     };
     switch (s.op) {
       case Op::kPresent:

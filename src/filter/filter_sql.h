@@ -70,6 +70,13 @@ struct FieldSchema {
   std::string_view labels_table = {};         // e.g. "blob_labels" (columns: <owner>, key, value)
   std::string_view labels_owner_column = {};  // e.g. "digest"
   std::string_view owner_sql = {};            // e.g. "b.digest": the outer row's id
+  // When the labels table's (key, value) index is partial (blob_labels leaves
+  // out reference labels, migration 8): its condition, which a label filter
+  // states beside `key = ...` for every key the index holds, because SQLite
+  // uses a partial index only when the query names its condition. Keys for
+  // which `label_key_indexed` is false are looked up without it (a scan).
+  std::string_view labels_index_condition = {};     // e.g. "NOT gc_reference"
+  bool (*label_key_indexed)(std::string_view key) = nullptr;
 };
 
 // Compiles `filter` for rows described by `schema`. Parameters are numbered

@@ -392,6 +392,24 @@ TEST_F(FilterSqlTest, SqlShape) {
                                               std::string("b")}));
 }
 
+// A partial label index (blob_labels leaves out reference labels): its
+// condition goes beside `key = ...` for the keys the index holds, so SQLite
+// can use it, and stays away for the others, which it does not hold.
+TEST_F(FilterSqlTest, APartialLabelIndexIsNamedForTheKeysItHolds) {
+  FieldSchema schema = BlobSchema();
+  schema.labels_index_condition = "NOT gc_reference";
+  schema.label_key_indexed = [](std::string_view key) { return key.substr(0, 4) != "ref."; };
+  Result<Filter> f = ParseAll({"labels.a==1", "labels.ref.x!=2,labels.a~=^z"});
+  ASSERT_TRUE(f.ok());
+  Result<SqlCondition> c = Compile(*f, schema, 1);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->sql,
+            "((b.digest IN (SELECT digest FROM blob_labels WHERE key = ?1 AND NOT gc_reference "
+            "AND value = ?2)) OR (b.digest NOT IN (SELECT digest FROM blob_labels WHERE key = ?3 "
+            "AND value = ?4) AND b.digest IN (SELECT digest FROM blob_labels WHERE key = ?5 AND "
+            "NOT gc_reference AND regexp(?6, value, ?7))))");
+}
+
 // A column may be named by several parts (containerd's image filters say
 // target.digest); the path must match the whole name.
 TEST_F(FilterSqlTest, ColumnsWithDottedNames) {
