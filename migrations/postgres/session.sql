@@ -4,14 +4,9 @@
 -- gc_scratch_clear script because the collector marks inside a read-only
 -- transaction, which may write temporary tables but not create them.
 SET client_min_messages = warning;
-CREATE TEMP TABLE IF NOT EXISTS gc_reached (id bigint PRIMARY KEY);
-CREATE TEMP TABLE IF NOT EXISTS gc_candidates (
-  id     bigint PRIMARY KEY,   -- gc_nodes.id = blobs.gc_id
-  digest text COLLATE "C" NOT NULL,
-  size   bigint NOT NULL
-);
 CREATE TEMP TABLE IF NOT EXISTS gc_revived (id bigint PRIMARY KEY);
-CREATE TEMP TABLE IF NOT EXISTS gc_batch (
+CREATE TEMP TABLE IF NOT EXISTS gc_sweep_batch (
   digest text COLLATE "C" PRIMARY KEY,
+  id     bigint NOT NULL,   -- gc_nodes.id = blobs.gc_id at the mark
   size   bigint NOT NULL
 );

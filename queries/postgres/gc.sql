@@ -1,6 +1,6 @@
 -- The garbage collector's statements (catalog/gc_rows.cc), PostgreSQL.
--- Reachability is the schema's view gc_reachable_ids and "now" the view
--- gc_now, as in SQLite. The run's scratch tables are this connection's
+-- The mark walks in memory (store/gc_mark.cc) what the schema's view
+-- gc_reachable_ids walks in SQL, and "now" is the view gc_now, as in SQLite. The run's scratch tables are this connection's
 -- temporary tables, created by migrations/postgres/session.sql when the
 -- connection opens (a read-only transaction, where the collector marks,
 -- may write temporary tables but not create them).
@@ -9,10 +9,8 @@
 SELECT now FROM gc_now
 
 -- script: gc_scratch_clear
-DELETE FROM pg_temp.gc_reached;
-DELETE FROM pg_temp.gc_candidates;
 DELETE FROM pg_temp.gc_revived;
-DELETE FROM pg_temp.gc_batch
+DELETE FROM pg_temp.gc_sweep_batch
 
 -- name: gc_run_start
 INSERT INTO gc_runs (pid, started_at) VALUES (:pid, :now)
@@ -25,22 +23,18 @@ DELETE FROM gc_revivals
 -- name: gc_revivals_last
 SELECT coalesce(max(seq), 0) AS last FROM gc_revivals
 
--- name: gc_mark
--- The walk, on the run's read snapshot.
-INSERT INTO pg_temp.gc_reached (id) SELECT id FROM gc_reachable_ids
-ON CONFLICT (id) DO NOTHING
+-- name: gc_root_ids
+-- The mark's start, on the run's read snapshot: the numbers of the roots.
+SELECT DISTINCT n.id FROM gc_roots AS r JOIN gc_nodes AS n ON n.digest = r.digest
 
--- name: gc_select_candidates
--- Unreachable at the snapshot and created before :cutoff. A blob without a
--- number is kept.
-INSERT INTO pg_temp.gc_candidates (id, digest, size)
-SELECT b.gc_id, b.digest, b.size
-FROM blobs AS b
-WHERE b.created_at < :cutoff AND b.gc_id IS NOT NULL
-  AND NOT EXISTS (SELECT 1 FROM pg_temp.gc_reached AS r WHERE r.id = b.gc_id)
+-- name: gc_links_all
+SELECT parent, child FROM gc_links ORDER BY parent, child
 
--- name: gc_candidate_count
-SELECT count(*) AS n FROM pg_temp.gc_candidates
+-- name: gc_numbered_before
+-- The blobs the mark judges, in digest order. A blob without a number is kept.
+SELECT gc_id, digest, size FROM blobs
+WHERE created_at < :cutoff AND gc_id IS NOT NULL
+ORDER BY digest
 
 -- name: gc_revive
 -- Everything the changes logged after :after reach, as of now.
@@ -53,38 +47,29 @@ WITH RECURSIVE reach (id) AS (
 SELECT id FROM reach
 ON CONFLICT (id) DO NOTHING
 
--- name: gc_batch_low
--- The lowest id of the next batch: the :limit candidates below :below, taken
--- from the highest id down.
-SELECT min(id) AS low
-FROM (SELECT id FROM pg_temp.gc_candidates WHERE id < :below ORDER BY id DESC LIMIT :limit) AS c
+-- name: gc_batch_add
+INSERT INTO pg_temp.gc_sweep_batch (digest, id, size) VALUES (:digest, :id, :size)
 
--- name: gc_batch_select
--- Candidates in [:low, :below) still to go: the same blob and not revived.
-INSERT INTO pg_temp.gc_batch (digest, size)
-SELECT c.digest, c.size
-FROM pg_temp.gc_candidates AS c JOIN blobs AS b ON b.digest = c.digest
-WHERE c.id >= :low AND c.id < :below
-  AND b.gc_id = c.id AND b.created_at < :cutoff
-  AND NOT EXISTS (SELECT 1 FROM pg_temp.gc_revived AS r WHERE r.id = c.id)
+-- name: gc_batch_spare
+-- Out of the batch: no longer the same blob, or revived.
+DELETE FROM pg_temp.gc_sweep_batch AS c
+WHERE NOT EXISTS (SELECT 1 FROM blobs AS b
+                  WHERE b.digest = c.digest AND b.gc_id = c.id AND b.created_at < :cutoff)
+   OR c.id IN (SELECT id FROM pg_temp.gc_revived)
 
 -- name: gc_batch_queue_files
 INSERT INTO pending_file_deletions (digest, deleted_at)
-SELECT digest, CAST(:now AS bigint) FROM pg_temp.gc_batch
+SELECT digest, CAST(:now AS bigint) FROM pg_temp.gc_sweep_batch
 ON CONFLICT (digest) DO UPDATE SET deleted_at = excluded.deleted_at
 
 -- name: gc_batch_delete_rows
-DELETE FROM blobs WHERE digest IN (SELECT digest FROM pg_temp.gc_batch)
+DELETE FROM blobs WHERE digest IN (SELECT digest FROM pg_temp.gc_sweep_batch)
 
 -- name: gc_batch_list
-SELECT digest, size FROM pg_temp.gc_batch ORDER BY digest
+SELECT digest, size FROM pg_temp.gc_sweep_batch ORDER BY digest
 
 -- name: gc_batch_clear
-DELETE FROM pg_temp.gc_batch
-
--- name: gc_would_remove
--- The dry run: what gc_select_candidates chooses, without scratch tables.
-SELECT digest, size FROM gc_unreachable WHERE created_at < :cutoff ORDER BY digest
+DELETE FROM pg_temp.gc_sweep_batch
 
 -- name: gc_nodes_to_check_any
 SELECT 1 AS found FROM gc_nodes_to_check LIMIT 1

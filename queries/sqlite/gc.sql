@@ -7,23 +7,16 @@
 SELECT now FROM gc_now
 
 -- script: gc_scratch_clear
--- The run's scratch tables (this connection's own): what the walk reached,
--- the candidates, what was revived since, and the current batch.
-CREATE TEMP TABLE IF NOT EXISTS gc_reached (id INTEGER PRIMARY KEY);
-CREATE TEMP TABLE IF NOT EXISTS gc_candidates (
-  id     INTEGER PRIMARY KEY,   -- gc_nodes.id = blobs.gc_id
-  digest TEXT NOT NULL,
-  size   INTEGER NOT NULL
-);
+-- The run's scratch tables (this connection's own): what was revived since
+-- the run registered, and the current batch.
 CREATE TEMP TABLE IF NOT EXISTS gc_revived (id INTEGER PRIMARY KEY);
-CREATE TEMP TABLE IF NOT EXISTS gc_batch (
+CREATE TEMP TABLE IF NOT EXISTS gc_sweep_batch (
   digest TEXT PRIMARY KEY NOT NULL,
+  id     INTEGER NOT NULL,   -- gc_nodes.id = blobs.gc_id at the mark
   size   INTEGER NOT NULL
 ) WITHOUT ROWID;
-DELETE FROM temp.gc_reached;
-DELETE FROM temp.gc_candidates;
 DELETE FROM temp.gc_revived;
-DELETE FROM temp.gc_batch
+DELETE FROM temp.gc_sweep_batch
 
 -- name: gc_run_start
 INSERT INTO gc_runs (pid, started_at) VALUES (:pid, :now)
@@ -36,22 +29,23 @@ DELETE FROM gc_revivals
 -- name: gc_revivals_last
 SELECT coalesce(max(seq), 0) AS last FROM gc_revivals
 
--- name: gc_mark
--- The walk, on the run's read snapshot.
-INSERT INTO temp.gc_reached (id) SELECT id FROM gc_reachable_ids WHERE true
-ON CONFLICT (id) DO NOTHING
+-- name: gc_root_ids
+-- The mark's start, on the run's read snapshot: the numbers of the roots
+-- (the walk itself is store/gc_mark.cc; gc_reachable_ids is the same walk
+-- in SQL, for outside tools).
+SELECT DISTINCT n.id FROM gc_roots AS r JOIN gc_nodes AS n ON n.digest = r.digest
 
--- name: gc_select_candidates
--- Unreachable at the snapshot and created before :cutoff (gc_unreachable,
--- with the walk in a table). A blob without a number is kept.
-INSERT INTO temp.gc_candidates (id, digest, size)
-SELECT b.gc_id, b.digest, b.size
-FROM blobs AS b
-WHERE b.created_at < :cutoff AND b.gc_id IS NOT NULL
-  AND NOT EXISTS (SELECT 1 FROM temp.gc_reached AS r WHERE r.id = b.gc_id)
+-- name: gc_links_all
+-- Every reference, on the same snapshot, in the primary key's order.
+SELECT parent, child FROM gc_links ORDER BY parent, child
 
--- name: gc_candidate_count
-SELECT count(*) AS n FROM temp.gc_candidates
+-- name: gc_numbered_before
+-- The blobs the mark judges, on the same snapshot, in digest order (the
+-- table's order: a sweep batch of neighbours touches neighbouring pages).
+-- A blob without a number is kept.
+SELECT gc_id, digest, size FROM blobs
+WHERE created_at < :cutoff AND gc_id IS NOT NULL
+ORDER BY digest
 
 -- name: gc_revive
 -- Everything the changes logged after :after reach, as of now.
@@ -64,41 +58,31 @@ WITH RECURSIVE reach (id) AS (
 SELECT id FROM reach WHERE true
 ON CONFLICT (id) DO NOTHING
 
--- name: gc_batch_low
--- The lowest id of the next batch: the :limit candidates below :below, taken
--- from the highest id down (parents, committed after their children, tend
--- to go first).
-SELECT min(id) AS low
-FROM (SELECT id FROM temp.gc_candidates WHERE id < :below ORDER BY id DESC LIMIT :limit)
+-- name: gc_batch_add
+INSERT INTO temp.gc_sweep_batch (digest, id, size) VALUES (:digest, :id, :size)
 
--- name: gc_batch_select
--- Candidates in [:low, :below) still to go: the same blob (its number, and a
--- commit time before the cutoff, so not committed again meanwhile) and not
--- revived.
-INSERT INTO temp.gc_batch (digest, size)
-SELECT c.digest, c.size
-FROM temp.gc_candidates AS c JOIN blobs AS b ON b.digest = c.digest
-WHERE c.id >= :low AND c.id < :below
-  AND b.gc_id = c.id AND b.created_at < :cutoff
-  AND NOT EXISTS (SELECT 1 FROM temp.gc_revived AS r WHERE r.id = c.id)
+-- name: gc_batch_spare
+-- Out of the batch go the candidates no longer to remove: not the same blob
+-- any more (another number, or committed again after the cutoff), or revived.
+DELETE FROM temp.gc_sweep_batch
+WHERE NOT EXISTS (SELECT 1 FROM blobs AS b
+                  WHERE b.digest = gc_sweep_batch.digest AND b.gc_id = gc_sweep_batch.id
+                    AND b.created_at < :cutoff)
+   OR id IN (SELECT id FROM temp.gc_revived)
 
 -- name: gc_batch_queue_files
 INSERT INTO pending_file_deletions (digest, deleted_at)
-SELECT digest, :now FROM temp.gc_batch WHERE true
+SELECT digest, :now FROM temp.gc_sweep_batch WHERE true
 ON CONFLICT (digest) DO UPDATE SET deleted_at = excluded.deleted_at
 
 -- name: gc_batch_delete_rows
-DELETE FROM blobs WHERE digest IN (SELECT digest FROM temp.gc_batch)
+DELETE FROM blobs WHERE digest IN (SELECT digest FROM temp.gc_sweep_batch)
 
 -- name: gc_batch_list
-SELECT digest, size FROM temp.gc_batch ORDER BY digest
+SELECT digest, size FROM temp.gc_sweep_batch ORDER BY digest
 
 -- name: gc_batch_clear
-DELETE FROM temp.gc_batch
-
--- name: gc_would_remove
--- The dry run: what gc_select_candidates chooses, without scratch tables.
-SELECT digest, size FROM gc_unreachable WHERE created_at < :cutoff ORDER BY digest
+DELETE FROM temp.gc_sweep_batch
 
 -- name: gc_nodes_to_check_any
 SELECT 1 AS found FROM gc_nodes_to_check LIMIT 1

@@ -37,14 +37,30 @@ int64_t GcRows::LastRevival() {
 
 void GcRows::ClearScratch() { tx_.RunScript(ScriptId::gc_scratch_clear); }
 
-int64_t GcRows::SelectCandidates(int64_t cutoff) {
-  tx_.Prepare(QueryId::gc_mark)->Run();
-  auto select = tx_.Prepare(QueryId::gc_select_candidates);
-  select->Bind(":cutoff", cutoff);
-  select->Run();
-  auto count = tx_.Prepare(QueryId::gc_candidate_count);
-  count->Step();
-  return count->Int64("n");
+std::vector<int64_t> GcRows::RootIds() {
+  auto q = tx_.Prepare(QueryId::gc_root_ids);
+  std::vector<int64_t> out;
+  while (q->Step()) out.push_back(q->Int64("id"));
+  return out;
+}
+
+std::vector<GcLink> GcRows::Links() {
+  auto q = tx_.Prepare(QueryId::gc_links_all);
+  std::vector<GcLink> out;
+  while (q->Step()) out.push_back({q->Int64("parent"), q->Int64("child")});
+  return out;
+}
+
+std::vector<GcCandidate> GcRows::Unreached(int64_t cutoff,
+                                           const std::function<bool(int64_t id)>& reached) {
+  auto q = tx_.Prepare(QueryId::gc_numbered_before);
+  q->Bind(":cutoff", cutoff);
+  std::vector<GcCandidate> out;
+  while (q->Step()) {
+    const int64_t id = q->Int64("gc_id");
+    if (!reached(id)) out.push_back({id, q->Text("digest"), q->Int64("size")});
+  }
+  return out;
 }
 
 void GcRows::Revive(int64_t after) {
@@ -53,33 +69,24 @@ void GcRows::Revive(int64_t after) {
   q->Run();
 }
 
-std::optional<int64_t> GcRows::NextBatchLow(int64_t below, int64_t limit) {
-  auto q = tx_.Prepare(QueryId::gc_batch_low);
-  q->Bind(":below", below);
-  q->Bind(":limit", limit);
-  if (!q->Step()) return std::nullopt;
-  return q->OptionalInt64("low");
-}
-
-std::vector<BlobSize> GcRows::SweepBatch(int64_t low, int64_t below, int64_t cutoff,
+std::vector<BlobSize> GcRows::SweepBatch(std::span<const GcCandidate> batch, int64_t cutoff,
                                          int64_t now) {
   tx_.Prepare(QueryId::gc_batch_clear)->Run();
-  auto select = tx_.Prepare(QueryId::gc_batch_select);
-  select->Bind(":low", low);
-  select->Bind(":below", below);
-  select->Bind(":cutoff", cutoff);
-  select->Run();
+  for (const GcCandidate& c : batch) {
+    auto add = tx_.Prepare(QueryId::gc_batch_add);
+    add->Bind(":digest", c.digest);
+    add->Bind(":id", c.id);
+    add->Bind(":size", c.size);
+    add->Run();
+  }
+  auto spare = tx_.Prepare(QueryId::gc_batch_spare);
+  spare->Bind(":cutoff", cutoff);
+  spare->Run();
   auto queue = tx_.Prepare(QueryId::gc_batch_queue_files);
   queue->Bind(":now", now);
   queue->Run();
   tx_.Prepare(QueryId::gc_batch_delete_rows)->Run();
   return ReadSizes(*tx_.Prepare(QueryId::gc_batch_list));
-}
-
-std::vector<BlobSize> GcRows::WouldRemove(int64_t cutoff) {
-  auto q = tx_.Prepare(QueryId::gc_would_remove);
-  q->Bind(":cutoff", cutoff);
-  return ReadSizes(*q);
 }
 
 bool GcRows::AnyNodesToCheck() { return tx_.Prepare(QueryId::gc_nodes_to_check_any)->Step(); }

@@ -10,7 +10,10 @@
 #define CONTENTSTORE_SRC_CATALOG_GC_ROWS_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -18,6 +21,22 @@
 #include "catalog/catalog.h"
 
 namespace contentstore::catalog {
+
+// A reference: the blob numbered `parent` has a label naming `child`.
+struct GcLink {
+  int64_t parent = 0;
+  int64_t child = 0;
+  bool operator<(const GcLink& o) const {
+    return parent != o.parent ? parent < o.parent : child < o.child;
+  }
+};
+
+// A blob the mark did not reach.
+struct GcCandidate {
+  int64_t id = 0;  // blobs.gc_id at the mark
+  std::string digest;
+  int64_t size = 0;
+};
 
 class GcRows {
  public:
@@ -38,20 +57,23 @@ class GcRows {
 
   // The run's scratch tables, created if needed and emptied.
   void ClearScratch();
-  // On the run's snapshot: the walk from the roots, then the unreachable
-  // blobs created before `cutoff`. Returns how many candidates there are.
-  int64_t SelectCandidates(int64_t cutoff);
+
+  // The mark's input, each read on the run's snapshot: the gc_nodes numbers
+  // of the roots (gc_roots), and every link, by parent.
+  std::vector<int64_t> RootIds();
+  std::vector<GcLink> Links();
+  // On the same snapshot: the blobs created before `cutoff` that have a
+  // number for which `reached` is false, in digest order.
+  std::vector<GcCandidate> Unreached(int64_t cutoff,
+                                     const std::function<bool(int64_t id)>& reached);
+
   // Spares whatever the changes logged after `after` reach.
   void Revive(int64_t after);
-  // The lowest candidate id of the next batch of at most `limit` below
-  // `below`; nullopt when none is left.
-  std::optional<int64_t> NextBatchLow(int64_t below, int64_t limit);
-  // Queues the files of the candidates in [low, below) that are still the
-  // blobs they were and not revived, deletes their rows, and returns them.
-  std::vector<BlobSize> SweepBatch(int64_t low, int64_t below, int64_t cutoff, int64_t now);
-
-  // The dry run: the blobs a run would remove, without scratch tables.
-  std::vector<BlobSize> WouldRemove(int64_t cutoff);
+  // Of `batch`, the candidates that are still the blobs they were (same
+  // number, created before `cutoff`) and not revived: queues their files,
+  // deletes their rows, and returns them.
+  std::vector<BlobSize> SweepBatch(std::span<const GcCandidate> batch, int64_t cutoff,
+                                   int64_t now);
 
   // Graph nodes left unused by removals (gc_nodes_to_check).
   bool AnyNodesToCheck();

@@ -11,13 +11,15 @@
 //     expecting a digest (migration 5), an image name created or pointed at
 //     a new target (migration 6).
 //  2. Mark, on a read snapshot taken after that commit, holding no write
-//     lock: the view gc_reachable_ids (the recursive walk from gc_roots over
-//     gc_links) goes into a temp table, and the blobs it does not hold that
-//     were committed before the grace cutoff become the candidates.
-//     Anything committed after the snapshot is not a candidate; anything
-//     changed after the registration is logged.
-//  3. Sweep, in batches of candidates (highest graph number first: parents,
-//     committed after their children, tend to go before them), each one short
+//     lock: the roots and gc_links are read and walked in memory (GcMark,
+//     the walk the view gc_reachable_ids is in SQL), and the blobs it does
+//     not reach that were committed before the grace cutoff become the
+//     candidates, in digest order. Anything committed after the snapshot is
+//     not a candidate; anything changed after the registration is logged.
+//  3. Sweep, in batches of candidates in digest order (blobs and blob_labels
+//     are keyed by digest: a batch of neighbours shares pages, so the batches
+//     together write each page about once, where batches of scattered rows
+//     each rewrote most of the tables), each one short
 //     write transaction that first walks from the log entries since the last
 //     batch and spares what they reach, then re-checks each candidate (still
 //     the same blob, still committed before the cutoff, so not committed
@@ -54,13 +56,14 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <limits>
+#include <span>
 
 #include "catalog/gc_rows.h"
 #include "catalog/ingest_rows.h"
 #include "catalog/lease_rows.h"
 #include "env/crash_point.h"
 #include "env/unique_fd.h"
+#include "store/gc_mark.h"
 #include "store/ingest_sweep.h"
 #include "store/recovery.h"
 #include "util/timestamp.h"
@@ -90,13 +93,23 @@ struct LockedIngest {
   std::optional<std::string> upload_id;
 };
 
-void AddRemoved(const std::vector<catalog::BlobSize>& removed, GcReport& report) {
-  for (const catalog::BlobSize& b : removed) {
+// Rows with a digest and a size (catalog::BlobSize, catalog::GcCandidate).
+template <typename Row>
+void AddRemoved(const std::vector<Row>& removed, GcReport& report) {
+  for (const Row& b : removed) {
     auto digest = Digest::Parse(b.digest);
     if (!digest.ok()) continue;  // not a digest: no file to delete either
     report.removed_blobs.push_back(*digest);
     report.bytes_freed += b.size;
   }
+}
+
+// 2. The mark, on the transaction's snapshot: the blobs committed before
+// `cutoff` that no root reaches, in digest order.
+std::vector<catalog::GcCandidate> Unreached(catalog::Transaction& tx, int64_t cutoff) {
+  catalog::GcRows gc(tx);
+  const GcMark mark(gc.RootIds(), gc.Links());
+  return gc.Unreached(cutoff, [&](int64_t id) { return mark.Reached(id); });
 }
 
 }  // namespace
@@ -194,7 +207,7 @@ Status GarbageCollector::DryRun(const GcOptions& options, int64_t now, GcReport&
   return ctx_.catalog
       .Read([&](catalog::Transaction& tx) {
         report.removed_leases = catalog::LeaseRows(tx).ExpiredIds(now);
-        AddRemoved(catalog::GcRows(tx).WouldRemove(cutoff), report);
+        AddRemoved(Unreached(tx, cutoff), report);
         return Status::OK();
       })
       .WithContext("gc");
@@ -235,33 +248,29 @@ Status GarbageCollector::CollectBlobs(const GcOptions& options, int64_t now, GcR
 Status GarbageCollector::MarkAndSweep(int64_t cutoff, int64_t now, int64_t seen,
                                       GcReport& report) {
   // 2. Mark, on a snapshot.
-  int64_t candidates = 0;
+  std::vector<catalog::GcCandidate> candidates;
   Status s = ctx_.catalog.Read([&](catalog::Transaction& tx) {
-    catalog::GcRows gc(tx);
-    gc.ClearScratch();
-    candidates = gc.SelectCandidates(cutoff);
+    catalog::GcRows(tx).ClearScratch();
+    candidates = Unreached(tx, cutoff);
     return Status::OK();
   });
-  if (!s.ok() || candidates == 0) return s;
+  if (!s.ok() || candidates.empty()) return s;
   test_hooks::CrashPoint("gc.after_mark");
   // 3. Sweep.
-  int64_t below = std::numeric_limits<int64_t>::max();
+  const std::span<const catalog::GcCandidate> all(candidates);
   int64_t limit = kFirstBatch;
-  for (bool done = false; !done;) {
+  for (size_t next = 0; next < all.size();) {
+    const auto batch = all.subspan(next, std::min(all.size() - next, static_cast<size_t>(limit)));
     s = Write(report, [&](catalog::Transaction& tx) {
       catalog::GcRows gc(tx);
       gc.Revive(seen);
       seen = gc.LastRevival();
-      auto low = gc.NextBatchLow(below, limit);
-      if (!low) {
-        done = true;
-        return Status::OK();
-      }
-      AddRemoved(gc.SweepBatch(*low, below, cutoff, now), report);
-      below = *low;
+      AddRemoved(gc.SweepBatch(batch, cutoff, now), report);
       return Status::OK();
     });
     if (!s.ok()) return s;
+    next += batch.size();
+    if (next == all.size()) break;
     // Step aside for writers, and keep the next hold near the target. A
     // writer that waited for our lock polls at least every 2 ms (the
     // catalog's busy handler), so a gap a little longer lets every waiting

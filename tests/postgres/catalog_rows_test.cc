@@ -22,6 +22,7 @@
 #include "catalog/postgres_catalog.h"
 #include "catalog/sqlite_catalog.h"
 #include "pg_test_env.h"
+#include "store/gc_mark.h"
 #include "test_util.h"
 #include "util/timestamp.h"
 
@@ -38,6 +39,13 @@ std::string D(char c, const char* alg = "sha256") {
                      : std::string_view(alg) == "sha384" ? 96
                                                          : 128;
   return std::string(alg) + ":" + std::string(hex, c);
+}
+
+// What a collection would remove at `cutoff`: the collector's mark (store/gc.cc).
+std::vector<GcCandidate> WouldRemove(Transaction& tx, int64_t cutoff) {
+  GcRows gc(tx);
+  const GcMark mark(gc.RootIds(), gc.Links());
+  return gc.Unreached(cutoff, [&](int64_t id) { return mark.Reached(id); });
 }
 
 class CatalogRows : public ::testing::TestWithParam<Engine> {
@@ -414,10 +422,9 @@ TEST_P(CatalogRows, ReferenceGraphFollowsTheLabels) {
     blobs.SetLabel(D('b'), "containerd.io/gc.ref.content", "not-a-digest");
   });
   R([&](Transaction& tx) {
-    GcRows gc(tx);
-    EXPECT_EQ(gc.WouldRemove(11).size(), 1u);
-    EXPECT_EQ(gc.WouldRemove(11)[0].digest, D('c'));
-    EXPECT_TRUE(gc.WouldRemove(10).empty()) << "younger than the cutoff";
+    EXPECT_EQ(WouldRemove(tx, 11).size(), 1u);
+    EXPECT_EQ(WouldRemove(tx, 11)[0].digest, D('c'));
+    EXPECT_TRUE(WouldRemove(tx, 10).empty()) << "younger than the cutoff";
     CatalogCheck check(tx);
     EXPECT_TRUE(check.IntegrityProblems().empty());
     EXPECT_TRUE(check.GraphDrifts().empty());
@@ -428,7 +435,7 @@ TEST_P(CatalogRows, ReferenceGraphFollowsTheLabels) {
   // Moving the reference: b becomes garbage, c is kept.
   W([&](Transaction& tx) { BlobRows(tx).SetLabel(D('a'), ref, D('c')); });
   R([&](Transaction& tx) {
-    auto would = GcRows(tx).WouldRemove(11);
+    auto would = WouldRemove(tx, 11);
     ASSERT_EQ(would.size(), 1u);
     EXPECT_EQ(would[0].digest, D('b'));
     EXPECT_TRUE(GcRows(tx).AnyNodesToCheck()) << "b lost a link";
@@ -458,13 +465,17 @@ TEST_P(CatalogRows, CollectionMarksSweepsAndRevives) {
     EXPECT_TRUE(gc.AnyRun());
     seen = gc.LastRevival();
   });
-  int64_t candidates = 0;
+  std::vector<GcCandidate> candidates;
   R([&](Transaction& tx) {
-    GcRows gc(tx);
-    gc.ClearScratch();
-    candidates = gc.SelectCandidates(11);
+    GcRows(tx).ClearScratch();
+    candidates = WouldRemove(tx, 11);
   });
-  EXPECT_EQ(candidates, 3);
+  ASSERT_EQ(candidates.size(), 3u);
+  EXPECT_EQ(candidates[0].digest, D('b'));  // in digest order
+  EXPECT_EQ(candidates[2].digest, D('d'));
+  // A candidate that is no longer the blob the mark saw (another number) is
+  // spared, as is one committed again after the cutoff.
+  candidates.push_back({candidates[0].id + 1000, D('a'), 100});
   // While the run goes on, d becomes a root: it is revived.
   W([&](Transaction& tx) { BlobRows(tx).SetLabel(D('d'), "containerd.io/gc.root", "y"); });
   std::vector<BlobSize> removed;
@@ -472,10 +483,8 @@ TEST_P(CatalogRows, CollectionMarksSweepsAndRevives) {
     GcRows gc(tx);
     gc.Revive(seen);
     EXPECT_GT(gc.LastRevival(), seen);
-    auto low = gc.NextBatchLow(int64_t{1} << 62, 100);
-    ASSERT_TRUE(low.has_value());
-    removed = gc.SweepBatch(*low, int64_t{1} << 62, 11, 77);
-    EXPECT_FALSE(gc.NextBatchLow(*low, 100).has_value());
+    removed = gc.SweepBatch(candidates, 11, 77);
+    EXPECT_TRUE(gc.SweepBatch({}, 11, 77).empty());
     gc.EndRun();
     EXPECT_FALSE(gc.AnyRun());
   });
