@@ -2,9 +2,13 @@
 // numbers) the roots reach over the links: exactly what the schema's view
 // gc_reachable_ids computes for outside tools, done here because that
 // recursive query visits every reachable node through two b-trees and a
-// temporary one (3-4 s at a million blobs), where this is a sort and a walk
-// over arrays (a fraction of a second; memory: 16 bytes per link and about
-// 40 per reached node).
+// temporary one (3-4 s at a million blobs), where this is a walk over arrays.
+//
+// Node numbers come from gc_nodes' integer key: small, dense, positive. The
+// walk then indexes arrays by number (a bit and an offset per number up to
+// the largest: 9 MB at a million). Numbers that are not (a negative one, or
+// a largest far above the count, which only hand-written rows make) fall
+// back to a hash set, slower but the same answer.
 //
 // Thread-safety: immutable once built.
 
@@ -25,11 +29,22 @@ class GcMark {
   // reaches are fine.
   GcMark(const std::vector<int64_t>& roots, std::vector<catalog::GcLink> links);
 
-  bool Reached(int64_t id) const { return reached_.count(id) != 0; }
-  size_t reached_count() const { return reached_.size(); }
+  bool Reached(int64_t id) const {
+    if (!dense_) return sparse_.count(id) != 0;
+    return id >= 0 && static_cast<uint64_t>(id) < reached_.size() &&
+           reached_[static_cast<size_t>(id)];
+  }
+  size_t reached_count() const { return count_; }
 
  private:
-  std::unordered_set<int64_t> reached_;
+  void WalkDense(const std::vector<int64_t>& roots, const std::vector<catalog::GcLink>& links,
+                 int64_t max_id);
+  void WalkSparse(const std::vector<int64_t>& roots, const std::vector<catalog::GcLink>& links);
+
+  bool dense_ = true;
+  std::vector<bool> reached_;          // dense: by node number
+  std::unordered_set<int64_t> sparse_;  // otherwise
+  size_t count_ = 0;
 };
 
 }  // namespace contentstore

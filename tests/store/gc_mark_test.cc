@@ -45,6 +45,21 @@ TEST(GcMarkTest, AChildThatIsNoBlobIsReachedButLeadsNowhere) {
   EXPECT_EQ(ReachedAmong(mark, 100), (std::set<int64_t>{10, 99}));
 }
 
+TEST(GcMarkTest, NumbersFarApartOrNegativeGiveTheSameAnswer) {
+  // Rows written by hand can carry any integer: the walk then keeps a hash
+  // set instead of arrays indexed by number.
+  const int64_t far = int64_t{1} << 60;
+  const GcMark mark({far, -5}, {{far, 3}, {3, -7}, {-5, far - 1}, {8, 9}});
+  EXPECT_TRUE(mark.Reached(far));
+  EXPECT_TRUE(mark.Reached(far - 1));
+  EXPECT_TRUE(mark.Reached(3));
+  EXPECT_TRUE(mark.Reached(-7));
+  EXPECT_TRUE(mark.Reached(-5));
+  EXPECT_FALSE(mark.Reached(8));
+  EXPECT_FALSE(mark.Reached(9));
+  EXPECT_EQ(mark.reached_count(), 5u);
+}
+
 TEST(GcMarkTest, AgreesWithAFixedPointOnRandomGraphs) {
   std::mt19937 rng(12);
   for (int round = 0; round < 50; ++round) {
@@ -66,6 +81,13 @@ TEST(GcMarkTest, AgreesWithAFixedPointOnRandomGraphs) {
     const GcMark mark(roots, links);
     EXPECT_EQ(ReachedAmong(mark, nodes + 1), expected) << "round " << round;
     EXPECT_EQ(mark.reached_count(), expected.size());
+    // The same graph with every number moved far up (the hash set's walk).
+    const int64_t shift = int64_t{1} << 50;
+    for (GcLink& l : links) l = {l.parent + shift, l.child + shift};
+    for (int64_t& r : roots) r += shift;
+    const GcMark moved(roots, links);
+    EXPECT_EQ(moved.reached_count(), expected.size()) << "round " << round;
+    for (int64_t id : expected) EXPECT_TRUE(moved.Reached(id + shift)) << "round " << round;
   }
 }
 
