@@ -104,14 +104,6 @@ void AddRemoved(const std::vector<Row>& removed, GcReport& report) {
   }
 }
 
-// 2. The mark, on the transaction's snapshot: the blobs committed before
-// `cutoff` that no root reaches, in digest order.
-std::vector<catalog::GcCandidate> Unreached(catalog::Transaction& tx, int64_t cutoff) {
-  catalog::GcRows gc(tx);
-  const GcMark mark(gc.RootIds(), gc.Links());
-  return gc.Unreached(cutoff, [&](int64_t id) { return mark.Reached(id); });
-}
-
 }  // namespace
 
 Result<GarbageCollector::CollectorLock> GarbageCollector::LockCollector(IngestContext& ctx,
@@ -207,7 +199,7 @@ Status GarbageCollector::DryRun(const GcOptions& options, int64_t now, GcReport&
   return ctx_.catalog
       .Read([&](catalog::Transaction& tx) {
         report.removed_leases = catalog::LeaseRows(tx).ExpiredIds(now);
-        AddRemoved(Unreached(tx, cutoff), report);
+        AddRemoved(MarkUnreached(tx, cutoff), report);
         return Status::OK();
       })
       .WithContext("gc");
@@ -251,7 +243,7 @@ Status GarbageCollector::MarkAndSweep(int64_t cutoff, int64_t now, int64_t seen,
   std::vector<catalog::GcCandidate> candidates;
   Status s = ctx_.catalog.Read([&](catalog::Transaction& tx) {
     catalog::GcRows(tx).ClearScratch();
-    candidates = Unreached(tx, cutoff);
+    candidates = MarkUnreached(tx, cutoff);
     return Status::OK();
   });
   if (!s.ok() || candidates.empty()) return s;

@@ -56,6 +56,12 @@ void GcMark::WalkDense(const std::vector<int64_t>& roots,
   }
 }
 
+std::vector<catalog::GcCandidate> MarkUnreached(catalog::Transaction& tx, int64_t cutoff) {
+  catalog::GcRows gc(tx);
+  const GcMark mark(gc.RootIds(), gc.Links());
+  return gc.Unreached(cutoff, [&](int64_t id) { return mark.Reached(id); });
+}
+
 void GcMark::WalkSparse(const std::vector<int64_t>& roots,
                         const std::vector<catalog::GcLink>& links) {
   sparse_.reserve(roots.size() + links.size());

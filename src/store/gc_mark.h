@@ -47,6 +47,10 @@ class GcMark {
   size_t count_ = 0;
 };
 
+// The mark on `tx`'s snapshot: the blobs committed before `cutoff` that no
+// root reaches, in digest order (what a collection, or its dry run, takes).
+std::vector<catalog::GcCandidate> MarkUnreached(catalog::Transaction& tx, int64_t cutoff);
+
 }  // namespace contentstore
 
 #endif  // CONTENTSTORE_SRC_STORE_GC_MARK_H_

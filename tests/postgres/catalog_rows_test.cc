@@ -41,13 +41,6 @@ std::string D(char c, const char* alg = "sha256") {
   return std::string(alg) + ":" + std::string(hex, c);
 }
 
-// What a collection would remove at `cutoff`: the collector's mark (store/gc.cc).
-std::vector<GcCandidate> WouldRemove(Transaction& tx, int64_t cutoff) {
-  GcRows gc(tx);
-  const GcMark mark(gc.RootIds(), gc.Links());
-  return gc.Unreached(cutoff, [&](int64_t id) { return mark.Reached(id); });
-}
-
 class CatalogRows : public ::testing::TestWithParam<Engine> {
  protected:
   void SetUp() override {
@@ -422,9 +415,9 @@ TEST_P(CatalogRows, ReferenceGraphFollowsTheLabels) {
     blobs.SetLabel(D('b'), "containerd.io/gc.ref.content", "not-a-digest");
   });
   R([&](Transaction& tx) {
-    EXPECT_EQ(WouldRemove(tx, 11).size(), 1u);
-    EXPECT_EQ(WouldRemove(tx, 11)[0].digest, D('c'));
-    EXPECT_TRUE(WouldRemove(tx, 10).empty()) << "younger than the cutoff";
+    EXPECT_EQ(MarkUnreached(tx, 11).size(), 1u);
+    EXPECT_EQ(MarkUnreached(tx, 11)[0].digest, D('c'));
+    EXPECT_TRUE(MarkUnreached(tx, 10).empty()) << "younger than the cutoff";
     CatalogCheck check(tx);
     EXPECT_TRUE(check.IntegrityProblems().empty());
     EXPECT_TRUE(check.GraphDrifts().empty());
@@ -435,7 +428,7 @@ TEST_P(CatalogRows, ReferenceGraphFollowsTheLabels) {
   // Moving the reference: b becomes garbage, c is kept.
   W([&](Transaction& tx) { BlobRows(tx).SetLabel(D('a'), ref, D('c')); });
   R([&](Transaction& tx) {
-    auto would = WouldRemove(tx, 11);
+    auto would = MarkUnreached(tx, 11);
     ASSERT_EQ(would.size(), 1u);
     EXPECT_EQ(would[0].digest, D('b'));
     EXPECT_TRUE(GcRows(tx).AnyNodesToCheck()) << "b lost a link";
@@ -468,7 +461,7 @@ TEST_P(CatalogRows, CollectionMarksSweepsAndRevives) {
   std::vector<GcCandidate> candidates;
   R([&](Transaction& tx) {
     GcRows(tx).ClearScratch();
-    candidates = WouldRemove(tx, 11);
+    candidates = MarkUnreached(tx, 11);
   });
   ASSERT_EQ(candidates.size(), 3u);
   EXPECT_EQ(candidates[0].digest, D('b'));  // in digest order
