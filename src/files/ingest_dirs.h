@@ -6,12 +6,26 @@
 // it for as long as it is open, so the kernel, not the catalog, decides who
 // holds a ref, and a dead holder's lock is gone with its process.
 //
+// Spares. Making and removing a directory per ingest is most of the file
+// system's metadata work of a small commit (on ext4 a mkdir costs several
+// times a file's create, and waits out the journal's commit of another
+// thread's fsync). So an ended ingest's directory, emptied, is renamed to
+// ingest/.spare-<instance>-<n> and kept, still flocked through the same
+// descriptor, and the next new ingest renames it to its own name (no
+// replace) instead of making one. A spare is empty, has no marker, and is
+// locked for as long as its process lives: housekeeping in other processes
+// leaves it alone, and a dead process's spares are orphans the sweep
+// removes. At most kMaxSpares are kept; the destructor removes them.
+//
 // Thread-safety: thread-safe; a locked directory belongs to its holder.
 
 #ifndef CONTENTSTORE_SRC_FILES_INGEST_DIRS_H_
 #define CONTENTSTORE_SRC_FILES_INGEST_DIRS_H_
 
+#include <cstdint>
+#include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "contentstore/env.h"
@@ -24,7 +38,13 @@ namespace contentstore {
 
 class IngestDirs {
  public:
+  // Spares kept at most: about one per committer running at once.
+  static constexpr size_t kMaxSpares = 16;
+
   IngestDirs(Env& env, const Layout& layout);
+  ~IngestDirs();
+  IngestDirs(const IngestDirs&) = delete;
+  IngestDirs& operator=(const IngestDirs&) = delete;
   // Opens ROOT/ingest, which must exist.
   Status Open();
 
@@ -32,7 +52,11 @@ class IngestDirs {
   // ingest/<id>/data as a file to publish.
   LocalFile DataFile(const std::string& id, int dir_fd) const;
 
-  // Makes ingest/<id>/ if needed, opens it and takes its flock, waiting
+  // A spare's name (ingest/.spare-*), never an ingest's (those are hex).
+  static bool IsSpare(std::string_view name);
+
+  // Makes ingest/<id>/ if needed (from a spare when there is one), opens it
+  // and takes its flock, waiting
   // out housekeeping's momentary holds (about 50 ms at most). Unavailable
   // while another writer holds it. A directory removed
   // and made again between the open and the lock (a commit or abort
@@ -45,15 +69,35 @@ class IngestDirs {
   // Removes the data file, the marker and the directory; missing pieces are
   // fine. REQUIRES: the caller holds the flock (or no writer can exist).
   Status Remove(const std::string& id, int dir_fd);
-  // Names of all ingest directories.
+  // As Remove, for an ingest that ended here, through the descriptor that
+  // holds its flock: the emptied directory becomes a spare (above) when
+  // there is room and everything goes well, else it is removed.
+  void Retire(const std::string& id, UniqueFd dir_fd);
+  // Names of all ingest directories, spares included (IsSpare).
   Result<std::vector<std::string>> List();
+  // Spares held now (for tests).
+  size_t spare_count();
 
  private:
-  Status LockBriefly(int dir_fd, const std::string& path);
+  struct Spare {
+    std::string name;
+    UniqueFd fd;  // holds the flock
+  };
+  Status LockBriefly(const std::string& id, int dir_fd, bool* moved);
+  // Whether ingest/<id> is still the directory dir_fd has open.
+  bool StillNamed(const std::string& id, int dir_fd);
+  // ingest/<id> from a spare; NotFound when none could be used.
+  Result<UniqueFd> TakeSpare(const std::string& id);
+  Status Empty(const std::string& dir, int dir_fd);
 
   Env& env_;
   const Layout& layout_;
   UniqueFd root_fd_;
+  const std::string spare_prefix_;  // ".spare-<random>-", this instance's
+
+  std::mutex mu_;
+  std::vector<Spare> spares_;  // guarded by mu_
+  uint64_t spares_made_ = 0;   // guarded by mu_
 };
 
 }  // namespace contentstore

@@ -17,6 +17,7 @@
 #include "catalog/sqlite_catalog.h"
 #include "contentstore/validate.h"
 #include "env/unique_fd.h"
+#include "files/ingest_dirs.h"
 #include "files/lost_found.h"
 #include "util/timestamp.h"
 
@@ -326,6 +327,11 @@ Result<std::vector<std::string>> SetAsideIngests(Env& env, const Layout& layout)
   auto names = env.ListDir(dir->get(), layout.ingest_root());
   if (!names.ok()) return names.status();
   for (const std::string& name : *names) {
+    // A spare directory holds nothing (files/ingest_dirs.h).
+    if (IngestDirs::IsSpare(name) &&
+        env.UnlinkAt(dir->get(), name, AT_REMOVEDIR, layout.ingest_root() + "/" + name).ok()) {
+      continue;
+    }
     auto to = MoveToLostFound(env, layout, layout.ingest_root() + "/" + name);
     if (!to.ok()) return to.status();
     moved.push_back(*to);

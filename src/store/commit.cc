@@ -275,7 +275,7 @@ void IngestWriter::FinishCommitted(const Digest& digest, bool data_is_the_blob) 
   state_ = State::kCommitted;
   committed_ = digest;
   if (!data_is_the_blob) (void)ctx_.env.UnlinkAt(dir_fd_.get(), data_file_.name, 0, data_file_.path);
-  (void)ctx_.dirs.Remove(id_, dir_fd_.get());
+  ctx_.dirs.Retire(id_, std::move(dir_fd_));
   data_.reset();
   part_fd_.reset();
   // The row is gone: its upload (and what was assembled from it) too. A

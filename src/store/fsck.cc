@@ -343,6 +343,16 @@ Status Fsck::CheckIngests() {
   for (const std::string& id : *dirs) {
     if (ids.count(id)) continue;
     const std::string dir = ctx_.dirs.PathOf(id);
+    if (IngestDirs::IsSpare(id)) {
+      // Empty, and a live process's while locked; a dead one's goes at the
+      // next writable open's sweep, or here.
+      if (!options_.repair) continue;
+      auto spare_fd = ctx_.dirs.OpenExisting(id);
+      if (spare_fd.ok() && ctx_.dirs.TryLock(id, spare_fd->get()).ok()) {
+        (void)ctx_.dirs.Remove(id, spare_fd->get());
+      }
+      continue;
+    }
     auto dir_fd = ctx_.dirs.OpenExisting(id);
     if (!dir_fd.ok() && !dir_fd.status().IsNotFound()) {
       FsckProblem& p = Problem(Kind::kStrayFile, dir, "not an ingest directory");

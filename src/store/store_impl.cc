@@ -195,6 +195,7 @@ Status StoreImpl::RefuseToReplaceLostCatalog() {
     if (!names.ok()) return names.status();
     for (const std::string& name : *names) {
       if (dir == layout_.ingest_root()) {
+        if (IngestDirs::IsSpare(name)) continue;  // empty, a dead process's
         has_data = true;
         break;
       }
@@ -520,7 +521,7 @@ Status StoreImpl::AbortIngest(std::string_view ref_view) {
   });
   if (!s.ok()) return s;
   DiscardIngestUpload(*ingest_ctx_, id, upload_id);
-  if (dir_fd.ok()) return dirs_->Remove(id, dir_fd->get());
+  if (dir_fd.ok()) dirs_->Retire(id, std::move(*dir_fd));
   return Status::OK();
 }
 

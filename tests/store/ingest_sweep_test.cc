@@ -7,10 +7,12 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
 
+#include "files/ingest_dirs.h"
 #include "files/layout.h"
 #include "test_util.h"
 
@@ -95,6 +97,52 @@ TEST_F(IngestSweepTest, SomethingOddUnderIngestNeverStopsAnOpen) {
   ASSERT_NE(store_, nullptr);
   ASSERT_OK(store_->collect_garbage({}).status());
   EXPECT_TRUE(testing::FileExists(dir_.path() + "/ingest/not-a-directory"));
+}
+
+// Spare directories (files/ingest_dirs.h): a live process's are not
+// problems and nobody else takes them; a dead one's go at the next sweep.
+TEST_F(IngestSweepTest, SparesOfALiveStoreStayAndADeadProcesssGo) {
+  auto spares = [&] {
+    int n = 0;
+    for (const std::string& name : testing::ListDir(dir_.path() + "/ingest")) {
+      n += IngestDirs::IsSpare(name);
+    }
+    return n;
+  };
+  ASSERT_OK(testing::WriteBlob(*store_, "mine", "committed here"));
+  ASSERT_EQ(spares(), 1);
+  auto report = store_->fsck({});
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->clean()) << "a live spare is not a problem";
+  auto other = testing::OpenStore(dir_.path());  // its open sweeps: ours stays
+  ASSERT_NE(other, nullptr);
+  ASSERT_OK(other->collect_garbage({}).status());
+  EXPECT_EQ(spares(), 1);
+  other.reset();
+
+  // A process killed with spares of its own (no destructor runs).
+  fflush(nullptr);
+  const pid_t child = ::fork();
+  if (child == 0) {
+    auto store = testing::OpenStore(dir_.path());
+    if (store == nullptr) ::_exit(2);
+    for (const char* ref : {"theirs-1", "theirs-2"}) {
+      if (!testing::WriteBlob(*store, ref, std::string("bytes of ") + ref).ok()) ::_exit(3);
+    }
+    ::kill(::getpid(), SIGKILL);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "child exited " << WEXITSTATUS(status);
+  EXPECT_GE(spares(), 2) << "the dead process's spares are left behind";
+  report = store_->fsck({});
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->clean()) << "an empty leftover spare is not damage";
+  ASSERT_OK(store_->collect_garbage({}).status());  // sweeps, as a writable open does
+  EXPECT_EQ(spares(), 1) << "only this store's own spare is left";
+  EXPECT_EQ(store_->info(testing::DigestOf("bytes of theirs-2"))->size, 17);
+  store_.reset();
+  EXPECT_EQ(spares(), 0);
 }
 
 }  // namespace
