@@ -7,6 +7,8 @@
 //   ROOT/ingest/<id>/data           bytes of an ingest in progress
 //   ROOT/ingest/<id>/commit         while committing, where the file system has no
 //                                   user xattrs: symlink to "<alg>/<hex>"
+//   ROOT/ingest/.spare-<inst>-<n>/  an ended ingest's empty directory, kept for
+//                                   the next (files/ingest_dirs.h)
 //   ROOT/trash/<alg>-<hex>          files of deleted blobs on their way out
 //   ROOT/batches/<token>/<alg>-<hex> blobs staged by Store::put_blobs
 //   ROOT/lost+found/                what fsck --repair moved out of the way
