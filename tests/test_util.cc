@@ -22,6 +22,7 @@
 
 #include "env/crash_point.h"
 #include "env/random.h"
+#include "files/ingest_dirs.h"
 
 namespace contentstore::testing {
 
@@ -382,6 +383,12 @@ std::vector<std::string> ListDir(const std::string& path) {
   }
   ::closedir(dir);
   std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::vector<std::string> IngestDirsInUse(const std::string& root) {
+  std::vector<std::string> names = ListDir(root + "/ingest");
+  std::erase_if(names, [](const std::string& name) { return IngestDirs::IsSpare(name); });
   return names;
 }
 

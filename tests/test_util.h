@@ -149,6 +149,9 @@ std::string ReadFile(const std::string& path);
 bool FileExists(const std::string& path);
 // Names in a directory, without . and .., sorted.
 std::vector<std::string> ListDir(const std::string& path);
+// ROOT/ingest's names, without the spare directories a store keeps there
+// while open (files/ingest_dirs.h).
+std::vector<std::string> IngestDirsInUse(const std::string& root);
 
 // Runs `body` in a forked child; returns its exit status (0..255), or 128+N
 // when it died of signal N. Exceptions and gtest failures in the child count

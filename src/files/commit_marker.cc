@@ -11,6 +11,17 @@ std::string SymlinkPath(const std::string& dir_path) {
 
 }  // namespace
 
+std::string CommitMarkerValue(const std::string& blob_relative_path, const std::string& id) {
+  return blob_relative_path + ":" + id;
+}
+
+std::optional<std::string> CommitMarkerTarget(const std::string& value, const std::string& id) {
+  const size_t colon = value.find(':');
+  if (colon == std::string::npos) return value;
+  if (value.compare(colon + 1, std::string::npos, id) != 0) return std::nullopt;
+  return value.substr(0, colon);
+}
+
 Status WriteCommitMarker(Env& env, int dir_fd, const std::string& dir_path,
                          const std::string& target) {
   Status s = env.SetXattr(dir_fd, kCommitMarkerXattr, target, dir_path);

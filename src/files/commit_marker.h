@@ -4,7 +4,9 @@
 // (store/recovery.h).
 //
 // The marker is the directory's extended attribute user.contentstore.commit,
-// holding "<alg>/<hex>": setting it changes the directory's inode and
+// holding "<alg>/<hex>:<id>" (the ingest's own id: a directory outlives its
+// ingest as a spare, ingest_dirs.h, and a marker that survived a crash its
+// clearing did not is recognisably another ingest's): setting it changes the directory's inode and
 // allocates nothing, and it goes with the directory. Where the file system
 // has no user extended attributes, it is a symlink ingest/<id>/commit with
 // the same target instead. Either way it is ordered before the rename by the
@@ -25,6 +27,13 @@
 namespace contentstore {
 
 inline constexpr char kCommitMarkerXattr[] = "user.contentstore.commit";
+
+// "<blob relative path>:<ingest id>".
+std::string CommitMarkerValue(const std::string& blob_relative_path, const std::string& id);
+// The blob relative path of a marker, if it is ingest `id`'s (or names no
+// ingest, as markers written before December 2026 did); nullopt for
+// another's.
+std::optional<std::string> CommitMarkerTarget(const std::string& value, const std::string& id);
 
 Status WriteCommitMarker(Env& env, int dir_fd, const std::string& dir_path,
                          const std::string& target);

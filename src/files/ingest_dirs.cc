@@ -1,6 +1,7 @@
 #include "files/ingest_dirs.h"
 
 #include <fcntl.h>
+#include <unistd.h>
 
 #include <utility>
 
@@ -16,16 +17,22 @@ constexpr std::string_view kSparePrefix = ".spare-";
 }  // namespace
 
 IngestDirs::IngestDirs(Env& env, const Layout& layout)
-    : env_(env), layout_(layout), spare_prefix_(std::string(kSparePrefix) + RandomHex(6) + "-") {}
+    : env_(env),
+      layout_(layout),
+      spare_prefix_(std::string(kSparePrefix) + RandomHex(6) + "-"),
+      owner_pid_(::getpid()) {}
 
 IngestDirs::~IngestDirs() {
   std::lock_guard lock(mu_);
+  if (!SparesAreOurs()) return;  // the parent's, still locked by it
   for (Spare& spare : spares_) {
     (void)env_.UnlinkAt(root_fd_.get(), spare.name, AT_REMOVEDIR, PathOf(spare.name));
   }
 }
 
 bool IngestDirs::IsSpare(std::string_view name) { return name.starts_with(kSparePrefix); }
+
+bool IngestDirs::SparesAreOurs() const { return ::getpid() == owner_pid_; }
 
 Status IngestDirs::Open() {
   auto fd = OpenDir(env_, layout_.ingest_root());
@@ -38,12 +45,14 @@ LocalFile IngestDirs::DataFile(const std::string& id, int dir_fd) const {
   return {dir_fd, Layout::kDataFile, PathOf(id) + "/" + Layout::kDataFile};
 }
 
-bool IngestDirs::StillNamed(const std::string& id, int dir_fd) {
+Result<bool> IngestDirs::StillNamed(const std::string& id, int dir_fd) {
   const std::string path = PathOf(id);
   auto held = env_.StatFd(dir_fd, path);
+  if (!held.ok()) return held.status();
   auto named = env_.StatAt(root_fd_.get(), id, path);
-  return held.ok() && named.ok() && named->st_ino == held->st_ino &&
-         named->st_dev == held->st_dev;
+  if (named.status().IsNotFound()) return false;
+  if (!named.ok()) return named.status();
+  return named->st_ino == held->st_ino && named->st_dev == held->st_dev;
 }
 
 // Housekeeping (the sweep of orphan directories, the collector's look at
@@ -58,7 +67,9 @@ Status IngestDirs::LockBriefly(const std::string& id, int dir_fd, bool* moved) {
   for (int i = 0;; ++i) {
     Status s = env_.TryLock(dir_fd, path);
     if (!s.IsUnavailable() || i + 1 == kTries) return s;
-    if (!StillNamed(id, dir_fd)) {
+    auto named = StillNamed(id, dir_fd);
+    if (!named.ok()) return named.status();
+    if (!*named) {
       *moved = true;
       return s;
     }
@@ -70,7 +81,7 @@ Result<UniqueFd> IngestDirs::TakeSpare(const std::string& id) {
   Spare spare;
   {
     std::lock_guard lock(mu_);
-    if (spares_.empty()) return Status::NotFound("no spare ingest directory");
+    if (spares_.empty() || !SparesAreOurs()) return Status::NotFound("no spare ingest directory");
     spare = std::move(spares_.back());
     spares_.pop_back();
   }
@@ -106,7 +117,9 @@ Result<UniqueFd> IngestDirs::CreateAndLock(const std::string& id) {
     if (moved) continue;
     if (!locked.ok()) return locked;
     // Still the directory of that name? Else it was removed under us.
-    if (!StillNamed(id, fd->get())) continue;
+    auto named = StillNamed(id, fd->get());
+    if (!named.ok()) return named.status();
+    if (!*named) continue;
     return std::move(*fd);
   }
   return Status::Unavailable(fmt::format("ingest directory {} keeps being removed", path));
@@ -116,8 +129,14 @@ Result<UniqueFd> IngestDirs::OpenExisting(const std::string& id) {
   return OpenDirAt(env_, root_fd_.get(), id, PathOf(id));
 }
 
-Status IngestDirs::TryLock(const std::string& id, int dir_fd) {
-  return env_.TryLock(dir_fd, PathOf(id));
+Result<UniqueFd> IngestDirs::OpenLocked(const std::string& id) {
+  auto fd = OpenExisting(id);
+  if (!fd.ok()) return fd.status();
+  if (Status s = env_.TryLock(fd->get(), PathOf(id)); !s.ok()) return s;
+  auto named = StillNamed(id, fd->get());
+  if (!named.ok()) return named.status();
+  if (!*named) return Status::NotFound(PathOf(id) + " was removed or renamed meanwhile");
+  return fd;
 }
 
 Status IngestDirs::Empty(const std::string& dir, int dir_fd) {
@@ -141,16 +160,25 @@ void IngestDirs::Retire(const std::string& id, UniqueFd dir_fd) {
   const std::string dir = PathOf(id);
   std::string name;
   {
+    // The slot is taken now, so racing retirements keep at most kMaxSpares.
     std::lock_guard lock(mu_);
-    if (spares_.size() < kMaxSpares) name = spare_prefix_ + std::to_string(spares_made_++);
+    if (spares_.size() + spares_pending_ < kMaxSpares && SparesAreOurs()) {
+      name = spare_prefix_ + std::to_string(spares_made_++);
+      ++spares_pending_;
+    }
   }
   // A spare carries no data; its marker attribute, if any, is cleared when
   // it is taken (TakeSpare), before it has an ingest's name.
   if (!name.empty() && Empty(dir, dir_fd.get()).ok() &&
       env_.RenameNoReplace(root_fd_.get(), id, root_fd_.get(), name, PathOf(name)).ok()) {
     std::lock_guard lock(mu_);
+    --spares_pending_;
     spares_.push_back({std::move(name), std::move(dir_fd)});
     return;
+  }
+  if (!name.empty()) {
+    std::lock_guard lock(mu_);
+    --spares_pending_;
   }
   (void)Remove(id, dir_fd.get());
 }

@@ -17,10 +17,21 @@
 // leaves it alone, and a dead process's spares are orphans the sweep
 // removes. At most kMaxSpares are kept; the destructor removes them.
 //
+// So a directory's name is not its identity for life: opened under one
+// name, it may be a spare or another ingest's by the time its flock is
+// taken. Whoever locks a directory it opened by name checks the name after
+// locking (OpenLocked does); once locked, the name stays, since only the
+// lock holder renames an ingest directory. A forked child does not use or
+// remove its parent's spares (the descriptors, and their locks, are shared).
+// Spares need renameat2(RENAME_NOREPLACE); without it, directories are
+// removed as before.
+//
 // Thread-safety: thread-safe; a locked directory belongs to its holder.
 
 #ifndef CONTENTSTORE_SRC_FILES_INGEST_DIRS_H_
 #define CONTENTSTORE_SRC_FILES_INGEST_DIRS_H_
+
+#include <sys/types.h>
 
 #include <cstdint>
 #include <mutex>
@@ -64,8 +75,10 @@ class IngestDirs {
   Result<UniqueFd> CreateAndLock(const std::string& id);
   // Opens an existing directory without locking it; NotFound when absent.
   Result<UniqueFd> OpenExisting(const std::string& id);
-  // The flock, without waiting: Unavailable while someone else holds it.
-  Status TryLock(const std::string& id, int dir_fd);
+  // Opens ingest/<id>/ and takes its flock without waiting: Unavailable
+  // while someone else holds it; NotFound when absent, or when the directory
+  // left that name between the open and the lock (the lock is not kept).
+  Result<UniqueFd> OpenLocked(const std::string& id);
   // Removes the data file, the marker and the directory; missing pieces are
   // fine. REQUIRES: the caller holds the flock (or no writer can exist).
   Status Remove(const std::string& id, int dir_fd);
@@ -84,8 +97,11 @@ class IngestDirs {
     UniqueFd fd;  // holds the flock
   };
   Status LockBriefly(const std::string& id, int dir_fd, bool* moved);
-  // Whether ingest/<id> is still the directory dir_fd has open.
-  bool StillNamed(const std::string& id, int dir_fd);
+  // Whether ingest/<id> is still the directory dir_fd has open (false when
+  // the name is gone).
+  Result<bool> StillNamed(const std::string& id, int dir_fd);
+  // Whether spares may be used: not in a forked child of their owner.
+  bool SparesAreOurs() const;
   // ingest/<id> from a spare; NotFound when none could be used.
   Result<UniqueFd> TakeSpare(const std::string& id);
   Status Empty(const std::string& dir, int dir_fd);
@@ -94,10 +110,12 @@ class IngestDirs {
   const Layout& layout_;
   UniqueFd root_fd_;
   const std::string spare_prefix_;  // ".spare-<random>-", this instance's
+  const pid_t owner_pid_;
 
   std::mutex mu_;
   std::vector<Spare> spares_;  // guarded by mu_
   uint64_t spares_made_ = 0;   // guarded by mu_
+  size_t spares_pending_ = 0;  // guarded by mu_: retirements under way
 };
 
 }  // namespace contentstore

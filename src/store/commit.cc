@@ -128,7 +128,7 @@ Status IngestWriter::SealData(const Digest& digest) {
   if (Status s = ctx_.env.ChangeMode(data_->fd(), 0444, data_file_.path); !s.ok()) return s;
   test_hooks::CrashPoint("commit.before_marker");
   if (Status s = WriteCommitMarker(ctx_.env, dir_fd_.get(), dir_path_,
-                                   Layout::BlobRelativePath(digest));
+                                   CommitMarkerValue(Layout::BlobRelativePath(digest), id_));
       !s.ok()) {
     (void)ctx_.env.ChangeMode(data_->fd(), 0644, data_file_.path);
     return s;

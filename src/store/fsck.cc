@@ -347,8 +347,7 @@ Status Fsck::CheckIngests() {
       // Empty, and a live process's while locked; a dead one's goes at the
       // next writable open's sweep, or here.
       if (!options_.repair) continue;
-      auto spare_fd = ctx_.dirs.OpenExisting(id);
-      if (spare_fd.ok() && ctx_.dirs.TryLock(id, spare_fd->get()).ok()) {
+      if (auto spare_fd = ctx_.dirs.OpenLocked(id); spare_fd.ok()) {
         (void)ctx_.dirs.Remove(id, spare_fd->get());
       }
       continue;
@@ -364,8 +363,10 @@ Status Fsck::CheckIngests() {
     if (!dir_fd.ok()) continue;  // gone meanwhile
     FsckProblem& p = Problem(Kind::kDataWithoutIngest, dir, "no ingest row names it");
     if (!options_.repair) continue;
-    if (!ctx_.dirs.TryLock(id, dir_fd->get()).ok()) {
-      p.detail += "; a writer is using it";
+    dir_fd = ctx_.dirs.OpenLocked(id);
+    if (!dir_fd.ok()) {
+      if (dir_fd.status().IsUnavailable()) p.detail += "; a writer is using it";
+      if (dir_fd.status().IsNotFound()) report_.problems.pop_back();  // gone meanwhile
       continue;
     }
     bool claimed = false;  // a writer may have claimed it since we listed

@@ -297,10 +297,12 @@ Status GarbageCollector::CollectIngests(const GcOptions& options, int64_t now,
         if (node_lock.status().IsUnavailable()) continue;
         return node_lock.status().WithContext("gc");
       }
-      auto dir_fd = ctx_.dirs.OpenExisting(c.id);
-      if (!dir_fd.ok() && !dir_fd.status().IsNotFound()) return dir_fd.status();
+      auto dir_fd = ctx_.dirs.OpenLocked(c.id);
+      if (!dir_fd.ok() && !dir_fd.status().IsNotFound()) {
+        if (dir_fd.status().IsUnavailable()) continue;  // a live writer
+        return dir_fd.status();
+      }
       if (dir_fd.ok()) {
-        if (!ctx_.dirs.TryLock(c.id, dir_fd->get()).ok()) continue;  // a live writer
         // A writer that died recently wrote after its last checkpoint: the
         // data file's time says so.
         const LocalFile data = ctx_.dirs.DataFile(c.id, dir_fd->get());

@@ -22,9 +22,10 @@ Status SweepOrphanIngestDirs(IngestContext& ctx) {
   if (!s.ok()) return s;
   for (const std::string& id : *names) {
     if (known.count(id)) continue;
-    auto dir_fd = ctx.dirs.OpenExisting(id);
-    if (!dir_fd.ok()) continue;  // gone meanwhile, or not a directory: fsck reports it
-    if (!ctx.dirs.TryLock(id, dir_fd->get()).ok()) continue;  // a writer is at work
+    // Gone or renamed meanwhile, not a directory (fsck reports it), or a
+    // writer is at work.
+    auto dir_fd = ctx.dirs.OpenLocked(id);
+    if (!dir_fd.ok()) continue;
     bool claimed = false;  // a writer may have claimed it since the listing
     s = ctx.catalog.Read([&](catalog::Transaction& tx) {
       claimed = catalog::IngestRows(tx).IdExists(id);

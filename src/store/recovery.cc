@@ -22,7 +22,11 @@ Result<IngestRecovery> RecoverIngestDir(IngestContext& ctx, const std::string& r
     if (Status s = ClearCommitMarker(ctx.env, dir_fd, dir); !s.ok()) return s;
     return IngestRecovery::kCleaned;
   };
-  auto digest = Layout::ParseBlobRelativePath(**marker);
+  // Another ingest's (this directory served it before, as a spare): its
+  // clearing was lost in a crash; nothing of this ingest's was published.
+  const std::optional<std::string> target = CommitMarkerTarget(**marker, id);
+  if (!target) return clear_marker();
+  auto digest = Layout::ParseBlobRelativePath(*target);
   if (!digest.ok()) return clear_marker();  // not ours to interpret; the data decides
   const LocalFile data = ctx.dirs.DataFile(id, dir_fd);
   if (ctx.env.StatAt(dir_fd, data.name, data.path).ok()) {
@@ -75,14 +79,13 @@ Status RecoverLockedIngests(IngestContext& ctx) {
   });
   if (!s.ok()) return s;
   for (const catalog::IngestPlace& l : locked) {
-    auto dir_fd = ctx.dirs.OpenExisting(l.id);
+    auto dir_fd = ctx.dirs.OpenLocked(l.id);
     if (!dir_fd.ok()) {
-      if (dir_fd.status().IsNotFound()) continue;  // a writer resuming it recreates it
+      // Absent: a writer resuming it recreates it. Unavailable: its writer
+      // is alive.
+      if (dir_fd.status().IsNotFound() || dir_fd.status().IsUnavailable()) continue;
       return dir_fd.status();
     }
-    Status lock = ctx.dirs.TryLock(l.id, dir_fd->get());
-    if (lock.IsUnavailable()) continue;  // its writer is alive
-    if (!lock.ok()) return lock;
     // With a shared catalog the holder may be a live writer on another node
     // (this node's directory of the same name is an older ingest's).
     auto node_lock = LockRefAcrossNodes(ctx, l.ref);

@@ -493,14 +493,11 @@ Status StoreImpl::AbortIngest(std::string_view ref_view) {
   auto node_lock = LockRefAcrossNodes(*ingest_ctx_, ref);
   if (!node_lock.ok()) return node_lock.status();
 
-  auto dir_fd = dirs_->OpenExisting(id);
+  auto dir_fd = dirs_->OpenLocked(id);
+  // A live writer keeps its ref: aborting under it would make its commit
+  // fail later (containerd allows it; moby#53335 shows what follows).
+  if (dir_fd.status().IsUnavailable()) return IngestWriter::RefLocked(*ingest_ctx_, ref);
   if (dir_fd.ok()) {
-    // A live writer keeps its ref: aborting under it would make its commit
-    // fail later (containerd allows it; moby#53335 shows what follows).
-    if (Status l = dirs_->TryLock(id, dir_fd->get()); !l.ok()) {
-      if (!l.IsUnavailable()) return l;
-      return IngestWriter::RefLocked(*ingest_ctx_, ref);
-    }
     // A commit that died half way: put its blob file back first, so it goes
     // with the ingest instead of staying behind without a row.
     auto recovered = RecoverIngestDir(*ingest_ctx_, ref, id, dir_fd->get());

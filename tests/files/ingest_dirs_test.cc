@@ -12,7 +12,8 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <thread>
+#include <functional>
+#include <utility>
 
 #include "files/commit_marker.h"
 #include "test_util.h"
@@ -116,23 +117,79 @@ TEST_F(IngestDirsTest, AtMostMaxSparesAreKeptAndTheOwnerRemovesThem) {
   EXPECT_TRUE(testing::ListDir(dir_.path() + "/ingest").empty());
 }
 
+// An Env whose first refused flock runs `on_busy`, then carries on.
+class BusyHookEnv : public EnvWrapper {
+ public:
+  explicit BusyHookEnv(std::function<void()> on_busy)
+      : EnvWrapper(Env::Default()), on_busy_(std::move(on_busy)) {}
+  Status TryLock(int fd, std::string_view path) override {
+    Status s = EnvWrapper::TryLock(fd, path);
+    if (s.IsUnavailable() && on_busy_) std::exchange(on_busy_, nullptr)();
+    return s;
+  }
+
+ private:
+  std::function<void()> on_busy_;
+};
+
 TEST_F(IngestDirsTest, ADirectoryThatBecameASpareWhileAWriterWaitedIsMadeAgain) {
   auto a = dirs_->CreateAndLock("aaaa");
   ASSERT_TRUE(a.ok());
-  // A second writer for the same ref opened the directory and waits for
-  // its flock; meanwhile the first commits and the directory becomes a
-  // spare (whose lock stays held). The second must not wait that out.
-  IngestDirs other(*Env::Default(), layout_);
+  // A second writer for the same ref opened the directory and found its
+  // flock taken; right then the first commits and the directory becomes a
+  // spare, whose lock stays held. The second must make the directory again
+  // rather than wait the lock out and give up.
+  BusyHookEnv env([&] { dirs_->Retire("aaaa", std::move(*a)); });
+  IngestDirs other(env, layout_);
   ASSERT_OK(other.Open());
-  std::thread retire([&] {
-    ::usleep(10000);
-    dirs_->Retire("aaaa", std::move(*a));
-  });
   auto again = other.CreateAndLock("aaaa");
-  retire.join();
   ASSERT_TRUE(again.ok()) << again.status().ToString();
-  EXPECT_EQ(Spares().size(), 1u);
+  ASSERT_EQ(Spares().size(), 1u) << "the hook ran: the first directory is a spare";
   EXPECT_NE(Inode(dirs_->PathOf("aaaa")), Inode(dirs_->PathOf(Spares()[0])));
+}
+
+// An Env that runs `before` ahead of the first flock it is asked for.
+class BeforeLockEnv : public EnvWrapper {
+ public:
+  explicit BeforeLockEnv(std::function<void()> before)
+      : EnvWrapper(Env::Default()), before_(std::move(before)) {}
+  Status TryLock(int fd, std::string_view path) override {
+    if (before_) std::exchange(before_, nullptr)();
+    return EnvWrapper::TryLock(fd, path);
+  }
+
+ private:
+  std::function<void()> before_;
+};
+
+// Housekeeping (the sweep, gc, fsck, abort, open-time recovery) opens a
+// directory by name and then locks it. If in between it became a spare and
+// then another ingest's, the lock must not pass for the first name's.
+TEST_F(IngestDirsTest, OpenLockedRefusesADirectoryThatLeftItsName) {
+  {
+    auto closed = dirs_->CreateAndLock("aaaa");  // a closed, resumable ingest
+    ASSERT_TRUE(closed.ok());
+  }
+  ino_t moved = 0;
+  BeforeLockEnv env([&] {
+    // aaaa is resumed and committed; its directory serves bbbb, which closes.
+    auto a = dirs_->CreateAndLock("aaaa");
+    ASSERT_TRUE(a.ok());
+    dirs_->Retire("aaaa", std::move(*a));
+    auto b = dirs_->CreateAndLock("bbbb");
+    ASSERT_TRUE(b.ok());
+    moved = Inode(dirs_->PathOf("bbbb"));
+  });
+  IngestDirs housekeeping(env, layout_);
+  ASSERT_OK(housekeeping.Open());
+  const ino_t first = Inode(dirs_->PathOf("aaaa"));
+  auto locked = housekeeping.OpenLocked("aaaa");
+  ASSERT_EQ(moved, first) << "the hook ran, and bbbb took aaaa's directory";
+  EXPECT_TRUE(locked.status().IsNotFound()) << locked.status().ToString();
+  EXPECT_TRUE(Lockable(dirs_->PathOf("bbbb"))) << "no lock was kept on bbbb's directory";
+  auto b = housekeeping.OpenLocked("bbbb");
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_TRUE(dirs_->OpenLocked("bbbb").status().IsUnavailable());
 }
 
 TEST_F(IngestDirsTest, SpareNamesAreNotIngestIds) {

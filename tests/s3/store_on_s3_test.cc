@@ -151,7 +151,7 @@ TEST_F(S3StoreServerTest, CommitsLandInTheBucketAndReadBack) {
   }
   // Nothing under ROOT/blobs/, and the ingests' local files are gone.
   EXPECT_TRUE(testing::ListDir(root() + "/blobs").empty());
-  EXPECT_TRUE(testing::ListDir(root() + "/ingest").empty());
+  EXPECT_TRUE(testing::IngestDirsInUse(root()).empty());
   EXPECT_EQ(testing::ReadFile(root() + "/blobs-location"), options_.blobs + "\n");
   // Committing the same bytes again finds them.
   EXPECT_CODE(WriteBlob(*store, "again", small), kAlreadyExists);
@@ -400,7 +400,7 @@ TEST_F(S3StoreServerTest, LargeIngestsGoUpAsPartsWhileWritten) {
   EXPECT_TRUE(ObjectExists(digest));
   EXPECT_EQ(UploadsInProgress(), 0u);
   EXPECT_EQ(IngestObjects(), 0u) << "the assembled upload went after the commit";
-  EXPECT_TRUE(testing::ListDir(root() + "/ingest").empty());
+  EXPECT_TRUE(testing::IngestDirsInUse(root()).empty());
   auto report = store->fsck({});
   ASSERT_OK(report);
   EXPECT_EQ(Describe(*report), "");

@@ -5,9 +5,12 @@
 
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
 
 #include <fstream>
 
+#include "files/commit_marker.h"
 #include "files/layout.h"
 #include "test_util.h"
 
@@ -157,6 +160,47 @@ TEST(CommitCrashOpen, AbortCleansUpAHalfDoneCommit) {
   testing::ExpectConsistent(dir.path());
   EXPECT_TRUE(testing::ListDir(dir.path() + "/blobs/sha256").empty());
   EXPECT_TRUE(testing::ListDir(dir.path() + "/ingest").empty());
+}
+
+// A directory serves several ingests in turn (as a spare, files/ingest_dirs.h).
+// If a crash kept the marker of the commit it served before, the next
+// ingest's recovery must not take that marker for its own: the blob it names
+// is committed, and this ingest's row and lease must stay as they are.
+TEST(CommitCrashOpen, AnEarlierIngestsMarkerIsNotTakenForThisOnes) {
+  TempDir dir;
+  auto store = testing::OpenStore(dir.path());
+  ASSERT_OK(testing::WriteBlob(*store, "earlier", "committed before"));
+  const Digest earlier = DigestOf("committed before");
+  LeaseOptions lease;
+  lease.id = "hold";
+  ASSERT_OK(store->create_lease(lease).status());
+  WriterOptions options;
+  options.ref = "next";
+  options.lease = "hold";
+  {
+    auto w = store->writer(options);
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    ASSERT_OK((*w)->close());
+  }
+  // What a lost clearing would leave: no data yet, the earlier commit's marker.
+  const std::string next_dir = dir.path() + "/ingest/" + Layout::IngestId("next");
+  ::unlink((next_dir + "/data").c_str());
+  const std::string stale =
+      CommitMarkerValue(Layout::BlobRelativePath(earlier), Layout::IngestId("earlier"));
+  ASSERT_EQ(::setxattr(next_dir.c_str(), "user.contentstore.commit", stale.data(), stale.size(), 0),
+            0);
+
+  auto w = store->writer(options);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  EXPECT_EQ((*w)->status().offset, 0);
+  auto held = store->lease_resources("hold");
+  ASSERT_TRUE(held.ok());
+  const std::vector<LeaseResource> want = {{LeaseResource::Type::kIngest, "next"}};
+  EXPECT_EQ(*held, want) << "the lease still holds this ingest, not the earlier blob";
+  ASSERT_OK((*w)->write("next bytes"));
+  ASSERT_OK((*w)->commit(10, DigestOf("next bytes")));
+  EXPECT_EQ(store->info(earlier)->size, 16);
+  testing::ExpectConsistent(dir.path());
 }
 
 TEST(Commit, IdenticalContentFromTwoWritersGivesOneBlob) {
