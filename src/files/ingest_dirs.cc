@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "env/crash_point.h"
 #include "env/random.h"
 #include "files/commit_marker.h"
 
@@ -89,8 +90,12 @@ Result<UniqueFd> IngestDirs::TakeSpare(const std::string& id) {
   // that commit's end, where the write would wait on the inode block's
   // write-out the commit's fsyncs just started.
   Status s = ClearCommitMarker(env_, spare.fd.get(), PathOf(spare.name));
+  test_hooks::CrashPoint("ingest_dirs.take_before_rename");
   if (s.ok()) s = env_.RenameNoReplace(root_fd_.get(), spare.name, root_fd_.get(), id, PathOf(id));
-  if (s.ok()) return std::move(spare.fd);
+  if (s.ok()) {
+    test_hooks::CrashPoint("ingest_dirs.take_after_rename");
+    return std::move(spare.fd);
+  }
   if (s.IsAlreadyExists()) {
     // The ingest's directory is there (a writer's, or one to resume): the
     // spare waits for the next one.
@@ -167,18 +172,25 @@ void IngestDirs::Retire(const std::string& id, UniqueFd dir_fd) {
       ++spares_pending_;
     }
   }
-  // A spare carries no data; its marker attribute, if any, is cleared when
-  // it is taken (TakeSpare), before it has an ingest's name.
-  if (!name.empty() && Empty(dir, dir_fd.get()).ok() &&
-      env_.RenameNoReplace(root_fd_.get(), id, root_fd_.get(), name, PathOf(name)).ok()) {
-    std::lock_guard lock(mu_);
-    --spares_pending_;
-    spares_.push_back({std::move(name), std::move(dir_fd)});
+  if (name.empty()) {
+    (void)Remove(id, dir_fd.get());
     return;
   }
-  if (!name.empty()) {
+  // A spare carries no data; its marker attribute, if any, is cleared when
+  // it is taken (TakeSpare), before it has an ingest's name.
+  bool spared = false;
+  if (Empty(dir, dir_fd.get()).ok()) {
+    test_hooks::CrashPoint("ingest_dirs.retire_before_rename");
+    spared = env_.RenameNoReplace(root_fd_.get(), id, root_fd_.get(), name, PathOf(name)).ok();
+  }
+  if (spared) test_hooks::CrashPoint("ingest_dirs.retire_after_rename");
+  {
     std::lock_guard lock(mu_);
     --spares_pending_;
+    if (spared) {
+      spares_.push_back({std::move(name), std::move(dir_fd)});
+      return;
+    }
   }
   (void)Remove(id, dir_fd.get());
 }

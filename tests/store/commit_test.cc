@@ -99,7 +99,10 @@ INSTANTIATE_TEST_SUITE_P(
                       CrashCase{"commit.after_marker", false},
                       CrashCase{"commit.after_rename", false},
                       CrashCase{"commit.after_dir_sync", false},
-                      CrashCase{"commit.after_catalog", true}),
+                      CrashCase{"commit.after_catalog", true},
+                      // The commit's end: its directory becoming a spare.
+                      CrashCase{"ingest_dirs.retire_before_rename", true},
+                      CrashCase{"ingest_dirs.retire_after_rename", true}),
     [](const ::testing::TestParamInfo<CrashCase>& param) {
       std::string name = param.param.point;
       for (char& c : name) {
@@ -107,6 +110,47 @@ INSTANTIATE_TEST_SUITE_P(
       }
       return name;
     });
+
+// A writer killed while it takes a spare directory for its new ingest (the
+// spare came from the commit before): the next open finds either a spare or
+// a directory without a row, removes it, and the ref starts afresh.
+class TakeSpareCrash : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(TakeSpareCrash, TheNextOpenCleansUpAndTheRefStartsAfresh) {
+  TempDir dir;
+  const int rc = testing::RunInChild([&] {
+    auto store = Store::Open(dir.path(), testing::StoreOptions(dir.path()));
+    if (!store.ok()) return 2;
+    if (!testing::WriteBlob(**store, "first", "makes a spare").ok()) return 3;
+    testing::CrashAt(GetParam());
+    WriterOptions options;
+    options.ref = "second";
+    (void)(*store)->writer(options);
+    return 0;
+  });
+  ASSERT_EQ(rc, 128 + SIGKILL) << "the child did not reach " << GetParam();
+  {
+    auto store = testing::OpenStore(dir.path());  // sweeps
+    ASSERT_NE(store, nullptr);
+  }
+  testing::ExpectConsistent(dir.path());
+  EXPECT_TRUE(testing::ListDir(dir.path() + "/ingest").empty());
+  auto store = testing::OpenStore(dir.path());
+  EXPECT_EQ(store->info(DigestOf("makes a spare"))->size, 13);
+  ASSERT_OK(testing::WriteBlob(*store, "second", "after the crash"));
+  testing::ExpectConsistent(dir.path());
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryStep, TakeSpareCrash,
+                         ::testing::Values("ingest_dirs.take_before_rename",
+                                           "ingest_dirs.take_after_rename"),
+                         [](const ::testing::TestParamInfo<const char*>& param) {
+                           std::string name = param.param;
+                           for (char& c : name) {
+                             if (c == '.') c = '_';
+                           }
+                           return name;
+                         });
 
 TEST(CommitCrashOpen, WriterKilledRightAfterClaimingLeavesTheRefFree) {
   TempDir dir;
