@@ -26,6 +26,14 @@ struct CrashCase {
   bool committed;  // after recovery: true = blob committed, false = ingest resumable
 };
 
+// A crash point's name as a test name ("commit.after_rename" -> "commit_after_rename").
+std::string TestName(std::string point) {
+  for (char& c : point) {
+    if (c == '.') c = '_';
+  }
+  return point;
+}
+
 class CommitCrash : public ::testing::TestWithParam<CrashCase> {};
 
 // A child process writes `content` under ref "r" and is killed at `point` of
@@ -103,13 +111,7 @@ INSTANTIATE_TEST_SUITE_P(
                       // The commit's end: its directory becoming a spare.
                       CrashCase{"ingest_dirs.retire_before_rename", true},
                       CrashCase{"ingest_dirs.retire_after_rename", true}),
-    [](const ::testing::TestParamInfo<CrashCase>& param) {
-      std::string name = param.param.point;
-      for (char& c : name) {
-        if (c == '.') c = '_';
-      }
-      return name;
-    });
+    [](const ::testing::TestParamInfo<CrashCase>& param) { return TestName(param.param.point); });
 
 // A writer killed while it takes a spare directory for its new ingest (the
 // spare came from the commit before): the next open finds either a spare or
@@ -145,11 +147,7 @@ INSTANTIATE_TEST_SUITE_P(EveryStep, TakeSpareCrash,
                          ::testing::Values("ingest_dirs.take_before_rename",
                                            "ingest_dirs.take_after_rename"),
                          [](const ::testing::TestParamInfo<const char*>& param) {
-                           std::string name = param.param;
-                           for (char& c : name) {
-                             if (c == '.') c = '_';
-                           }
-                           return name;
+                           return TestName(param.param);
                          });
 
 TEST(CommitCrashOpen, WriterKilledRightAfterClaimingLeavesTheRefFree) {
