@@ -108,8 +108,9 @@ Result<UniqueFd> IngestDirs::TakeSpare(const std::string& id) {
 }
 
 Result<UniqueFd> IngestDirs::CreateAndLock(const std::string& id) {
-  // The spare's flock is ours already, and no one else can have it open
-  // under this name: it was not there a moment ago.
+  // The spare's flock is ours already. Whoever opened the directory under
+  // an earlier name finds, once it gets the lock, that the name changed
+  // (OpenLocked, and the check below).
   if (auto spare = TakeSpare(id); spare.ok()) return spare;
   const std::string path = PathOf(id);
   for (int attempt = 0; attempt < 5; ++attempt) {
