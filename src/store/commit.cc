@@ -199,7 +199,7 @@ Status IngestWriter::Publish(const Digest& digest, const CommitOptions& options)
   }
   test_hooks::CrashPoint("commit.after_catalog");
   // 7.
-  FinishCommitted(digest, moved);
+  FinishCommitted(digest);
   if (already_exists) {
     return Status::AlreadyExists(fmt::format("blob {} already exists", digest.str()));
   }
@@ -263,18 +263,19 @@ Status IngestWriter::PublishParts(const Digest& digest, const CommitOptions& opt
     if (!vanished) return t;
   }
   test_hooks::CrashPoint("commit.after_catalog");
-  FinishCommitted(digest, /*data_is_the_blob=*/false);
+  FinishCommitted(digest);
   if (already_exists) {
     return Status::AlreadyExists(fmt::format("blob {} already exists", digest.str()));
   }
   return Status::OK();
 }
 
-void IngestWriter::FinishCommitted(const Digest& digest, bool data_is_the_blob) {
+void IngestWriter::FinishCommitted(const Digest& digest) {
   marker_written_ = false;
   state_ = State::kCommitted;
   committed_ = digest;
-  if (!data_is_the_blob) (void)ctx_.env.UnlinkAt(dir_fd_.get(), data_file_.name, 0, data_file_.path);
+  // Retiring the directory unlinks the data file where it is still there
+  // (copied or linked to the blob rather than moved).
   ctx_.dirs.Retire(id_, std::move(dir_fd_));
   data_.reset();
   part_fd_.reset();
@@ -334,7 +335,7 @@ Status IngestWriter::RemoveIngest(const CommitOptions& options, bool* gone) {
     return Status::OK();
   });
   if (!s.ok() || *gone) return s;
-  FinishCommitted(hasher_.digest(), /*data_is_the_blob=*/false);
+  FinishCommitted(hasher_.digest());
   return Status::OK();
 }
 

@@ -132,7 +132,7 @@ class IngestWriter final : public Writer {
   Status RecordCommit(const Digest& digest, const CommitOptions& options, int64_t size,
                       bool* vanished, bool* already_exists);
   // Step 7, and the end of every successful commit.
-  void FinishCommitted(const Digest& digest, bool data_is_the_blob);
+  void FinishCommitted(const Digest& digest);
   // Lets go of the ref: the directory's flock and the lock across machines.
   void ReleaseRef() {
     dir_fd_.reset();
