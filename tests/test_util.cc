@@ -392,6 +392,12 @@ std::vector<std::string> IngestDirsInUse(const std::string& root) {
   return names;
 }
 
+std::vector<std::string> SpareIngestDirs(const std::string& root) {
+  std::vector<std::string> names = ListDir(root + "/ingest");
+  std::erase_if(names, [](const std::string& name) { return !IngestDirs::IsSpare(name); });
+  return names;
+}
+
 int RunInChild(const std::function<int()>& body) {
   fflush(nullptr);
   pid_t pid = ::fork();

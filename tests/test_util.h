@@ -152,6 +152,8 @@ std::vector<std::string> ListDir(const std::string& path);
 // ROOT/ingest's names, without the spare directories a store keeps there
 // while open (files/ingest_dirs.h).
 std::vector<std::string> IngestDirsInUse(const std::string& root);
+// Those spare directories alone.
+std::vector<std::string> SpareIngestDirs(const std::string& root);
 
 // Runs `body` in a forked child; returns its exit status (0..255), or 128+N
 // when it died of signal N. Exceptions and gtest failures in the child count

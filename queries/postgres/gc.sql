@@ -1,9 +1,10 @@
 -- The garbage collector's statements (catalog/gc_rows.cc), PostgreSQL.
 -- The mark walks in memory (store/gc_mark.cc) what the schema's view
 -- gc_reachable_ids walks in SQL, and "now" is the view gc_now, as in SQLite.
--- The run's scratch tables are this connection's temporary tables, created by migrations/postgres/session.sql when the
--- connection opens (a read-only transaction, where the collector marks,
--- may write temporary tables but not create them).
+-- The run's scratch tables are this connection's temporary tables, created
+-- by migrations/postgres/session.sql when the connection opens (a read-only
+-- transaction, where the collector marks, may write temporary tables but not
+-- create them).
 
 -- name: gc_now
 SELECT now FROM gc_now

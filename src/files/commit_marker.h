@@ -6,10 +6,10 @@
 // The marker is the directory's extended attribute user.contentstore.commit,
 // holding "<alg>/<hex>:<id>" (the ingest's own id: a directory outlives its
 // ingest as a spare, ingest_dirs.h, and a marker that survived a crash its
-// clearing did not is recognisably another ingest's): setting it changes the directory's inode and
-// allocates nothing, and it goes with the directory. Where the file system
-// has no user extended attributes, it is a symlink ingest/<id>/commit with
-// the same target instead. Either way it is ordered before the rename by the
+// clearing did not is recognisably another ingest's): setting it changes
+// the directory's inode and allocates nothing, and it goes with the
+// directory. Where the file system has no user extended attributes, it is a
+// symlink ingest/<id>/commit with the same target instead. Either way it is ordered before the rename by the
 // file system's metadata journal, and made durable with the rename by the
 // fsync of blobs/<alg>/.
 //

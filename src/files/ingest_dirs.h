@@ -6,16 +6,17 @@
 // it for as long as it is open, so the kernel, not the catalog, decides who
 // holds a ref, and a dead holder's lock is gone with its process.
 //
-// Spares. Making and removing a directory per ingest is most of the file
-// system's metadata work of a small commit (on ext4 a mkdir costs several
-// times a file's create, and waits out the journal's commit of another
-// thread's fsync). So an ended ingest's directory, emptied, is renamed to
+// Spares. Making and removing a directory per ingest was the costliest
+// metadata work of a small commit on ext4 without a journal (400-510 us of
+// a commit, BENCHMARKS.md; nothing measurable on a journaled ext4). So an
+// ended ingest's directory, emptied, is renamed to
 // ingest/.spare-<instance>-<n> and kept, still flocked through the same
 // descriptor, and the next new ingest renames it to its own name (no
-// replace) instead of making one. A spare is empty, has no marker, and is
-// locked for as long as its process lives: housekeeping in other processes
-// leaves it alone, and a dead process's spares are orphans the sweep
-// removes. At most kMaxSpares are kept; the destructor removes them.
+// replace) instead of making one. A spare holds no files; the marker
+// attribute of its last commit is cleared when it is taken. It is locked
+// for as long as its process lives: housekeeping in other processes leaves
+// it alone, and a dead process's spares are orphans the sweep removes. At
+// most kMaxSpares are kept; the destructor removes them.
 //
 // So a directory's name is not its identity for life: opened under one
 // name, it may be a spare or another ingest's by the time its flock is
@@ -67,11 +68,10 @@ class IngestDirs {
   static bool IsSpare(std::string_view name);
 
   // Makes ingest/<id>/ if needed (from a spare when there is one), opens it
-  // and takes its flock, waiting
-  // out housekeeping's momentary holds (about 50 ms at most). Unavailable
-  // while another writer holds it. A directory removed
-  // and made again between the open and the lock (a commit or abort
-  // finishing) is opened again, a few times, then Unavailable.
+  // and takes its flock, waiting out housekeeping's momentary holds (about
+  // 50 ms at most). Unavailable while another writer holds it. A directory
+  // removed, or made a spare, between the open and the lock (a commit or
+  // abort finishing) is opened again, a few times, then Unavailable.
   Result<UniqueFd> CreateAndLock(const std::string& id);
   // Opens an existing directory without locking it; NotFound when absent.
   Result<UniqueFd> OpenExisting(const std::string& id);

@@ -31,13 +31,7 @@ class IngestDirsTest : public ::testing::Test {
     ASSERT_OK(dirs_->Open());
   }
 
-  std::vector<std::string> Spares() {
-    std::vector<std::string> out;
-    for (const std::string& name : testing::ListDir(dir_.path() + "/ingest")) {
-      if (IngestDirs::IsSpare(name)) out.push_back(name);
-    }
-    return out;
-  }
+  std::vector<std::string> Spares() { return testing::SpareIngestDirs(dir_.path()); }
 
   ino_t Inode(const std::string& path) {
     struct stat st {};

@@ -12,7 +12,6 @@
 
 #include <fstream>
 
-#include "files/ingest_dirs.h"
 #include "files/layout.h"
 #include "test_util.h"
 
@@ -102,13 +101,7 @@ TEST_F(IngestSweepTest, SomethingOddUnderIngestNeverStopsAnOpen) {
 // Spare directories (files/ingest_dirs.h): a live process's are not
 // problems and nobody else takes them; a dead one's go at the next sweep.
 TEST_F(IngestSweepTest, SparesOfALiveStoreStayAndADeadProcesssGo) {
-  auto spares = [&] {
-    int n = 0;
-    for (const std::string& name : testing::ListDir(dir_.path() + "/ingest")) {
-      n += IngestDirs::IsSpare(name);
-    }
-    return n;
-  };
+  auto spares = [&] { return static_cast<int>(testing::SpareIngestDirs(dir_.path()).size()); };
   ASSERT_OK(testing::WriteBlob(*store_, "mine", "committed here"));
   ASSERT_EQ(spares(), 1);
   auto report = store_->fsck({});
