@@ -22,6 +22,7 @@
 
 #include "env/crash_point.h"
 #include "env/random.h"
+#include "env/thread_name.h"
 #include "files/ingest_dirs.h"
 
 namespace contentstore::testing {
@@ -398,9 +399,24 @@ std::vector<std::string> SpareIngestDirs(const std::string& root) {
   return names;
 }
 
-int RunInChild(const std::function<int()>& body) {
+pid_t ForkAlone() {
+  for (const std::string& task : ListDir("/proc/self/task")) {
+    std::string name = ReadFile("/proc/self/task/" + task + "/comm");
+    if (name.starts_with(kThreadNamePrefix)) {
+      while (!name.empty() && name.back() == '\n') name.pop_back();
+      ADD_FAILURE() << "fork refused: the store's thread " << name << " runs (is a store open?); "
+                    << "the child could hang on a lock it holds";
+      return -1;
+    }
+  }
   fflush(nullptr);
-  pid_t pid = ::fork();
+  return ::fork();
+}
+
+int RunInChild(const std::function<int()>& body) { return WaitForChild(StartInChild(body)); }
+
+pid_t StartInChild(const std::function<int()>& body) {
+  const pid_t pid = ForkAlone();
   if (pid == 0) {
     int code = 99;
     try {
@@ -411,8 +427,13 @@ int RunInChild(const std::function<int()>& body) {
     }
     ::_exit(code);
   }
+  return pid;
+}
+
+int WaitForChild(pid_t pid) {
+  if (pid < 0) return -1;
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  if (::waitpid(pid, &status, 0) != pid) return -1;
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return -1;

@@ -155,10 +155,22 @@ std::vector<std::string> IngestDirsInUse(const std::string& root);
 // Those spare directories alone.
 std::vector<std::string> SpareIngestDirs(const std::string& root);
 
-// Runs `body` in a forked child; returns its exit status (0..255), or 128+N
+// fork(), refused (-1, and a gtest failure) while one of the library's own
+// threads runs (env/thread_name.h): a store's reaper or snapshot keeper may
+// hold SQLite's or the allocator's locks at that moment, and the child then
+// hangs on them, now and then, under load. Tests fork before opening a store,
+// or after closing it. (Threads of a sanitizer's runtime are not counted.)
+pid_t ForkAlone();
+
+// Runs `body` in a forked child (ForkAlone); returns its exit status (0..255), or 128+N
 // when it died of signal N. Exceptions and gtest failures in the child count
-// as exit status 99.
+// as exit status 99. -1 when the fork was refused.
 int RunInChild(const std::function<int()>& body);
+// The same in two halves, for a parent that works while the child runs:
+// StartInChild returns the child's pid (-1 when refused), WaitForChild its
+// status as above.
+pid_t StartInChild(const std::function<int()>& body);
+int WaitForChild(pid_t pid);
 
 // In a forked child: installs a crash hook that SIGKILLs the process when the
 // named crash point is reached.

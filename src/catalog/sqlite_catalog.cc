@@ -27,6 +27,7 @@
 #include "catalog/sqlite_sql.h"
 #include "catalog/wal_index_watch.h"
 #include "env/errno_status.h"
+#include "env/thread_name.h"
 #include "env/unique_fd.h"
 #include "filter/regexp.h"
 #include "util/group_sync.h"
@@ -305,7 +306,10 @@ class SqliteCatalog final : public Catalog {
     held_.open = true;
     held_.header = header;
     held_.last_use = std::chrono::steady_clock::now();
-    if (!keeper_.joinable()) keeper_ = std::thread([this] { ReleaseIdleSnapshots(); });
+    if (!keeper_.joinable()) keeper_ = std::thread([this] {
+        NameThisThread("snapshots");
+        ReleaseIdleSnapshots();
+      });
     keeper_wake_.notify_all();
   }
   void EndHeldSnapshot() noexcept {

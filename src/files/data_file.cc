@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "env/thread_name.h"
+
 namespace contentstore {
 
 struct DataFile::Buffer {
@@ -85,7 +87,10 @@ Status DataFile::StartDirect() {
     }
   }
   direct_ = true;
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThisThread("direct-write");
+    Run();
+  });
   return Status::OK();
 }
 

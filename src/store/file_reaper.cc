@@ -9,6 +9,7 @@
 #include "catalog/deletion_queue.h"
 #include "catalog/gc_rows.h"
 #include "env/crash_point.h"
+#include "env/thread_name.h"
 
 namespace contentstore {
 namespace {
@@ -48,7 +49,10 @@ void FileReaper::Queued(std::vector<std::string> digests) {
   const bool was_empty = own_.empty();
   own_.insert(own_.end(), std::make_move_iterator(digests.begin()),
               std::make_move_iterator(digests.end()));
-  if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
+  if (!thread_.joinable()) thread_ = std::thread([this] {
+      NameThisThread("reaper");
+      Run();
+    });
   if (was_empty || own_.size() >= kBatch) wake_.notify_all();
 }
 

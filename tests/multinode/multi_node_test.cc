@@ -65,7 +65,7 @@ class MultiNodeServerTest : public ::testing::Test {
 
   // Starts `body` in a child process as node `i`; returns its pid.
   pid_t StartNode(int i, const std::function<int(Store&)>& body) {
-    const pid_t pid = ::fork();
+    const pid_t pid = testing::ForkAlone();
     if (pid != 0) return pid;
     int code = 90;
     {
@@ -408,7 +408,8 @@ TEST_F(MultiNodeServerTest, EveryNodeMustNameTheCatalogsBucket) {
               return WriteBlob(store, "a", "recorded").ok() ? 0 : 1;
             })),
             0);
-  const pid_t other = ::fork();
+  const pid_t other = testing::ForkAlone();
+  ASSERT_GE(other, 0);
   if (other == 0) {
     Options o = NodeOptions();
     o.blobs = fmt::format("s3://{}/{}other/?endpoint={}&region={}", s3_.bucket, prefix_,
@@ -419,7 +420,8 @@ TEST_F(MultiNodeServerTest, EveryNodeMustNameTheCatalogsBucket) {
     ::_exit(store.status().message().find("every node") != std::string::npos ? 0 : 3);
   }
   EXPECT_EQ(Wait(other), 0);
-  const pid_t none = ::fork();
+  const pid_t none = testing::ForkAlone();
+  ASSERT_GE(none, 0);
   if (none == 0) {
     Options o = NodeOptions();
     o.blobs.clear();

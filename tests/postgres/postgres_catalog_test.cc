@@ -207,7 +207,7 @@ TEST_F(PostgresCatalogTest, ConcurrentFirstOpensFromSeveralProcessesMigrateOnce)
   constexpr int kProcesses = 4;
   std::vector<pid_t> children;
   for (int i = 0; i < kProcesses; ++i) {
-    const pid_t pid = ::fork();
+    const pid_t pid = testing::ForkAlone();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
       auto c = OpenPostgresCatalog(schema_->url(), Options{}, *Env::Default());

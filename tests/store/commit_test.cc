@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <functional>
 
 #include "files/commit_marker.h"
 #include "files/layout.h"
@@ -38,18 +39,36 @@ class CommitCrash : public ::testing::TestWithParam<CrashCase> {};
 
 // A child process writes `content` under ref "r" and is killed at `point` of
 // its commit; returns its exit status (128 + SIGKILL when it got there).
-int KilledCommitting(const std::string& root, const std::string& content, const char* point) {
-  return testing::RunInChild([&] {
+// `meanwhile` runs in this process after the child has written and before it
+// commits: this process may open a store only while the child runs, as it
+// cannot fork with a store open (testing::ForkAlone).
+int KilledCommitting(const std::string& root, const std::string& content, const char* point,
+                     const std::function<void()>& meanwhile = {}) {
+  int written[2], go[2];
+  if (::pipe(written) != 0 || ::pipe(go) != 0) return -1;
+  const pid_t pid = testing::StartInChild([&] {
     auto child = Store::Open(root, testing::StoreOptions(root));
     if (!child.ok()) return 2;
     WriterOptions options;
     options.ref = "r";
     auto w = (*child)->writer(options);
     if (!w.ok() || !(*w)->write(content).ok()) return 3;
+    char byte = 1;
+    if (::write(written[1], &byte, 1) != 1 || ::read(go[0], &byte, 1) != 1) return 4;
     testing::CrashAt(point);
     (void)(*w)->commit(0, std::nullopt);
     return 0;
   });
+  ::close(written[1]);
+  ::close(go[0]);
+  char byte = 0;
+  if (pid > 0 && ::read(written[0], &byte, 1) == 1) {
+    if (meanwhile) meanwhile();
+    (void)!::write(go[1], &byte, 1);
+  }
+  ::close(written[0]);
+  ::close(go[1]);
+  return testing::WaitForChild(pid);
 }
 
 TEST_P(CommitCrash, StoreIsConsistentAfterRecovery) {
@@ -176,9 +195,12 @@ TEST(CommitCrashOpen, WriterKilledRightAfterClaimingLeavesTheRefFree) {
 // back before resuming.
 TEST(CommitCrashOpen, ResumingWriterRollsBackAHalfDoneCommit) {
   TempDir dir;
-  auto store = testing::OpenStore(dir.path());  // stays open: no open-time recovery
+  std::unique_ptr<Store> store;  // open before the crash: no open-time recovery
   const std::string content = MakeContent(10000, 5);
-  ASSERT_EQ(KilledCommitting(dir.path(), content, "commit.after_rename"), 128 + SIGKILL);
+  ASSERT_EQ(KilledCommitting(dir.path(), content, "commit.after_rename",
+                             [&] { store = testing::OpenStore(dir.path()); }),
+            128 + SIGKILL);
+  ASSERT_NE(store, nullptr);
   EXPECT_TRUE(testing::FileExists(dir.path() + "/blobs/sha256/" + DigestOf(content).hex()));
   WriterOptions options;
   options.ref = "r";
@@ -194,9 +216,12 @@ TEST(CommitCrashOpen, ResumingWriterRollsBackAHalfDoneCommit) {
 // ingest instead of staying behind without a row.
 TEST(CommitCrashOpen, AbortCleansUpAHalfDoneCommit) {
   TempDir dir;
-  auto store = testing::OpenStore(dir.path());
+  std::unique_ptr<Store> store;
   const std::string content = MakeContent(10000, 6);
-  ASSERT_EQ(KilledCommitting(dir.path(), content, "commit.after_dir_sync"), 128 + SIGKILL);
+  ASSERT_EQ(KilledCommitting(dir.path(), content, "commit.after_dir_sync",
+                             [&] { store = testing::OpenStore(dir.path()); }),
+            128 + SIGKILL);
+  ASSERT_NE(store, nullptr);
   ASSERT_OK(store->abort("r"));
   store.reset();
   testing::ExpectConsistent(dir.path());

@@ -569,8 +569,8 @@ TEST(GcConcurrency, CommitsInAnotherProcessSurviveRepeatedCollections) {
   { testing::OpenStore(dir.path()); }
   constexpr int kRounds = 200;
   Labels root = {{kRoot, "keep"}};
-  fflush(nullptr);
-  const pid_t writer = ::fork();
+  const pid_t writer = testing::ForkAlone();
+  ASSERT_GE(writer, 0);
   if (writer == 0) {
     int code = 0;
     {

@@ -301,7 +301,7 @@ TEST_F(ImagesTest, NamesChangedByOtherProcessesAreInIndexJson) {
   constexpr int kChildren = 4, kEach = 10;
   std::vector<pid_t> pids;
   for (int c = 0; c < kChildren; ++c) {
-    const pid_t pid = ::fork();
+    const pid_t pid = testing::ForkAlone();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
       auto store = Store::Open(dir_.path(), testing::StoreOptions(dir_.path()));

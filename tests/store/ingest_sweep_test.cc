@@ -102,32 +102,47 @@ TEST_F(IngestSweepTest, SomethingOddUnderIngestNeverStopsAnOpen) {
 // problems and nobody else takes them; a dead one's go at the next sweep.
 TEST_F(IngestSweepTest, SparesOfALiveStoreStayAndADeadProcesssGo) {
   auto spares = [&] { return static_cast<int>(testing::SpareIngestDirs(dir_.path()).size()); };
-  ASSERT_OK(testing::WriteBlob(*store_, "mine", "committed here"));
-  ASSERT_EQ(spares(), 1);
-  auto report = store_->fsck({});
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
-  EXPECT_TRUE(report->clean()) << "a live spare is not a problem";
-  auto other = testing::OpenStore(dir_.path());  // its open sweeps: ours stays
-  ASSERT_NE(other, nullptr);
-  ASSERT_OK(other->collect_garbage({}).status());
-  EXPECT_EQ(spares(), 1);
-  other.reset();
-
-  // A process killed with spares of its own (no destructor runs).
-  fflush(nullptr);
-  const pid_t child = ::fork();
+  // The other process, forked while this one has no store open (ForkAlone),
+  // commits two blobs, says so, and waits to be killed with its spare held.
+  store_.reset();
+  int ready[2], told[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  ASSERT_EQ(::pipe(told), 0);
+  const pid_t child = testing::ForkAlone();
+  ASSERT_GE(child, 0);
   if (child == 0) {
     auto store = testing::OpenStore(dir_.path());
     if (store == nullptr) ::_exit(2);
     for (const char* ref : {"theirs-1", "theirs-2"}) {
       if (!testing::WriteBlob(*store, ref, std::string("bytes of ") + ref).ok()) ::_exit(3);
     }
-    ::kill(::getpid(), SIGKILL);
+    char byte = 1;
+    if (::write(ready[1], &byte, 1) != 1 || ::read(told[0], &byte, 1) != 1) ::_exit(4);
+    ::kill(::getpid(), SIGKILL);  // no destructor runs
   }
+  char byte = 0;
+  ASSERT_EQ(::read(ready[0], &byte, 1), 1) << "the other process failed";
+  const int theirs = spares();
+  ASSERT_GE(theirs, 1);
+
+  store_ = testing::OpenStore(dir_.path());  // its open sweeps: a live process's spares stay
+  ASSERT_NE(store_, nullptr);
+  ASSERT_OK(testing::WriteBlob(*store_, "mine", "committed here"));
+  ASSERT_EQ(spares(), theirs + 1);
+  auto report = store_->fsck({});
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->clean()) << "a live spare is not a problem";
+  auto other = testing::OpenStore(dir_.path());
+  ASSERT_NE(other, nullptr);
+  ASSERT_OK(other->collect_garbage({}).status());
+  EXPECT_EQ(spares(), theirs + 1);
+  other.reset();
+
+  ASSERT_EQ(::write(told[1], &byte, 1), 1);
   int status = 0;
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFSIGNALED(status)) << "child exited " << WEXITSTATUS(status);
-  EXPECT_GE(spares(), 2) << "the dead process's spares are left behind";
+  EXPECT_EQ(spares(), theirs + 1) << "the dead process's spares are left behind";
   report = store_->fsck({});
   ASSERT_TRUE(report.ok());
   EXPECT_TRUE(report->clean()) << "an empty leftover spare is not damage";
@@ -136,6 +151,7 @@ TEST_F(IngestSweepTest, SparesOfALiveStoreStayAndADeadProcesssGo) {
   EXPECT_EQ(store_->info(testing::DigestOf("bytes of theirs-2"))->size, 17);
   store_.reset();
   EXPECT_EQ(spares(), 0);
+  for (int fd : {ready[0], ready[1], told[0], told[1]}) ::close(fd);
 }
 
 }  // namespace
