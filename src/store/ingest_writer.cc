@@ -1,11 +1,14 @@
 #include "store/ingest_writer.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <linux/falloc.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
+
+#include <cerrno>
 
 #include <vector>
 
@@ -100,6 +103,31 @@ bool IngestWriter::HasLockHolder(IngestContext& ctx, const std::string& ref) {
   return row && row->lock_pid && row->locked_at;
 }
 
+Result<std::unique_ptr<catalog::NameLock>> IngestWriter::LockRef(IngestContext& ctx,
+                                                                  const std::string& ref) {
+  // A writer killed on this node keeps the ref's lock in the catalog's server
+  // until the server sees its connection close, a moment after the kernel
+  // gave up its flock. When the row names such a writer (of this node, and
+  // no longer running), wait for that moment rather than report the ref
+  // locked. (A pid from another node may look dead here: then the wait is
+  // only longer before the same Unavailable.)
+  auto lock = LockRefAcrossNodes(ctx, ref);
+  for (int waits = 0; waits < kDeadHolderWaits && !lock.ok() && lock.status().IsUnavailable();
+       ++waits) {
+    std::optional<catalog::IngestRow> row;
+    (void)ctx.catalog.Read([&](catalog::Transaction& tx) {
+      row = catalog::IngestRows(tx).Find(ref);
+      return Status::OK();
+    });
+    const bool dead_here = row && row->lock_pid && StagedHere(ctx, row->staged_on) &&
+                           ::kill(static_cast<pid_t>(*row->lock_pid), 0) != 0 && errno == ESRCH;
+    if (!dead_here) break;
+    ctx.env.SleepForMicros(10000);
+    lock = LockRefAcrossNodes(ctx, ref);
+  }
+  return lock;
+}
+
 Status IngestWriter::RefLocked(IngestContext& ctx, const std::string& ref) {
   std::optional<catalog::IngestRow> row;
   (void)ctx.catalog.Read([&](catalog::Transaction& tx) {
@@ -155,7 +183,7 @@ Result<std::unique_ptr<Writer>> IngestWriter::Open(IngestContext& ctx,
     // The flock excludes the writers of this machine; a shared catalog
     // also holds the ref against other machines' (each has its own
     // ingest directory).
-    auto node_lock = LockRefAcrossNodes(ctx, options.ref);
+    auto node_lock = LockRef(ctx, options.ref);
     if (!node_lock.ok()) {
       writer->state_ = State::kClosed;
       return node_lock.status();

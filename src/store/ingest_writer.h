@@ -55,6 +55,9 @@ class IngestWriter final : public Writer {
   // How often writer() looks again at a directory whose flock is held
   // without a writer named in the catalog (2 ms apart).
   static constexpr int kBusyDirectoryWaits = 100;
+  // How often writer() looks again at a ref's lock across nodes that a dead
+  // writer of this node still has (10 ms apart; see LockRef).
+  static constexpr int kDeadHolderWaits = 200;
   ~IngestWriter() override;
 
   Status write(std::span<const std::byte> data) override;
@@ -67,6 +70,11 @@ class IngestWriter final : public Writer {
 
  private:
   enum class State { kOpen, kClosed, kCommitted };
+
+  // The ref's lock across nodes (LockRefAcrossNodes), for a writer holding
+  // the directory's flock.
+  static Result<std::unique_ptr<catalog::NameLock>> LockRef(IngestContext& ctx,
+                                                            const std::string& ref);
 
   IngestWriter(IngestContext& ctx, std::string ref, std::string id, UniqueFd dir_fd);
 

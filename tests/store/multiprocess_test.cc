@@ -3,7 +3,9 @@
 // points, and many concurrent commits with nothing lost.
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <random>
@@ -42,15 +44,14 @@ class Pipe {
 };
 
 pid_t Spawn(const std::function<int()>& body) {
-  fflush(nullptr);
-  pid_t pid = ::fork();
+  const pid_t pid = testing::ForkAlone();
   if (pid == 0) ::_exit(body());
   return pid;
 }
 
 int Wait(pid_t pid) {
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  if (pid < 0 || ::waitpid(pid, &status, 0) != pid) return -1;
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   return 128 + WTERMSIG(status);
 }
@@ -87,6 +88,48 @@ TEST(MultiProcess, SecondProcessGetsUnavailableAndTakesOverWhenTheHolderDies) {
   EXPECT_EQ((*w)->status().offset, 15);
   ASSERT_OK((*w)->write(" and the heir"));
   ASSERT_OK((*w)->commit(0, DigestOf("from the holder and the heir")));
+}
+
+// With a catalog server (PostgreSQL), a killed writer's ref lock there lasts
+// until the server sees its connection close, which may be a moment after the
+// kernel dropped its flock. Here the moment is made long: a grandchild keeps
+// the holder's sockets (and nothing else) open for a while after the holder
+// dies. The heir waits for it rather than report the ref locked.
+TEST(MultiProcess, TheHeirWaitsForADeadHoldersCatalogSessionToEnd) {
+  TempDir dir;
+  Pipe ready, done;
+  const pid_t holder = Spawn([&] {
+    auto store = Store::Open(dir.path(), testing::StoreOptions(dir.path()));
+    if (!store.ok()) return 2;
+    WriterOptions options;
+    options.ref = "shared";
+    auto w = (*store)->writer(options);
+    if (!w.ok() || !(*w)->write("from the holder").ok()) return 3;
+    // Not ForkAlone: the grandchild calls only async-signal-safe functions.
+    if (::fork() == 0) {
+      for (int fd = 3; fd < 1024; ++fd) {
+        struct stat st {};
+        if (::fstat(fd, &st) == 0 && !S_ISSOCK(st.st_mode)) ::close(fd);
+      }
+      const timespec linger{0, 400 * 1000 * 1000};
+      ::nanosleep(&linger, nullptr);
+      ::_exit(0);
+    }
+    ready.Send(1);
+    done.Receive();
+    ::kill(::getpid(), SIGKILL);
+    return 0;
+  });
+  ASSERT_EQ(ready.Receive(), 1);
+  done.Send(1);
+  ASSERT_EQ(Wait(holder), 128 + SIGKILL);
+  auto store = testing::OpenStore(dir.path());
+  WriterOptions options;
+  options.ref = "shared";
+  auto w = store->writer(options);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  EXPECT_EQ((*w)->status().offset, 15);
+  ASSERT_OK((*w)->commit(15, DigestOf("from the holder")));
 }
 
 // kill -9 of a writer at random points, then resume in another process: the
