@@ -23,6 +23,7 @@
 #ifndef CONTENTSTORE_SRC_CATALOG_CATALOG_H_
 #define CONTENTSTORE_SRC_CATALOG_CATALOG_H_
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -136,6 +137,14 @@ class NameLock {
   virtual ~NameLock() = default;
 };
 
+// How long a write transaction held the catalog's write lock: from the
+// moment it had the lock to the end of its COMMIT. What follows the COMMIT
+// outside the lock (a WAL checkpoint, a kFull sync) is not counted: other
+// writers do not wait for it.
+struct WriteTiming {
+  std::chrono::nanoseconds locked{0};
+};
+
 class Catalog {
  public:
   virtual ~Catalog() = default;
@@ -154,7 +163,11 @@ class Catalog {
   using Body = std::function<Status(Transaction&)>;
   // Runs `body` in a write transaction that takes the write lock up front
   // (BEGIN IMMEDIATE). A non-OK status or an exception rolls back.
-  virtual Status Write(Sync sync, const Body& body) = 0;
+  Status Write(Sync sync, const Body& body) { return Write(sync, body, nullptr); }
+  // The same, and when `timing` is given, how long the lock was held: a
+  // caller that sizes its transactions by their hold (the collector) sees
+  // the COMMIT's writes too.
+  virtual Status Write(Sync sync, const Body& body, WriteTiming* timing) = 0;
   // Runs `body` in a read transaction: one consistent snapshot for all its
   // statements.
   virtual Status Read(const Body& body) = 0;

@@ -411,14 +411,15 @@ class PostgresCatalog final : public Catalog {
 
   Status Open();
 
-  Status Write(Sync, const Body& body) override {
+  using Catalog::Write;
+  Status Write(Sync, const Body& body, WriteTiming* timing) override {
     if (options_.read_only) {
       return Status::FailedPrecondition(fmt::format("catalog {} is open read-only", where_));
     }
-    return Run(true, body);
+    return Run(true, body, timing);
   }
 
-  Status Read(const Body& body) override { return Run(false, body); }
+  Status Read(const Body& body) override { return Run(false, body, nullptr); }
 
   // A session-level advisory lock on a connection of its own, so it lives
   // exactly as long as the returned object: it goes when the object does,
@@ -443,7 +444,8 @@ class PostgresCatalog final : public Catalog {
   }
 
  private:
-  Status Run(bool write, const Body& body);
+  // `timing`: from holding the catalog's write lock to COMMIT's reply.
+  Status Run(bool write, const Body& body, WriteTiming* timing);
   Status Migrate();
   // (Re)connects when there is no usable connection. REQUIRES: mu_ held.
   void Connect();
@@ -552,7 +554,7 @@ void PostgresCatalog::Connect() {
   session_ = std::make_unique<PgSession>(conn_.get());
 }
 
-Status PostgresCatalog::Run(bool write, const Body& body) {
+Status PostgresCatalog::Run(bool write, const Body& body, WriteTiming* timing) {
   std::lock_guard lock(mu_);
   for (int attempt = 1;; ++attempt) {
     bool began = false;
@@ -563,8 +565,12 @@ Status PostgresCatalog::Run(bool write, const Body& body) {
                               : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
       began = true;
       if (write) Exec(conn_.get(), write_lock_sql_);
+      const int64_t locked_ns = env_.MonotonicNanos();
       Status s = body(*session_);
       ResultPtr end = Exec(conn_.get(), s.ok() ? "COMMIT" : "ROLLBACK");
+      if (timing != nullptr) {
+        timing->locked = std::chrono::nanoseconds(env_.MonotonicNanos() - locked_ns);
+      }
       // COMMIT of a transaction the server had already failed rolls back.
       if (s.ok() && std::string_view(PQcmdStatus(end.get())) != "COMMIT") {
         return Status::Internal(

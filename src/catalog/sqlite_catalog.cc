@@ -207,12 +207,13 @@ class SqliteCatalog final : public Catalog {
 
   Status Open(bool existed);
 
-  Status Write(Sync sync, const Body& body) override {
+  using Catalog::Write;
+  Status Write(Sync sync, const Body& body, WriteTiming* timing) override {
     if (options_.read_only) {
       return Status::FailedPrecondition(
           fmt::format("catalog {} is open read-only", path_));
     }
-    if (Status s = RunInTransaction("BEGIN IMMEDIATE", body); !s.ok()) return s;
+    if (Status s = RunInTransaction("BEGIN IMMEDIATE", body, timing); !s.ok()) return s;
     if (sync == Sync::kFull) return SyncWal();
     return Status::OK();
   }
@@ -259,30 +260,38 @@ class SqliteCatalog final : public Catalog {
  private:
   friend int BusyHandler(void* self, int attempt);
 
-  Status RunInTransaction(const char* begin, const Body& body) {
+  Status RunInTransaction(const char* begin, const Body& body, WriteTiming* timing) {
     std::lock_guard lock(mu_);
     EndHeldSnapshot();
-    return RunLocked(begin, body, std::nullopt);
+    return RunLocked(begin, body, std::nullopt, timing);
   }
 
   // Runs `body` in a transaction opened with `begin`; with `hold`, a
   // successful read keeps its transaction open as the held snapshot of
-  // that header instead of committing it. REQUIRES: mu_ held, no snapshot
-  // held.
+  // that header instead of committing it; with `timing`, notes how long the
+  // transaction ran, to the end of its COMMIT (WalCommitted). REQUIRES: mu_
+  // held, no snapshot held.
   Status RunLocked(const char* begin, const Body& body,
-                   const std::optional<WalIndexWatch::Header>& hold) {
+                   const std::optional<WalIndexWatch::Header>& hold,
+                   WriteTiming* timing = nullptr) {
     session_->TrimCache();
     bool open = false;
     try {
       session_->Exec(begin);
       open = true;
+      const int64_t began_ns = env_.MonotonicNanos();
       Status s = body(*session_);
       if (s.ok() && hold) {
         Hold(*hold);
         return s;
       }
       // A failed COMMIT leaves the transaction open: the catch rolls it back.
+      commit_end_ns_ = 0;
       session_->Exec(s.ok() ? "COMMIT" : "ROLLBACK");
+      if (timing != nullptr) {
+        const int64_t end_ns = commit_end_ns_ != 0 ? commit_end_ns_ : env_.MonotonicNanos();
+        timing->locked = std::chrono::nanoseconds(end_ns - began_ns);
+      }
       return s;
     } catch (const std::exception& e) {
       if (open) db_->tryExec("ROLLBACK");
@@ -336,6 +345,15 @@ class SqliteCatalog final : public Catalog {
     }
   }
 
+  // SQLite calls this after each COMMIT of this connection that wrote to the
+  // WAL, once the write lock is given up, with the WAL's length in frames.
+  // It stands in for SQLite's own autocheckpoint, with the same rule (a
+  // passive checkpoint once the WAL holds kAutoCheckpointFrames), so that
+  // the COMMIT's end is noted before the checkpoint copies pages
+  // (WriteTiming).
+  static int WalCommitted(void* self, sqlite3* db, const char* name, int frames);
+  static constexpr int kAutoCheckpointFrames = 1000;  // SQLite's default
+
   Status Migrate();
   Status SyncWalNow();
   Status Translate(const std::exception& e) const;
@@ -363,7 +381,19 @@ class SqliteCatalog final : public Catalog {
   GroupSync wal_sync_;
   UniqueFd wal_fd_;  // opened lazily by SyncWalNow, which GroupSync runs alone
   int64_t busy_since_ns_ = 0;  // when the current wait for a lock began
+  int64_t commit_end_ns_ = 0;  // set by WalCommitted; REQUIRES: mu_ held
 };
+
+int SqliteCatalog::WalCommitted(void* self, sqlite3* db, const char* name, int frames) {
+  auto* catalog = static_cast<SqliteCatalog*>(self);
+  catalog->commit_end_ns_ = catalog->env_.MonotonicNanos();
+  if (frames >= kAutoCheckpointFrames) {
+    // As SQLite's own: a busy or failed checkpoint is tried again after the
+    // next commit, and the commit itself stands.
+    (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  }
+  return SQLITE_OK;
+}
 
 // SQLite's default busy handler sleeps 1, 2, 5, 10 ... 100 ms between tries,
 // which wastes most of a millisecond-long wait for another process's short
@@ -444,6 +474,7 @@ Status SqliteCatalog::Open(bool existed) {
       int persist = 1;
       sqlite3_file_control(handle, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
       db_->exec("PRAGMA journal_size_limit = 67108864");
+      sqlite3_wal_hook(handle, &SqliteCatalog::WalCommitted, this);
     }
     db_->exec("PRAGMA foreign_keys = ON");
     // Read pages through a memory map and keep more of them: a collection of

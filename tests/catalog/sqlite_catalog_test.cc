@@ -435,6 +435,48 @@ TEST(SqliteCatalog, WriteRollsBackOnError) {
   EXPECT_EQ(db.execAndGet("SELECT count(*) FROM blobs").getInt(), 0);
 }
 
+// The catalog notes each COMMIT's end itself (for WriteTiming), in place of
+// SQLite's autocheckpoint: the WAL must still be checkpointed as it grows.
+TEST(SqliteCatalog, TheWalIsCheckpointedAsItGrows) {
+  TempDir dir;
+  auto catalog = Open(dir / "catalog.db");
+  ASSERT_NE(catalog, nullptr);
+  constexpr int kCommits = 3000;  // each writes a page of blobs and one of its index, at least
+  for (int i = 0; i < kCommits; ++i) {
+    ASSERT_OK(catalog->Write(Sync::kNormal, [&](Transaction& tx) {
+      BlobRows(tx).Insert(fmt::format("sha256:{:064x}", i), 1, 1);
+      return Status::OK();
+    }));
+  }
+  SQLite::Database db(dir / "catalog.db", SQLite::OPEN_READWRITE);
+  SQLite::Statement checkpoint(db, "PRAGMA wal_checkpoint(PASSIVE)");
+  ASSERT_TRUE(checkpoint.executeStep());
+  const int frames = checkpoint.getColumn(1).getInt();  // the WAL's length in frames
+  EXPECT_LT(frames, kCommits) << "no checkpoint ran";
+}
+
+TEST(SqliteCatalog, WriteTimingCountsTheCommit) {
+  TempDir dir;
+  testing::TestEnv env;
+  auto opened = OpenSqliteCatalog(dir / "catalog.db", Options{}, env);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  auto& catalog = *opened;
+  env.SetHook([&](std::string_view op, std::string_view path) {
+    if (op == "catalog.write" && path.ends_with("-wal")) env.SleepForMicros(20000);
+    return Status::OK();
+  });
+  WriteTiming timing;
+  ASSERT_OK(catalog->Write(
+      Sync::kNormal,
+      [&](Transaction& tx) {
+        BlobRows(tx).Insert("sha256:x", 1, 1);
+        return Status::OK();
+      },
+      &timing));
+  env.SetHook(nullptr);
+  EXPECT_GE(timing.locked, std::chrono::milliseconds(20));
+}
+
 TEST(SqliteCatalog, ConstraintViolationIsAlreadyExists) {
   TempDir dir;
   auto catalog = Open(dir / "catalog.db");

@@ -83,6 +83,27 @@ class GcTest : public ::testing::Test {
   std::unique_ptr<Store> store_;
 };
 
+// The hold the collector reports (and sizes its batches by) is what a writer
+// waits for: its COMMIT's WAL writes count, not only its statements. Here
+// every WAL write is made slow; a COMMIT writes several.
+TEST_F(GcTest, TheLongestWriteItReportsIncludesTheCommit) {
+  SKIP_ON_POSTGRES("it slows the writes of SQLite's WAL file");
+  for (int i = 0; i < 20; ++i) Put(i);
+  constexpr auto kSlowWalWrite = std::chrono::milliseconds(25);
+  env_.SetHook([&](std::string_view op, std::string_view path) {
+    if (op == "catalog.write" && path.ends_with("-wal")) {
+      env_.SleepForMicros(std::chrono::microseconds(kSlowWalWrite).count());
+    }
+    return Status::OK();
+  });
+  GcOptions zero;
+  zero.grace = seconds(0);
+  const GcReport report = Collect(zero);
+  env_.SetHook(nullptr);
+  EXPECT_EQ(report.removed_blobs.size(), 20u);
+  EXPECT_GE(report.longest_write, kSlowWalWrite);
+}
+
 TEST_F(GcTest, RootsAndEveryKindOfEdgeAreKept) {
   const Digest leaf1 = Put(1), leaf2 = Put(2), leaf3 = Put(3), orphan = Put(4);
   const Digest mid = Put(5, {{std::string(kRef) + ".l.0", leaf1.str()},
