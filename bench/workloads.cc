@@ -912,7 +912,8 @@ Status Bench::small_batch() {
 // wait_for_files = false, which marks and sweeps in the catalog (what blocks
 // other writers) and hands the files to the background remover; the time
 // until those files are gone is reported as files_seconds. matched = blobs
-// removed (must be 10%).
+// removed (must be 10%); write_transactions and longest_write_ms are the
+// report's.
 Status Bench::gc() {
   const int n = flags_.n;
   if (n < 100) return Status::InvalidArgument("gc needs --n >= 100");
@@ -978,6 +979,11 @@ Status Bench::gc() {
   line.matched = static_cast<int>(report->removed_blobs.size());
   line.calls = 1;
   line.add("files_seconds", files);
+  // What writers in other processes wait for: the sweep's transactions and
+  // the longest of them (COMMIT included).
+  line.add("write_transactions", report->write_transactions);
+  line.add("longest_write_ms",
+           std::chrono::duration<double, std::milli>(report->longest_write).count());
   emit(std::move(line), timer);
   return Status::OK();
 }
