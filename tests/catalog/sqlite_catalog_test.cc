@@ -117,8 +117,9 @@ std::vector<std::string> Structure(SQLite::Database& db) {
   return out;
 }
 
-std::unique_ptr<Catalog> Open(const std::string& path, Options options = {}) {
-  auto catalog = OpenSqliteCatalog(path, options, *Env::Default());
+std::unique_ptr<Catalog> Open(const std::string& path, Options options = {},
+                              Env& env = *Env::Default()) {
+  auto catalog = OpenSqliteCatalog(path, options, env);
   EXPECT_TRUE(catalog.ok()) << catalog.status().ToString();
   return catalog.ok() ? std::move(*catalog) : nullptr;
 }
@@ -458,9 +459,8 @@ TEST(SqliteCatalog, TheWalIsCheckpointedAsItGrows) {
 TEST(SqliteCatalog, WriteTimingCountsTheCommit) {
   TempDir dir;
   testing::TestEnv env;
-  auto opened = OpenSqliteCatalog(dir / "catalog.db", Options{}, env);
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  auto& catalog = *opened;
+  auto catalog = Open(dir / "catalog.db", {}, env);
+  ASSERT_NE(catalog, nullptr);
   env.SetHook([&](std::string_view op, std::string_view path) {
     if (op == "catalog.write" && path.ends_with("-wal")) env.SleepForMicros(20000);
     return Status::OK();

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <functional>
 #include <random>
 #include <set>
 
@@ -56,21 +57,29 @@ int Wait(pid_t pid) {
   return 128 + WTERMSIG(status);
 }
 
-TEST(MultiProcess, SecondProcessGetsUnavailableAndTakesOverWhenTheHolderDies) {
-  TempDir dir;
-  Pipe ready, done;
-  const pid_t holder = Spawn([&] {
-    auto store = Store::Open(dir.path(), testing::StoreOptions(dir.path()));
+// A process that writes "from the holder" under ref "shared", runs `then`,
+// says so on `ready`, holds the ref until told on `done`, and dies of SIGKILL.
+pid_t SpawnHolder(const std::string& root, Pipe& ready, Pipe& done,
+                  const std::function<void()>& then = {}) {
+  return Spawn([&] {
+    auto store = Store::Open(root, testing::StoreOptions(root));
     if (!store.ok()) return 2;
     WriterOptions options;
     options.ref = "shared";
     auto w = (*store)->writer(options);
     if (!w.ok() || !(*w)->write("from the holder").ok()) return 3;
+    if (then) then();
     ready.Send(1);
-    done.Receive();  // hold the ref until told to die
+    done.Receive();
     ::kill(::getpid(), SIGKILL);
     return 0;
   });
+}
+
+TEST(MultiProcess, SecondProcessGetsUnavailableAndTakesOverWhenTheHolderDies) {
+  TempDir dir;
+  Pipe ready, done;
+  const pid_t holder = SpawnHolder(dir.path(), ready, done);
   ASSERT_EQ(ready.Receive(), 1);
   auto store = testing::OpenStore(dir.path());
   WriterOptions options;
@@ -98,13 +107,7 @@ TEST(MultiProcess, SecondProcessGetsUnavailableAndTakesOverWhenTheHolderDies) {
 TEST(MultiProcess, TheHeirWaitsForADeadHoldersCatalogSessionToEnd) {
   TempDir dir;
   Pipe ready, done;
-  const pid_t holder = Spawn([&] {
-    auto store = Store::Open(dir.path(), testing::StoreOptions(dir.path()));
-    if (!store.ok()) return 2;
-    WriterOptions options;
-    options.ref = "shared";
-    auto w = (*store)->writer(options);
-    if (!w.ok() || !(*w)->write("from the holder").ok()) return 3;
+  const pid_t holder = SpawnHolder(dir.path(), ready, done, [] {
     // Not ForkAlone: the grandchild calls only async-signal-safe functions.
     if (::fork() == 0) {
       for (int fd = 3; fd < 1024; ++fd) {
@@ -115,10 +118,6 @@ TEST(MultiProcess, TheHeirWaitsForADeadHoldersCatalogSessionToEnd) {
       ::nanosleep(&linger, nullptr);
       ::_exit(0);
     }
-    ready.Send(1);
-    done.Receive();
-    ::kill(::getpid(), SIGKILL);
-    return 0;
   });
   ASSERT_EQ(ready.Receive(), 1);
   done.Send(1);
