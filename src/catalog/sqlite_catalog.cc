@@ -315,10 +315,12 @@ class SqliteCatalog final : public Catalog {
     held_.open = true;
     held_.header = header;
     held_.last_use = std::chrono::steady_clock::now();
-    if (!keeper_.joinable()) keeper_ = std::thread([this] {
+    if (!keeper_.joinable()) {
+      keeper_ = std::thread([this] {
         NameThisThread("snapshots");
         ReleaseIdleSnapshots();
       });
+    }
     keeper_wake_.notify_all();
   }
   void EndHeldSnapshot() noexcept {

@@ -9,9 +9,9 @@
 // clearing did not is recognisably another ingest's): setting it changes
 // the directory's inode and allocates nothing, and it goes with the
 // directory. Where the file system has no user extended attributes, it is a
-// symlink ingest/<id>/commit with the same target instead. Either way it is ordered before the rename by the
-// file system's metadata journal, and made durable with the rename by the
-// fsync of blobs/<alg>/.
+// symlink ingest/<id>/commit with the same target instead. Either way it is
+// ordered before the rename by the file system's metadata journal, and made
+// durable with the rename by the fsync of blobs/<alg>/.
 //
 // Thread-safety: the caller holds the ingest directory's flock.
 

@@ -49,10 +49,12 @@ void FileReaper::Queued(std::vector<std::string> digests) {
   const bool was_empty = own_.empty();
   own_.insert(own_.end(), std::make_move_iterator(digests.begin()),
               std::make_move_iterator(digests.end()));
-  if (!thread_.joinable()) thread_ = std::thread([this] {
+  if (!thread_.joinable()) {
+    thread_ = std::thread([this] {
       NameThisThread("reaper");
       Run();
     });
+  }
   if (was_empty || own_.size() >= kBatch) wake_.notify_all();
 }
 

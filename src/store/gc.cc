@@ -149,10 +149,9 @@ Status GarbageCollector::Write(GcReport& report,
   // for a batch of thousands of rows took longer than the body.
   catalog::WriteTiming timing;
   Status s = ctx_.catalog.Write(catalog::Sync::kNormal, body, &timing);
-  const int64_t held = timing.locked.count();
   ++report.write_transactions;
-  report.longest_write = std::max(report.longest_write, std::chrono::nanoseconds(held));
-  last_hold_ns_ = held;
+  report.longest_write = std::max(report.longest_write, timing.locked);
+  last_hold_ns_ = timing.locked.count();
   return s;
 }
 

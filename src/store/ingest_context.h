@@ -9,8 +9,12 @@
 #ifndef CONTENTSTORE_SRC_STORE_INGEST_CONTEXT_H_
 #define CONTENTSTORE_SRC_STORE_INGEST_CONTEXT_H_
 
+#include <signal.h>
+
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,6 +47,13 @@ struct IngestContext {
 // ingest. Always, when the catalog is this root's own (both are empty).
 inline bool StagedHere(const IngestContext& ctx, const std::optional<std::string>& staged_on) {
   return staged_on.value_or("") == ctx.node_id;
+}
+
+// Whether `pid` names no process on this machine (any more): a row's lock
+// holder found gone. Only a hint where the flock decides; a pid recorded on
+// another node sharing the catalog means nothing here.
+inline bool ProcessIsGone(int64_t pid) {
+  return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
 }
 
 // Ref `ref`'s lock across the nodes sharing the catalog (null when it is

@@ -1,15 +1,13 @@
 #include "store/ingest_writer.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <linux/falloc.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
-#include <cerrno>
-
+#include <optional>
 #include <vector>
 
 #include "catalog/blob_rows.h"
@@ -94,12 +92,23 @@ IngestWriter::IngestWriter(IngestContext& ctx, std::string ref, std::string id,
 
 IngestWriter::~IngestWriter() { (void)close(); }
 
-bool IngestWriter::HasLockHolder(IngestContext& ctx, const std::string& ref) {
+namespace {
+
+// The ref's row, or nullopt when it has none or the catalog cannot be read
+// (the callers only describe or wait on a holder; nothing is decided by it).
+std::optional<catalog::IngestRow> FindRow(IngestContext& ctx, const std::string& ref) {
   std::optional<catalog::IngestRow> row;
   (void)ctx.catalog.Read([&](catalog::Transaction& tx) {
     row = catalog::IngestRows(tx).Find(ref);
     return Status::OK();
   });
+  return row;
+}
+
+}  // namespace
+
+bool IngestWriter::HasLockHolder(IngestContext& ctx, const std::string& ref) {
+  const std::optional<catalog::IngestRow> row = FindRow(ctx, ref);
   return row && row->lock_pid && row->locked_at;
 }
 
@@ -114,13 +123,9 @@ Result<std::unique_ptr<catalog::NameLock>> IngestWriter::LockRef(IngestContext& 
   auto lock = LockRefAcrossNodes(ctx, ref);
   for (int waits = 0; waits < kDeadHolderWaits && !lock.ok() && lock.status().IsUnavailable();
        ++waits) {
-    std::optional<catalog::IngestRow> row;
-    (void)ctx.catalog.Read([&](catalog::Transaction& tx) {
-      row = catalog::IngestRows(tx).Find(ref);
-      return Status::OK();
-    });
+    const std::optional<catalog::IngestRow> row = FindRow(ctx, ref);
     const bool dead_here = row && row->lock_pid && StagedHere(ctx, row->staged_on) &&
-                           ::kill(static_cast<pid_t>(*row->lock_pid), 0) != 0 && errno == ESRCH;
+                           ProcessIsGone(*row->lock_pid);
     if (!dead_here) break;
     ctx.env.SleepForMicros(10000);
     lock = LockRefAcrossNodes(ctx, ref);
@@ -129,11 +134,7 @@ Result<std::unique_ptr<catalog::NameLock>> IngestWriter::LockRef(IngestContext& 
 }
 
 Status IngestWriter::RefLocked(IngestContext& ctx, const std::string& ref) {
-  std::optional<catalog::IngestRow> row;
-  (void)ctx.catalog.Read([&](catalog::Transaction& tx) {
-    row = catalog::IngestRows(tx).Find(ref);
-    return Status::OK();
-  });
+  const std::optional<catalog::IngestRow> row = FindRow(ctx, ref);
   if (!row || !row->lock_pid || !row->locked_at) {
     return Status::Unavailable(
         fmt::format("ref \"{}\" is locked by another writer", Printable(ref)));

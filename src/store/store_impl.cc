@@ -1,10 +1,7 @@
 #include "store/store_impl.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/stat.h>
-
-#include <cerrno>
 
 #include <fmt/format.h>
 
@@ -288,8 +285,7 @@ Result<std::vector<std::string>> StoreImpl::pending_recovery() {
     for (const catalog::IngestPlace& l : catalog::IngestRows(tx).Locked()) {
       auto row = catalog::IngestRows(tx).Find(l.ref);
       // Only a hint: the flock, which a reader may not take, decides.
-      if (row && row->lock_pid && ::kill(static_cast<pid_t>(*row->lock_pid), 0) != 0 &&
-          errno == ESRCH) {
+      if (row && row->lock_pid && ProcessIsGone(*row->lock_pid)) {
         ++dead_writers;
       }
     }
