@@ -120,6 +120,10 @@ TEST_F(IngestSweepTest, SparesOfALiveStoreStayAndADeadProcesssGo) {
     if (::write(ready[1], &byte, 1) != 1 || ::read(told[0], &byte, 1) != 1) ::_exit(4);
     ::kill(::getpid(), SIGKILL);  // no destructor runs
   }
+  // Only the child writes `ready` and reads `told`: a child that fails
+  // closes its end, and the read below fails instead of waiting forever.
+  ::close(ready[1]);
+  ::close(told[0]);
   char byte = 0;
   ASSERT_EQ(::read(ready[0], &byte, 1), 1) << "the other process failed";
   const int theirs = spares();
@@ -151,7 +155,7 @@ TEST_F(IngestSweepTest, SparesOfALiveStoreStayAndADeadProcesssGo) {
   EXPECT_EQ(store_->info(testing::DigestOf("bytes of theirs-2"))->size, 17);
   store_.reset();
   EXPECT_EQ(spares(), 0);
-  for (int fd : {ready[0], ready[1], told[0], told[1]}) ::close(fd);
+  for (int fd : {ready[0], told[1]}) ::close(fd);
 }
 
 }  // namespace
